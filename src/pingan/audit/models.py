@@ -1,0 +1,48 @@
+"""The append-only, hash-chained log of every identity read and every write.
+
+Each entry's hash covers its own fields and the previous entry's hash, so an edit or a
+deletion anywhere breaks the chain from that point on (`pingan audit verify`). The database
+refuses UPDATE and DELETE on the table (triggers in the migration) and the model refuses
+them in Python too.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    at = models.DateTimeField(_("when"))
+    username = models.CharField(_("who"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=30, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    target = models.CharField(_("what"), max_length=120, blank=True)
+    client_code = models.CharField(_("client"), max_length=40, blank=True)
+    ip = models.CharField(_("from where"), max_length=64, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["client_code", "at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit entries are append-only")
+
+
+class AuditHead(models.Model):
+    """One row, locked while appending, so concurrent writers extend the chain in turn."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,0 +1,15 @@
+"""The `pingan` command: Django's management commands under the project's settings."""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings.base")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["pingan", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Prescriptions, tapers, the daily dose record, holds and the methadone stock ledger."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pingan.core.models import TrackedModel
+from pingan.registry.models import Client
+
+
+class Prescription(TrackedModel):
+    """The daily dose a clinician ordered. Exactly one is in force per client: a change
+    supersedes the previous one (kept for history) and carries its own reason."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="prescriptions")
+    mg = models.PositiveSmallIntegerField(_("daily dose (mg)"))
+    start_on = models.DateField(_("from"))
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    induction = models.BooleanField(_("induction"), default=False)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("prescription")
+        ordering = ["client", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(superseded_at__isnull=True),
+                name="prescription_one_active_per_client",
+            ),
+            models.CheckConstraint(
+                condition=Q(mg__gte=1) & Q(mg__lte=400), name="prescription_mg_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client.code} {self.mg} mg from {self.start_on}"
+
+
+class TaperPlan(TrackedModel):
+    """Reduce the dose by `step_mg` every `every_days` days from `start_on` down to `to_mg`."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="tapers")
+    start_on = models.DateField(_("start on"))
+    from_mg = models.PositiveSmallIntegerField(_("from (mg)"))
+    to_mg = models.PositiveSmallIntegerField(_("down to (mg)"), default=0)
+    step_mg = models.PositiveSmallIntegerField(_("step (mg)"))
+    every_days = models.PositiveSmallIntegerField(_("every (days)"))
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("taper plan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(cancelled_at__isnull=True), name="taper_one_active"
+            ),
+            models.CheckConstraint(
+                condition=Q(to_mg__lt=models.F("from_mg")), name="taper_goes_down"
+            ),
+            models.CheckConstraint(
+                condition=Q(step_mg__gte=1) & Q(every_days__gte=1), name="taper_step_positive"
+            ),
+        ]
+
+
+class DoseKind(models.TextChoices):
+    CLINIC = "clinic", _("Observed in clinic")
+    TAKEHOME = "takehome", _("Take-home bottle")
+    GUEST = "guest", _("Dosed at another centre")
+
+
+class Dose(TrackedModel):
+    """One day's methadone for one client, with the controlled-drug dispensing-log fields.
+
+    At most one per client per day, whatever its kind: the unique constraint is the rule,
+    so two nurses pressing "dose" at once record one dose."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="doses")
+    date = models.DateField(_("date"))
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=DoseKind.choices, default=DoseKind.CLINIC
+    )
+    mg = models.PositiveSmallIntegerField(_("dose (mg)"))
+    drug = models.CharField(_("drug"), max_length=80, default="methadone hydrochloride")
+    form = models.CharField(_("form"), max_length=40, default="oral solution")
+    strength_mg_per_ml = models.DecimalField(_("strength (mg/ml)"), max_digits=6, decimal_places=2)
+    volume_ml = models.DecimalField(_("volume (ml)"), max_digits=8, decimal_places=2)
+    mg_in_clinic = models.PositiveSmallIntegerField(_("taken in clinic (mg)"), default=0)
+    mg_taken_home = models.PositiveSmallIntegerField(_("taken home (mg)"), default=0)
+    given_at = models.DateTimeField(_("date and time"))
+    dispenser = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dispenser"),
+    )
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("dose")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "date"], name="dose_one_per_client_per_day"),
+            models.CheckConstraint(condition=Q(mg__gte=1) & Q(mg__lte=400), name="dose_mg_range"),
+            models.CheckConstraint(
+                condition=Q(mg=models.F("mg_in_clinic") + models.F("mg_taken_home")),
+                name="dose_split_adds_up",
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "client"])]
+
+    def __str__(self) -> str:
+        return f"{self.client.code} {self.date} {self.mg} mg"
+
+
+class HoldKind(models.TextChoices):
+    CLINICIAN_REVIEW = "clinician_review", _("Clinician review due")
+    MISSED_DOSE_REVIEW = "missed_dose_review", _("Missed doses: clinician review")
+    REINDUCTION = "reinduction", _("Missed doses: re-start induction")
+    INTOXICATED = "intoxicated", _("Appears intoxicated")
+    OTHER = "other", _("Other")
+
+
+class Hold(TrackedModel):
+    """Something that must be cleared before the next dose. Money is never a hold."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(_("kind"), max_length=30, choices=HoldKind.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    clear_note = models.CharField(_("how it was resolved"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("hold")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "kind"],
+                condition=Q(cleared_at__isnull=True),
+                name="hold_one_open_per_kind",
+            )
+        ]
+
+
+class Product(models.Model):
+    """A methadone oral solution kept in stock (strength in mg per ml)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    strength_mg_per_ml = models.DecimalField(
+        _("strength (mg/ml)"), max_digits=6, decimal_places=2, unique=True
+    )
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.strength_mg_per_ml} mg/ml"
+
+
+class StockEntryKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    DOSE = "dose", _("Dose")
+    TAKEHOME = "takehome", _("Take-home bottle")
+    RETURN = "return", _("Return")
+    WASTE = "waste", _("Waste")
+    CORRECTION = "correction", _("Correction")
+
+
+class StockEntry(TrackedModel):
+    """One line of the ledger. `balance_ml` is the running balance after this line: derived
+    from the lines before it (written under a lock on the product) and never negative."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="entries")
+    at = models.DateTimeField(_("when"))
+    kind = models.CharField(_("kind"), max_length=12, choices=StockEntryKind.choices)
+    ml = models.DecimalField(_("change (ml)"), max_digits=10, decimal_places=2)
+    balance_ml = models.DecimalField(_("balance (ml)"), max_digits=12, decimal_places=2)
+    dose = models.ForeignKey(
+        Dose, on_delete=models.PROTECT, null=True, blank=True, related_name="stock_entries"
+    )
+    batch = models.CharField(_("batch"), max_length=60, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("stock entry")
+        verbose_name_plural = _("stock entries")
+        ordering = ["product", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance_ml__gte=0), name="stock_balance_never_negative"
+            ),
+            models.CheckConstraint(condition=~Q(ml=0), name="stock_entry_nonzero"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["waste", "correction"]) | ~Q(reason=""),
+                name="stock_waste_correction_have_reason",
+            ),
+        ]
+
+    @property
+    def mg(self):
+        return self.ml * self.product.strength_mg_per_ml
+
+
+class Reconciliation(TrackedModel):
+    """End-of-day count: counted vs the ledger's balance, variance explained."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT)
+    on = models.DateField(_("date"))
+    expected_ml = models.DecimalField(_("expected (ml)"), max_digits=12, decimal_places=2)
+    counted_ml = models.DecimalField(_("counted (ml)"), max_digits=12, decimal_places=2)
+    explanation = models.CharField(_("explanation of the variance"), max_length=500, blank=True)
+    correction = models.OneToOneField(StockEntry, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stock reconciliation")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "on"], name="reconciliation_one_per_day"),
+            models.CheckConstraint(
+                condition=Q(counted_ml__gte=0), name="reconciliation_counted_nonneg"
+            ),
+        ]
+
+    @property
+    def variance_ml(self):
+        return self.counted_ml - self.expected_ml

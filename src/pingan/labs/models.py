@@ -1,0 +1,88 @@
+"""Urine drug screens (one result per analyte), HIV / HCV / TB tests, random test schedule."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pingan.core.models import TrackedModel
+from pingan.registry.models import Client
+
+
+class Analyte(models.TextChoices):
+    OPIATES = "opiates", _("Opiates")
+    MORPHINE = "morphine", _("Morphine")
+    METHADONE = "methadone", _("Methadone")
+    EDDP = "eddp", _("EDDP (methadone metabolite)")
+    AMPHETAMINES = "amphetamines", _("Amphetamines")
+    METHAMPHETAMINE = "methamphetamine", _("Methamphetamine")
+    KETAMINE = "ketamine", _("Ketamine")
+
+
+OPIOID_ANALYTES = ("opiates", "morphine")  # a sample is opioid-positive if either is positive
+
+
+class Result(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEGATIVE = "negative", _("Negative")
+
+
+class UrineSample(TrackedModel):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="urine_samples")
+    collected_on = models.DateField(_("collected on"))
+    observed = models.BooleanField(_("collection observed"), default=True)
+    scheduled = models.BooleanField(_("from the random schedule"), default=False)
+
+    class Meta:
+        verbose_name = _("urine sample")
+        indexes = [models.Index(fields=["client", "collected_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.client.code} {self.collected_on}"
+
+
+class UrineResult(models.Model):
+    sample = models.ForeignKey(UrineSample, on_delete=models.CASCADE, related_name="results")
+    analyte = models.CharField(_("analyte"), max_length=20, choices=Analyte.choices)
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices)
+
+    class Meta:
+        verbose_name = _("urine result")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sample", "analyte"], name="urine_one_result_per_analyte"
+            ),
+            models.CheckConstraint(
+                condition=Q(result__in=["positive", "negative"]), name="urine_result_valid"
+            ),
+        ]
+
+
+class TestKind(models.TextChoices):
+    HIV = "hiv", _("HIV")
+    HCV = "hcv", _("Hepatitis C")
+    TB = "tb", _("Tuberculosis")
+
+
+class InfectionTest(TrackedModel):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="infection_tests")
+    tested_on = models.DateField(_("tested on"))
+    test = models.CharField(_("test"), max_length=5, choices=TestKind.choices)
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices)
+
+    class Meta:
+        verbose_name = _("HIV / HCV / TB test")
+        indexes = [models.Index(fields=["client", "test", "tested_on"])]
+
+
+class ScheduledUrineTest(TrackedModel):
+    """A day on which the client is asked for a sample, drawn at random and not announced."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="scheduled_tests")
+    on = models.DateField(_("date"))
+    sample = models.OneToOneField(UrineSample, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled urine test")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "on"], name="schedule_one_per_day")
+        ]

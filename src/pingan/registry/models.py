@@ -1,0 +1,150 @@
+"""Clients, their encrypted identity vault, consents per purpose and treatment episodes.
+
+A client exists without any identity: code, alias, sex and birth year are enough
+(DESIGN.md §3.1). Identity, when given, lives only in `Identity`, encrypted at rest.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pingan.core.fields import EncryptedTextField
+from pingan.core.models import TrackedModel
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    OTHER = "X", _("Other / not stated")
+
+
+class Language(models.TextChoices):
+    CHINESE = "zh-hans", "简体中文"
+    ENGLISH = "en", "English"
+
+
+class Client(TrackedModel):
+    code = models.CharField(_("client code"), max_length=40, unique=True)
+    alias = models.CharField(_("alias"), max_length=80)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"))
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.CHINESE
+    )
+    # A face photo lets the nurse recognise the client without reading any identity field.
+    photo = EncryptedTextField(_("photo"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("client")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(birth_year__gte=1900) & Q(birth_year__lte=2100),
+                name="client_birth_year_range",
+            ),
+            models.CheckConstraint(condition=Q(sex__in=["M", "F", "X"]), name="client_sex_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.alias})"
+
+
+class Identity(TrackedModel):
+    """The vault: every field encrypted; reading it is audited (see registry.actions)."""
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="identity")
+    name = EncryptedTextField(_("name"), blank=True, default="")
+    national_id = EncryptedTextField(_("national ID"), blank=True, default="")
+    national_id_index = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    phone = EncryptedTextField(_("phone"), blank=True, default="")
+    address = EncryptedTextField(_("address"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+
+    def __str__(self) -> str:
+        return f"identity of {self.client.code}"
+
+
+class Purpose(models.TextChoices):
+    POLICE_RECORD_CHECK = "police_record_check", _("Police record check (take-home)")
+    POLICE_REFERRAL_FEEDBACK = "police_referral_feedback", _("Feedback to the referring police")
+    SMS = "sms", _("Text messages")
+    BOX_LOCATION = "box_location", _("Take-home box location")
+    RESEARCH = "research", _("Research")
+
+
+class Consent(TrackedModel):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=40, choices=Purpose.choices)
+    given_on = models.DateField(_("given on"))
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        constraints = [
+            # One live consent per purpose; history is kept as revoked rows.
+            models.UniqueConstraint(
+                fields=["client", "purpose"],
+                condition=Q(revoked_on__isnull=True),
+                name="consent_one_live_per_purpose",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_on__isnull=True) | Q(revoked_on__gte=models.F("given_on")),
+                name="consent_revoked_after_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client.code}: {self.purpose}"
+
+
+class DischargeReason(models.TextChoices):
+    COMPLETED = "completed", _("Completed treatment (tapered off)")
+    TRANSFERRED = "transferred", _("Transferred to another centre")
+    DROPPED_OUT = "dropped_out", _("Stopped attending")
+    DETAINED = "detained", _("Detained or imprisoned")
+    MOVED = "moved", _("Moved away")
+    DIED = "died", _("Died")
+    RULES = "rules", _("Discharged for breaking centre rules")
+    OTHER = "other", _("Other")
+
+
+class Episode(TrackedModel):
+    """One treatment episode: from enrolment to discharge. Re-enrolment opens a new one."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="episodes")
+    enrolled_on = models.DateField(_("enrolled on"))
+    discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
+    discharge_reason = models.CharField(
+        _("discharge reason"), max_length=20, choices=DischargeReason.choices, blank=True
+    )
+    discharge_note = models.CharField(_("discharge note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("treatment episode")
+        ordering = ["client", "enrolled_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(discharged_on__isnull=True),
+                name="episode_one_open_per_client",
+            ),
+            models.CheckConstraint(
+                condition=Q(discharged_on__isnull=True)
+                | Q(discharged_on__gte=models.F("enrolled_on")),
+                name="episode_discharge_after_enrolment",
+            ),
+        ]
+        indexes = [models.Index(fields=["enrolled_on"]), models.Index(fields=["discharged_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.client.code} {self.enrolled_on}–{self.discharged_on or ''}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.discharged_on is None

@@ -1,0 +1,66 @@
+"""Fixtures shared by every test: a user per role, the centre, and test-only plumbing."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from pingan.accounts.roles import ROLES
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_audit_guard():
+    """Transactional tests empty every table between tests; the audit table refuses DELETE
+    and TRUNCATE by trigger. Let only the test runner's flush through."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from pingan.audit import guard
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        vendor = self.connection.vendor
+        with self.connection.cursor() as cursor:
+            if vendor == "postgresql":
+                cursor.execute("SET session_replication_role = replica")
+            else:
+                for sql in guard.SQLITE_REVERSE:
+                    cursor.execute(sql)
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                if vendor == "postgresql":
+                    cursor.execute("SET session_replication_role = origin")
+                else:
+                    for sql in guard.SQLITE:
+                        cursor.execute(sql)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original
+
+
+def make_user(role: str, username: str | None = None) -> User:
+    user = User.objects.create_user(username or f"{role}1", password=PASSWORD)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def users(db) -> dict[str, User]:
+    """One user per role, keyed by role name."""
+    return {role: make_user(role) for role in ROLES}
+
+
+@pytest.fixture
+def client_as(client, users):
+    """`client_as("nurse")` returns the Django test client signed in as that role."""
+
+    def sign_in(role: str):
+        client.force_login(users[role], backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return sign_in
