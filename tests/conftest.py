@@ -50,6 +50,19 @@ def make_user(role: str, username: str | None = None) -> User:
 
 
 @pytest.fixture
+def password() -> str:
+    """The password of every user made by `make_user`, for tests that sign in through the
+    real login form (conftest modules cannot be imported reliably from test modules)."""
+    return PASSWORD
+
+
+@pytest.fixture
+def new_user(db):
+    """`new_user("nurse", "nurse2")`: one more user of a role, for journeys with two staff."""
+    return make_user
+
+
+@pytest.fixture
 def users(db) -> dict[str, User]:
     """One user per role, keyed by role name."""
     return {role: make_user(role) for role in ROLES}

@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import signals  # noqa: F401  (connects the sign-in audit receivers)
         from .roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)

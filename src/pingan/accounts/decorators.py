@@ -1,7 +1,11 @@
 """How a view declares what it needs: `@requires("record_dose")`.
 
-Not signed in: redirect to the login page. Signed in without the permission: 403, and the
-403 handler audits the attempt (DESIGN.md §1)."""
+Not signed in: redirect to the login page. Signed in but the second factor still owed:
+redirect to the verification step, so a stolen password alone opens nothing. Signed in
+without the permission: 403, and the 403 handler audits the attempt (DESIGN.md §1).
+
+`@requires()` with no permission means "any signed-in staff member" (start page, profile);
+the view still declares it, so the permission-matrix test can tell it was meant."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from .otp import redirect_to_verify, second_factor_pending
 from .roles import perm
 
 
@@ -22,12 +27,16 @@ def requires(*codenames: str, any_of: bool = False):
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
+            if second_factor_pending(user):
+                return redirect_to_verify(request)
             checks = [user.has_perm(perm(c)) for c in codenames]
-            if not (any(checks) if any_of else all(checks)):
+            if checks and not (any(checks) if any_of else all(checks)):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        wrapped.required_permissions = codenames  # read by the permission-matrix test
+        # Read by the permission-matrix test.
+        wrapped.required_permissions = codenames
+        wrapped.permissions_any_of = any_of
         return wrapped
 
     return decorator

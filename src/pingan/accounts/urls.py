@@ -1,18 +1,28 @@
-"""URL map of the app (placeholder routes until its screens are built)."""
+"""Signing in, the profile, staff management and the police start page."""
 
-from django.http import HttpResponse
 from django.urls import path
+
+from . import staff, views
 
 app_name = "accounts"
 
-
-def _todo(request):
-    return HttpResponse("")
-
-
 urlpatterns = [
-    path("login/", _todo, name="login"),
-    path("logout/", _todo, name="logout"),
-    path("profile/", _todo, name="profile"),
-    path("police_home/", _todo, name="police_home"),
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("verify/", views.verify, name="verify"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/language/", views.profile_language, name="profile_language"),
+    path("profile/password/", views.profile_password, name="profile_password"),
+    path("profile/totp/start/", views.totp_start, name="totp_start"),
+    path("profile/totp/confirm/", views.totp_confirm, name="totp_confirm"),
+    path("profile/totp/remove/", views.totp_remove, name="totp_remove"),
+    path("police/", views.police_home, name="police_home"),
+    path("staff/", staff.staff_list, name="staff_list"),
+    path("staff/new/", staff.staff_create, name="staff_create"),
+    path("staff/<str:username>/", staff.staff_detail, name="staff_detail"),
+    path("staff/<str:username>/role/", staff.staff_role, name="staff_role"),
+    path("staff/<str:username>/active/", staff.staff_active, name="staff_active"),
+    path("staff/<str:username>/totp/", staff.staff_totp, name="staff_totp"),
+    path("staff/<str:username>/unlock/", staff.staff_unlock, name="staff_unlock"),
+    path("staff/<str:username>/password/", staff.staff_password, name="staff_password"),
 ]

@@ -6,3 +6,8 @@ class AuditConfig(AppConfig):
     name = "pingan.audit"
     label = "audit"
     verbose_name = _("Audit log")
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

@@ -28,3 +28,17 @@ def acting_as(actor: Actor):
         yield actor
     finally:
         _actor.reset(token)
+
+
+@contextmanager
+def acting_user(user):
+    """Name the given user as the actor when nothing else has (commands, tests, background
+    jobs calling actions directly); a request's actor, set by the middleware, is kept."""
+    current = _actor.get()
+    if current.username or user is None or not getattr(user, "is_authenticated", False):
+        yield current
+        return
+    from pingan.accounts.roles import role_of
+
+    with acting_as(Actor(user.get_username(), role_of(user), current.ip)) as actor:
+        yield actor

@@ -1,15 +1,10 @@
-"""URL map of the app (placeholder routes until its screens are built)."""
-
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "audit"
 
-
-def _todo(request):
-    return HttpResponse("")
-
-
 urlpatterns = [
-    path("list/", _todo, name="list"),
+    path("list/", views.entry_list, name="list"),
+    path("verify/", views.verify_chain, name="verify"),
 ]

@@ -158,6 +158,9 @@ class Product(models.Model):
     """A methadone oral solution kept in stock (strength in mg per ml)."""
 
     name = models.CharField(_("name"), max_length=120)
+    # Copied onto every dose: the dispensing log names the drug and form as dispensed.
+    drug = models.CharField(_("drug"), max_length=80, default="methadone hydrochloride")
+    form = models.CharField(_("form"), max_length=40, default="oral solution")
     strength_mg_per_ml = models.DecimalField(
         _("strength (mg/ml)"), max_digits=6, decimal_places=2, unique=True
     )

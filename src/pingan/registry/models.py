@@ -48,11 +48,22 @@ class Client(TrackedModel):
         return f"{self.code} ({self.alias})"
 
 
+class DocumentType(models.TextChoices):
+    """Which identity document the number comes from: only a PRC resident ID has a format
+    (and a check digit) we can verify; passports and other papers are taken as written."""
+
+    PRC_ID = "prc_id", _("PRC resident identity card")
+    OTHER = "other", _("Passport or other document")
+
+
 class Identity(TrackedModel):
     """The vault: every field encrypted; reading it is audited (see registry.actions)."""
 
     client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="identity")
     name = EncryptedTextField(_("name"), blank=True, default="")
+    document_type = models.CharField(
+        _("document type"), max_length=10, choices=DocumentType.choices, default=DocumentType.PRC_ID
+    )
     national_id = EncryptedTextField(_("national ID"), blank=True, default="")
     national_id_index = models.CharField(max_length=64, blank=True, default="", db_index=True)
     phone = EncryptedTextField(_("phone"), blank=True, default="")

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Ping An with a demo centre on this machine: installs it in .venv if needed, builds a fresh
+# demo database (SQLite, in ./pingan-data unless PINGAN_DATA_DIR says otherwise), prints a
+# login for every role and serves http://127.0.0.1:8000. Extra arguments go to `pingan demo`
+# (for example --no-serve to build the data and exit).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/_common.sh
+. "$ROOT/scripts/_common.sh"
+
+ensure_venv
+ensure_installed ""
+exec "$VENV/bin/pingan" demo "$@"

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Everything CI checks, in one command, on a fresh Debian 12 machine or a developer's:
+#
+#   1. installs what is missing (Debian: PostgreSQL, Chromium, gettext, CJK fonts; the
+#      virtual environment .venv with `pip install -e ".[test]"`);
+#   2. ruff check and ruff format --check;
+#   3. the whole pytest suite on SQLite (browser journeys included);
+#   4. the whole suite again on a throwaway PostgreSQL cluster, stopped and removed at exit.
+#
+# Every step runs even when an earlier one fails; the exit status is non-zero if any failed,
+# and a summary is printed at the end.
+#
+# Options:
+#   --sqlite-only   skip the PostgreSQL pass (quicker while working; CI never uses it)
+#   -- ARGS         passed to both pytest runs, e.g.  ./scripts/test.sh -- -k dosing -x
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/_common.sh
+. "$ROOT/scripts/_common.sh"
+# shellcheck source=scripts/pg-cluster.sh
+. "$ROOT/scripts/pg-cluster.sh"
+
+SQLITE_ONLY=0
+PYTEST_ARGS=()
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --sqlite-only) SQLITE_ONLY=1 ;;
+        --) shift; PYTEST_ARGS=("$@"); break ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown option: $1 (see --help)" ;;
+    esac
+    shift
+done
+
+RUN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/pingan-test.XXXXXX")"
+cleanup() {
+    pg_cluster_stop
+    rm -rf "$RUN_TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+STEPS=()
+FAILED=0
+START_ALL=$SECONDS
+
+# step NAME COMMAND...: runs it, records pass/fail and the time it took.
+step() {
+    local name="$1" start=$SECONDS status
+    shift
+    say "$name"
+    "$@"
+    status=$?
+    if [ "$status" -eq 0 ]; then
+        STEPS+=("$(printf '%-30s %-6s %5ss' "$name" PASS $((SECONDS - start)))")
+    else
+        STEPS+=("$(printf '%-30s %-6s %5ss  (exit %s)' "$name" FAIL $((SECONDS - start)) "$status")")
+        FAILED=1
+    fi
+    return "$status"
+}
+
+summary() {
+    echo
+    say "Summary"
+    printf '  %s\n' "${STEPS[@]}"
+    printf '  %-30s %-6s %5ss\n' "total" "$([ "$FAILED" -eq 0 ] && echo PASS || echo FAIL)" \
+        $((SECONDS - START_ALL))
+}
+
+# --- 1. what the suite needs -----------------------------------------------------------
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v msgfmt >/dev/null || missing+=(gettext)
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 \
+    || missing+=(fonts-noto-cjk)
+apt_install "${missing[@]}"
+ensure_venv
+ensure_installed test
+
+export PATH="$VENV/bin:$PATH"
+# Playwright's own browser download is never used: the journeys launch Debian's Chromium.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+# run_pytest DATA_DIR DATABASE_URL: the whole suite; an empty URL means SQLite, whatever the
+# caller's environment says. Each pass gets its own data directory (keys, SQLite file).
+run_pytest() {
+    local data_dir="$1" db_url="$2"
+    mkdir -p "$data_dir"
+    if [ -n "$db_url" ]; then
+        PINGAN_DATA_DIR="$data_dir" PINGAN_DATABASE_URL="$db_url" \
+            pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}"
+    else
+        env -u PINGAN_DATABASE_URL PINGAN_DATA_DIR="$data_dir" \
+            pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}"
+    fi
+}
+
+# --- 2. lint ----------------------------------------------------------------------------
+step "ruff check" ruff check
+step "ruff format --check" ruff format --check
+
+# --- 3. SQLite --------------------------------------------------------------------------
+step "pytest on SQLite" run_pytest "$RUN_TMP/sqlite" ""
+
+# --- 4. PostgreSQL ----------------------------------------------------------------------
+if [ "$SQLITE_ONLY" -eq 0 ]; then
+    if step "start PostgreSQL" pg_cluster_start; then
+        echo "    $PG_URL"
+        step "pytest on PostgreSQL" run_pytest "$RUN_TMP/postgres" "$PG_URL"
+    fi
+    pg_cluster_stop
+fi
+
+summary
+exit "$FAILED"

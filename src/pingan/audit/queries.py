@@ -1,0 +1,39 @@
+"""Reading the audit log for the manager's screen."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import AuditEntry
+
+
+def search(
+    client_code: str = "",
+    username: str = "",
+    action: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[AuditEntry]:
+    """Newest first; dates are whole days in the centre's time zone."""
+    rows = AuditEntry.objects.all()
+    if client_code:
+        rows = rows.filter(client_code__iexact=client_code.strip())
+    if username:
+        rows = rows.filter(username__iexact=username.strip())
+    if action:
+        rows = rows.filter(action=action)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        rows = rows.filter(at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to:
+        rows = rows.filter(
+            at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+        )
+    return rows.order_by("-seq")
+
+
+def actions() -> list[str]:
+    return sorted(AuditEntry.objects.values_list("action", flat=True).distinct())

@@ -1,0 +1,57 @@
+"""`pingan restore FILE`: replace the whole database with a backup (docs/backups.md)."""
+
+import getpass
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from pingan.audit.context import Actor, acting_as
+from pingan.audit.log import record
+from pingan.core.backup import BackupError, check_restorable, restore
+
+
+class Command(BaseCommand):
+    help = (
+        "Replace the whole database with the backup in FILE, then verify the audit chain. "
+        "Stop the server first. Asks for confirmation unless --yes is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="a file written by `pingan backup`")
+        parser.add_argument(
+            "--yes", action="store_true", help="overwrite the database without asking"
+        )
+
+    def handle(self, *args, file: Path, yes: bool, **options):
+        try:
+            check_restorable(file)
+        except (BackupError, OSError) as exc:
+            raise CommandError(str(exc)) from None
+        if not yes:
+            if not sys.stdin.isatty():
+                raise CommandError(
+                    _("Restoring overwrites the whole database; run again with --yes to confirm.")
+                )
+            answer = input(_("This overwrites the whole database. Type 'yes' to go on: "))
+            if answer.strip().lower() != "yes":
+                raise CommandError(_("Nothing restored."))
+        try:
+            result = restore(file)
+        except (BackupError, OSError) as exc:
+            raise CommandError(str(exc)) from None
+        with acting_as(Actor(username=f"cli:{getpass.getuser()}", role="command")):
+            record("restore", target=str(file.name), engine=result.engine)
+        self.stdout.write(self.style.SUCCESS(_("Restored from %(path)s.") % {"path": file}))
+        if result.audit_breaks:
+            for b in result.audit_breaks:
+                self.stderr.write(f"#{b.seq}: {b.reason}")
+            raise CommandError(
+                _("The restored audit log does not verify (%(count)d problems).")
+                % {"count": len(result.audit_breaks)}
+            )
+        self.stdout.write(
+            _("Audit log verified: %(count)d entries, chain intact.")
+            % {"count": result.audit_entries}
+        )

@@ -1,0 +1,546 @@
+"""State changes of the dosing app: one transaction each, each audited.
+
+Locks are always taken in the same order — client, then product, then the audit head
+(`audit.log.record` is called last) — so two actions can never wait on each other in a
+circle. The database constraints (one dose per client per day, balance never negative) are
+the final guard; the code turns their refusals into clear messages.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pingan.accounts.roles import perm, role_of
+from pingan.audit.context import Actor, acting_as, current_actor
+from pingan.audit.log import record
+from pingan.registry.models import Client
+
+from . import queries, rules
+from .models import (
+    Dose,
+    DoseKind,
+    Hold,
+    HoldKind,
+    Prescription,
+    Product,
+    Reconciliation,
+    StockEntry,
+    StockEntryKind,
+    TaperPlan,
+)
+
+MAX_MG = 400
+
+
+class DosingError(Exception):
+    """A refusal the user can act on; the message is already translated."""
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class StockError(DosingError):
+    pass
+
+
+@dataclass
+class DoseResult:
+    """What happened when a nurse pressed "Confirm": the dose, or why not."""
+
+    dose: Dose | None
+    blocks: list[rules.Block] = field(default_factory=list)
+    hold_opened: Hold | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.dose is not None
+
+    @property
+    def message(self) -> str:
+        return " ".join(b.message for b in self.blocks)
+
+
+def _audit(by, action: str, target: str = "", client_code: str = "", **detail) -> None:
+    """Audit as the request's actor, or as `by` when called from a command or a test."""
+    context = (
+        acting_as(Actor(by.get_username(), role_of(by), ""))
+        if by is not None and not current_actor().username
+        else nullcontext()
+    )
+    with context:
+        record(action, target=target, client_code=client_code, **detail)
+
+
+def _lock_client(client: Client) -> Client:
+    return Client.objects.select_for_update().defer("photo").get(pk=client.pk)
+
+
+def _require(by, codename: str) -> None:
+    if by is None or not by.has_perm(perm(codename)):
+        raise DosingError(_("Your role may not do this."), code="forbidden")
+
+
+def _clean_mg(mg) -> int:
+    try:
+        value = int(mg)
+    except (TypeError, ValueError):
+        raise DosingError(_("The dose must be a whole number of mg.")) from None
+    if not 1 <= value <= MAX_MG:
+        raise DosingError(_("The dose must be between 1 and %(max)d mg.") % {"max": MAX_MG})
+    return value
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DosingError(_("A reason is required."), code="reason")
+    return reason[:300]
+
+
+# Prescriptions and tapers ----------------------------------------------------------------
+
+
+def prescribe(
+    client: Client, mg: int, start_on: date, clinician, reason: str, induction: bool = False
+) -> Prescription:
+    """Write a new prescription; the one in force is superseded (kept for history) and an
+    active taper ends, because the new order replaces the whole plan."""
+    _require(clinician, "prescribe")
+    mg, reason = _clean_mg(mg), _clean_reason(reason)
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_client(client)
+        previous = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
+        if previous is not None:
+            previous.superseded_at = now
+            previous.save(update_fields=["superseded_at"])
+        ended = TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).update(
+            cancelled_at=now
+        )
+        prescription = Prescription.objects.create(
+            client=client,
+            mg=mg,
+            start_on=start_on,
+            clinician=clinician,
+            reason=reason,
+            induction=induction,
+            created_by=clinician,
+        )
+        _audit(
+            clinician,
+            "prescribe",
+            target=str(prescription.external_id),
+            client_code=client.code,
+            mg=mg,
+            start_on=start_on,
+            induction=induction,
+            previous_mg=previous.mg if previous else None,
+            taper_ended=bool(ended),
+            reason=reason,
+        )
+    return prescription
+
+
+def start_taper(
+    client: Client,
+    start_on: date,
+    from_mg: int,
+    to_mg: int,
+    step_mg: int,
+    every_days: int,
+    clinician,
+    reason: str,
+) -> TaperPlan:
+    """Plan a taper (replacing any active one). It needs a prescription in force."""
+    _require(clinician, "prescribe")
+    from_mg, reason = _clean_mg(from_mg), _clean_reason(reason)
+    try:
+        to_mg, step_mg, every_days = int(to_mg), int(step_mg), int(every_days)
+    except (TypeError, ValueError):
+        raise DosingError(_("Taper steps must be whole numbers.")) from None
+    if not 0 <= to_mg < from_mg:
+        raise DosingError(_("The taper must go down: the end dose must be below the start."))
+    if step_mg < 1 or every_days < 1:
+        raise DosingError(_("The step and the interval must be at least 1."))
+    with transaction.atomic():
+        _lock_client(client)
+        if not Prescription.objects.filter(client=client, superseded_at__isnull=True).exists():
+            raise DosingError(_("Prescribe a dose before planning a taper."))
+        TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).update(
+            cancelled_at=timezone.now()
+        )
+        plan = TaperPlan.objects.create(
+            client=client,
+            start_on=start_on,
+            from_mg=from_mg,
+            to_mg=to_mg,
+            step_mg=step_mg,
+            every_days=every_days,
+            clinician=clinician,
+            reason=reason,
+            created_by=clinician,
+        )
+        _audit(
+            clinician,
+            "taper_start",
+            target=str(plan.external_id),
+            client_code=client.code,
+            start_on=start_on,
+            from_mg=from_mg,
+            to_mg=to_mg,
+            step_mg=step_mg,
+            every_days=every_days,
+            reason=reason,
+        )
+    return plan
+
+
+def cancel_taper(plan: TaperPlan, by, reason: str = "") -> TaperPlan:
+    _require(by, "prescribe")
+    with transaction.atomic():
+        _lock_client(plan.client)
+        plan.refresh_from_db()
+        if plan.cancelled_at is not None:
+            raise DosingError(_("This taper was already cancelled."))
+        plan.cancelled_at = timezone.now()
+        plan.save(update_fields=["cancelled_at"])
+        _audit(
+            by,
+            "taper_cancel",
+            target=str(plan.external_id),
+            client_code=plan.client.code,
+            reason=reason,
+        )
+    return plan
+
+
+# Holds -------------------------------------------------------------------------------------
+
+
+def _open_hold(client: Client, kind: str, reason: str, by) -> Hold:
+    with transaction.atomic():
+        hold = Hold.objects.create(client=client, kind=kind, reason=reason[:300], created_by=by)
+        _audit(by, "hold_place", target=str(hold.external_id), client_code=client.code, kind=kind)
+    return hold
+
+
+def place_hold(client: Client, kind: str, reason: str, by) -> Hold:
+    """Stop dosing until a clinician clears the hold (one open hold per kind)."""
+    if kind not in HoldKind.values:
+        raise DosingError(_("Unknown kind of hold."))
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        _lock_client(client)
+        if Hold.objects.filter(client=client, kind=kind, cleared_at__isnull=True).exists():
+            raise DosingError(_("The client already has an open hold of this kind."))
+        return _open_hold(client, kind, reason, by)
+
+
+def clear_hold(hold: Hold, by, note: str) -> Hold:
+    """A clinician clears a hold, saying how it was resolved. A re-induction hold clears only
+    once a new induction prescription exists, written at or after the hold."""
+    _require(by, "clear_hold")
+    note = (note or "").strip()
+    if not note:
+        raise DosingError(_("Say how the hold was resolved."), code="reason")
+    with transaction.atomic():
+        _lock_client(hold.client)
+        hold.refresh_from_db()
+        if hold.cleared_at is not None:
+            raise DosingError(_("This hold was already cleared."))
+        if (
+            hold.kind == HoldKind.REINDUCTION
+            and not Prescription.objects.filter(
+                client=hold.client,
+                superseded_at__isnull=True,
+                induction=True,
+                created_at__gte=hold.created_at,
+            ).exists()
+        ):
+            raise DosingError(
+                _("Write a new induction prescription before clearing a re-induction hold."),
+                code="needs_induction",
+            )
+        hold.cleared_at = timezone.now()
+        hold.cleared_by = by
+        hold.clear_note = note[:300]
+        hold.save(update_fields=["cleared_at", "cleared_by", "clear_note"])
+        _audit(
+            by,
+            "hold_clear",
+            target=str(hold.external_id),
+            client_code=hold.client.code,
+            kind=hold.kind,
+            note=note,
+        )
+    return hold
+
+
+# Doses -------------------------------------------------------------------------------------
+
+
+def _refused(client: Client, by, blocks: list[rules.Block], hold: Hold | None = None):
+    _audit(by, "dose_refused", client_code=client.code, blocks=[b.code for b in blocks])
+    return DoseResult(dose=None, blocks=blocks, hold_opened=hold)
+
+
+def record_dose(client: Client, by, day: date | None = None, mg: int | None = None, note: str = ""):
+    """Record today's observed dose, or say why not.
+
+    The decision is taken again inside the transaction, under a lock on the client, so a
+    stale screen cannot dose; the unique (client, date) constraint stays the last guard.
+    The dose and its stock entry are written together or not at all. `mg`, when given, is
+    the dose the nurse saw: if the prescription changed meanwhile, the dose is refused."""
+    day = day or timezone.localdate()
+    with transaction.atomic():
+        _lock_client(client)
+        facts = queries.client_facts(client, day)
+        decision = rules.dosing_decision(facts, day, queries.thresholds())
+        hold = None
+        if decision.hold_to_open:
+            message = next(
+                (b.message for b in decision.blocks if b.code in ("missed_review", "reinduction")),
+                "",
+            )
+            hold = _open_hold(client, decision.hold_to_open, message, by)
+        if not decision.can_dose:
+            return _refused(client, by, decision.blocks, hold)
+        if mg is not None and str(mg) != str(decision.mg):
+            block = rules.Block(
+                "dose_changed",
+                _("The dose changed since the screen was shown: it is now %(mg)d mg.")
+                % {"mg": decision.mg},
+            )
+            return _refused(client, by, [block])
+        product = ensure_default_product()
+        volume = queries.volume_ml(decision.mg, product.strength_mg_per_ml)
+        prescription = Prescription.objects.filter(
+            client=client, superseded_at__isnull=True
+        ).first()
+        try:
+            with transaction.atomic():
+                dose = Dose.objects.create(
+                    client=client,
+                    date=day,
+                    kind=DoseKind.CLINIC,
+                    mg=decision.mg,
+                    mg_in_clinic=decision.mg,
+                    mg_taken_home=0,
+                    drug=product.drug,
+                    form=product.form,
+                    strength_mg_per_ml=product.strength_mg_per_ml,
+                    volume_ml=volume,
+                    given_at=timezone.now(),
+                    dispenser=by,
+                    prescription=prescription,
+                    note=(note or "")[:300],
+                    created_by=by,
+                )
+                _append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
+        except IntegrityError:
+            existing = Dose.objects.filter(client=client, date=day).select_related("dispenser")
+            existing = existing.first()
+            if existing is None:
+                raise
+            return _refused(
+                client, by, [rules.already_dosed_block(queries.dose_today_facts(existing))]
+            )
+        except StockError as refusal:
+            return _refused(client, by, [rules.Block("stock", refusal.message)])
+        _audit(
+            by,
+            "dose_record",
+            target=str(dose.external_id),
+            client_code=client.code,
+            date=day,
+            mg=dose.mg,
+            volume_ml=volume,
+            why=decision.reasons,
+        )
+    return DoseResult(dose=dose)
+
+
+# Stock -------------------------------------------------------------------------------------
+
+
+def ensure_default_product() -> Product:
+    """The solution in use; created on first need. China's MMT clinics mostly dispense a
+    1 mg/ml oral solution; `PINGAN_METHADONE_MG_PER_ML` in settings changes the default."""
+    product = queries.active_product()
+    if product is not None:
+        return product
+    strength = Decimal(str(getattr(settings, "PINGAN_METHADONE_MG_PER_ML", "1")))
+    product, _created = Product.objects.get_or_create(
+        strength_mg_per_ml=strength,
+        defaults={"name": "Methadone hydrochloride oral solution", "active": True},
+    )
+    if not product.active:
+        product.active = True
+        product.save(update_fields=["active"])
+    return product
+
+
+def _ml(value, positive: bool = True) -> Decimal:
+    try:
+        ml = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise StockError(_("Enter an amount in ml.")) from None
+    if ml == 0 or (positive and ml < 0):
+        raise StockError(_("The amount must be more than 0 ml."))
+    return ml
+
+
+def _append_entry(
+    product: Product,
+    kind: str,
+    ml: Decimal,
+    by=None,
+    dose: Dose | None = None,
+    batch: str = "",
+    reason: str = "",
+) -> StockEntry:
+    """Append one ledger line under a lock on the product, so concurrent lines each see the
+    balance before them. A line that would take the balance below zero is refused here; the
+    database check constraint is the backstop."""
+    with transaction.atomic():
+        Product.objects.select_for_update().get(pk=product.pk)
+        previous = (
+            StockEntry.objects.filter(product=product)
+            .order_by("-pk")
+            .values_list("balance_ml", flat=True)
+            .first()
+        ) or Decimal("0")
+        balance = previous + ml
+        if balance < 0:
+            raise StockError(
+                _("Not enough stock: the balance is %(balance)s ml and this needs %(ml)s ml.")
+                % {"balance": previous, "ml": -ml}
+            )
+        return StockEntry.objects.create(
+            product=product,
+            at=timezone.now(),
+            kind=kind,
+            ml=ml,
+            balance_ml=balance,
+            dose=dose,
+            batch=batch,
+            reason=reason,
+            created_by=by,
+        )
+
+
+def _stock_audit(by, action: str, entry: StockEntry, **detail) -> None:
+    _audit(
+        by,
+        action,
+        target=str(entry.external_id),
+        product=str(entry.product),
+        ml=entry.ml,
+        balance_ml=entry.balance_ml,
+        **detail,
+    )
+
+
+def receive(product: Product, ml, batch: str, by) -> StockEntry:
+    batch = (batch or "").strip()
+    if not batch:
+        raise StockError(_("The batch number is required."))
+    amount = _ml(ml)
+    with transaction.atomic():
+        entry = _append_entry(product, StockEntryKind.RECEIPT, amount, by=by, batch=batch[:60])
+        _stock_audit(by, "stock_receive", entry, batch=batch)
+    return entry
+
+
+def record_waste(product: Product, ml, reason: str, by) -> StockEntry:
+    reason, amount = _clean_reason(reason), _ml(ml)
+    with transaction.atomic():
+        entry = _append_entry(product, StockEntryKind.WASTE, -amount, by=by, reason=reason)
+        _stock_audit(by, "stock_waste", entry, reason=reason)
+    return entry
+
+
+def correct(product: Product, ml, reason: str, by) -> StockEntry:
+    """A signed correction of the ledger, always with its reason."""
+    reason, amount = _clean_reason(reason), _ml(ml, positive=False)
+    with transaction.atomic():
+        entry = _append_entry(product, StockEntryKind.CORRECTION, amount, by=by, reason=reason)
+        _stock_audit(by, "stock_correct", entry, reason=reason)
+    return entry
+
+
+def stock_movement(
+    product: Product, kind: str, ml, by, dose: Dose | None = None, reason: str = ""
+) -> StockEntry:
+    """Take-home bottles out (negative ml) and returns in (positive), for the take-home app."""
+    if kind not in (StockEntryKind.TAKEHOME, StockEntryKind.RETURN):
+        raise StockError(_("Use receive, waste or correct for this kind of entry."))
+    amount = _ml(ml, positive=False)
+    with transaction.atomic():
+        entry = _append_entry(product, kind, amount, by=by, dose=dose, reason=reason[:300])
+        _stock_audit(by, f"stock_{kind}", entry)
+    return entry
+
+
+def reconcile(
+    product: Product, on: date, counted_ml, explanation: str, by, post_correction: bool = False
+) -> Reconciliation:
+    """Compare the count with the ledger's balance at the end of `on`. A variance must be
+    explained; with `post_correction` the ledger is corrected by the variance now."""
+    try:
+        counted = Decimal(str(counted_ml)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise StockError(_("Enter an amount in ml.")) from None
+    if counted < 0:
+        raise StockError(_("The counted amount cannot be negative."))
+    if on > timezone.localdate():
+        raise StockError(_("A day in the future cannot be counted."))
+    explanation = (explanation or "").strip()
+    with transaction.atomic():
+        Product.objects.select_for_update().get(pk=product.pk)
+        if Reconciliation.objects.filter(product=product, on=on).exists():
+            raise StockError(_("This day has already been reconciled."))
+        expected = queries.balance_at(product, queries.end_of_day(on))
+        variance = counted - expected
+        if variance and not explanation:
+            raise StockError(
+                _("The count differs from the ledger by %(v)s ml: explain the variance.")
+                % {"v": variance},
+                code="explain",
+            )
+        entry = None
+        if variance and post_correction:
+            reason = _("Reconciliation of %(day)s: %(why)s") % {"day": on, "why": explanation}
+            entry = _append_entry(
+                product, StockEntryKind.CORRECTION, variance, by=by, reason=reason[:300]
+            )
+        rec = Reconciliation.objects.create(
+            product=product,
+            on=on,
+            expected_ml=expected,
+            counted_ml=counted,
+            explanation=explanation[:500],
+            correction=entry,
+            created_by=by,
+        )
+        _audit(
+            by,
+            "stock_reconcile",
+            target=str(rec.external_id),
+            on=on,
+            expected_ml=expected,
+            counted_ml=counted,
+            variance_ml=variance,
+            corrected=entry is not None,
+        )
+    return rec

@@ -1,0 +1,85 @@
+"""Forms of the dosing screens: they only parse input; the rules live in actions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .actions import MAX_MG
+from .models import HoldKind, Product
+
+
+class PrescribeForm(forms.Form):
+    mg = forms.IntegerField(label=_("Daily dose (mg)"), min_value=1, max_value=MAX_MG)
+    start_on = forms.DateField(label=_("From"), initial=timezone.localdate)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    induction = forms.BooleanField(label=_("Induction (re-)start"), required=False)
+
+
+class TaperForm(forms.Form):
+    start_on = forms.DateField(label=_("Start on"), initial=timezone.localdate)
+    from_mg = forms.IntegerField(label=_("From (mg)"), min_value=1, max_value=MAX_MG)
+    to_mg = forms.IntegerField(label=_("Down to (mg)"), min_value=0, max_value=MAX_MG, initial=0)
+    step_mg = forms.IntegerField(label=_("Step (mg)"), min_value=1, max_value=MAX_MG, initial=5)
+    every_days = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=365, initial=7)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from_mg") is not None and data.get("to_mg") is not None:
+            if data["to_mg"] >= data["from_mg"]:
+                raise forms.ValidationError(_("The end dose must be below the start dose."))
+        return data
+
+
+class HoldForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=HoldKind.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ClearHoldForm(forms.Form):
+    note = forms.CharField(label=_("How it was resolved"), max_length=300)
+
+
+def _products():
+    return Product.objects.filter(active=True).order_by("pk")
+
+
+class ReceiptForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=_products(), empty_label=None)
+    ml = forms.DecimalField(label=_("Amount (ml)"), min_value=0.01, decimal_places=2)
+    batch = forms.CharField(label=_("Batch"), max_length=60)
+
+
+class WasteForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=_products(), empty_label=None)
+    ml = forms.DecimalField(label=_("Amount (ml)"), min_value=0.01, decimal_places=2)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class CorrectionForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=_products(), empty_label=None)
+    ml = forms.DecimalField(
+        label=_("Change (ml, negative to reduce)"),
+        decimal_places=2,
+        help_text=_("Positive adds to the balance, negative takes away."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def clean_ml(self):
+        if self.cleaned_data["ml"] == 0:
+            raise forms.ValidationError(_("A correction cannot be zero."))
+        return self.cleaned_data["ml"]
+
+
+class ReconcileForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=_products(), empty_label=None)
+    on = forms.DateField(label=_("Day"), initial=timezone.localdate)
+    counted_ml = forms.DecimalField(label=_("Counted (ml)"), min_value=0, decimal_places=2)
+    explanation = forms.CharField(
+        label=_("Explanation of the variance"), max_length=500, required=False
+    )
+    post_correction = forms.BooleanField(
+        label=_("Correct the ledger by the variance"), required=False
+    )

@@ -1,0 +1,230 @@
+"""The dosing rules as pure functions: facts in, a decision with its reasons out.
+
+No database here, so every boundary (2 or 3 missed days, 4 or 5, the last taper step) is
+tested directly, and the queue, the client page and `actions.record_dose` all ask the same
+question the same way. See docs/dosing-rules.md for why each rule exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# Hold kinds, spelled as in models.HoldKind (kept as strings so this module needs no models).
+MISSED_DOSE_REVIEW = "missed_dose_review"
+REINDUCTION = "reinduction"
+
+
+@dataclass(frozen=True)
+class Taper:
+    """Reduce from `from_mg` by `step_mg` every `every_days` days from `start_on`, never
+    below `to_mg`."""
+
+    start_on: date
+    from_mg: int
+    to_mg: int
+    step_mg: int
+    every_days: int
+
+
+@dataclass(frozen=True)
+class ScheduledDose:
+    mg: int
+    why: str
+
+
+def scheduled_dose(prescription_mg: int, taper: Taper | None, day: date) -> ScheduledDose:
+    """The dose due on `day`.
+
+    A taper starts at `from_mg` on its first day and steps down after every `every_days`
+    days; it stops at `to_mg` (the floor) and stays there. Before the taper starts, the
+    prescription applies."""
+    if taper is None or day < taper.start_on:
+        return ScheduledDose(
+            prescription_mg, _("prescribed dose %(mg)d mg") % {"mg": prescription_mg}
+        )
+    steps = (day - taper.start_on).days // taper.every_days
+    mg = max(taper.to_mg, taper.from_mg - steps * taper.step_mg)
+    if mg == taper.to_mg:
+        why = _("taper: reached %(mg)d mg, the end of the plan") % {"mg": mg}
+    else:
+        why = _("taper: day %(day)d, %(steps)d step(s) of %(step)d mg down from %(from)d mg") % {
+            "day": (day - taper.start_on).days + 1,
+            "steps": steps,
+            "step": taper.step_mg,
+            "from": taper.from_mg,
+        }
+    return ScheduledDose(mg, why)
+
+
+def missed_days(
+    last_dose_date: date | None,
+    today: date,
+    covered_days: frozenset[date] | set[date] = frozenset(),
+    counting_from: date | None = None,
+) -> int:
+    """Consecutive days before `today` without a dose.
+
+    A day covered by a take-home bottle or a guest dose at another centre counts as dosed.
+    Days before `counting_from` (the enrolment, or the day a clinician last reviewed missed
+    doses) are never counted as missed: a client enrolled yesterday has missed at most one
+    day, and a reviewed client starts afresh."""
+    dosed = [d for d in covered_days if d < today]
+    if last_dose_date is not None and last_dose_date < today:
+        dosed.append(last_dose_date)
+    floor = counting_from - timedelta(days=1) if counting_from is not None else None
+    latest = max(dosed) if dosed else None
+    if floor is not None and (latest is None or latest < floor):
+        latest = floor
+    if latest is None:
+        return 0
+    return max(0, (today - latest).days - 1)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """From `Centre`: missed days that require a clinician review, and re-induction."""
+
+    review_after_missed_days: int = 3
+    reinduction_after_missed_days: int = 5
+
+
+@dataclass(frozen=True)
+class DoseToday:
+    kind: str  # clinic, takehome or guest
+    given_at: datetime | None
+    by: str
+
+
+@dataclass(frozen=True)
+class OpenHold:
+    kind: str
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """Everything the decision needs about one client on one day."""
+
+    code: str
+    in_treatment: bool
+    prescription_mg: int | None = None
+    prescription_start_on: date | None = None
+    taper: Taper | None = None
+    dose_today: DoseToday | None = None
+    open_holds: tuple[OpenHold, ...] = ()
+    last_dose_date: date | None = None
+    covered_days: frozenset[date] = frozenset()
+    counting_from: date | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    code: str
+    message: str
+
+
+@dataclass
+class Decision:
+    can_dose: bool
+    mg: int | None
+    reasons: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    missed: int = 0
+    hold_to_open: str | None = None  # a hold kind the caller must open now
+
+
+def already_dosed_block(dose: DoseToday) -> Block:
+    if dose.kind == "takehome":
+        return Block("already_dosed", _("Today is covered by a take-home bottle."))
+    if dose.kind == "guest":
+        return Block("already_dosed", _("Today's dose was given at another centre."))
+    at = timezone.localtime(dose.given_at).strftime("%H:%M") if dose.given_at else "?"
+    return Block(
+        "already_dosed",
+        _("Already dosed today at %(time)s by %(by)s.") % {"time": at, "by": dose.by or "?"},
+    )
+
+
+def dosing_decision(facts: ClientFacts, today: date, thresholds: Thresholds) -> Decision:
+    """May this client be dosed today, how much, and if not, every reason why not.
+
+    All blocks are listed (not just the first) so the screen can show the nurse the whole
+    picture. Money is not an input: an unpaid balance can never stop a dose."""
+    blocks: list[Block] = []
+    reasons: list[str] = []
+    hold_to_open: str | None = None
+    mg: int | None = None
+
+    if facts.dose_today is not None:
+        blocks.append(already_dosed_block(facts.dose_today))
+    if not facts.in_treatment:
+        blocks.append(Block("not_in_treatment", _("Not in treatment: no open episode.")))
+    if facts.prescription_mg is None:
+        blocks.append(Block("no_prescription", _("No active prescription.")))
+    elif facts.prescription_start_on and facts.prescription_start_on > today:
+        blocks.append(
+            Block(
+                "prescription_not_started",
+                _("The prescription starts on %(day)s.") % {"day": facts.prescription_start_on},
+            )
+        )
+    else:
+        scheduled = scheduled_dose(facts.prescription_mg, facts.taper, today)
+        reasons.append(scheduled.why)
+        mg = scheduled.mg
+        if mg < 1:
+            blocks.append(Block("taper_complete", _("The taper is complete: no dose is due.")))
+            mg = None
+
+    for hold in facts.open_holds:
+        blocks.append(
+            Block(
+                "hold",
+                _("On hold: %(kind)s — %(reason)s") % {"kind": hold.label, "reason": hold.reason},
+            )
+        )
+
+    missed = missed_days(facts.last_dose_date, today, facts.covered_days, facts.counting_from)
+    open_kinds = {h.kind for h in facts.open_holds}
+    if missed >= thresholds.reinduction_after_missed_days:
+        if REINDUCTION not in open_kinds:
+            hold_to_open = REINDUCTION
+            blocks.append(
+                Block(
+                    "reinduction",
+                    _(
+                        "%(n)d days missed (%(limit)d or more): re-start induction; a clinician "
+                        "must write a new induction prescription."
+                    )
+                    % {"n": missed, "limit": thresholds.reinduction_after_missed_days},
+                )
+            )
+    elif missed >= thresholds.review_after_missed_days:
+        if MISSED_DOSE_REVIEW not in open_kinds:
+            hold_to_open = MISSED_DOSE_REVIEW
+            blocks.append(
+                Block(
+                    "missed_review",
+                    _(
+                        "%(n)d days missed (%(limit)d or more): a clinician must review the dose "
+                        "first."
+                    )
+                    % {"n": missed, "limit": thresholds.review_after_missed_days},
+                )
+            )
+    elif missed:
+        reasons.append(_("%(n)d day(s) missed") % {"n": missed})
+
+    return Decision(
+        can_dose=not blocks and mg is not None,
+        mg=mg,
+        reasons=reasons,
+        blocks=blocks,
+        missed=missed,
+        hold_to_open=hold_to_open,
+    )

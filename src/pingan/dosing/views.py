@@ -1,0 +1,328 @@
+"""Dosing screens: the queue (two clicks to dose), one client's dosing record, the stock.
+
+Views only gather input and show output; every decision comes from rules/actions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from pingan.accounts.decorators import requires
+from pingan.registry.models import Client
+
+from . import actions, queries, rules
+from .forms import (
+    ClearHoldForm,
+    CorrectionForm,
+    HoldForm,
+    PrescribeForm,
+    ReceiptForm,
+    ReconcileForm,
+    TaperForm,
+    WasteForm,
+)
+from .models import Dose, Hold, Prescription, Reconciliation, StockEntry, TaperPlan
+
+QUEUE_LIMIT = 300
+
+
+def _client(external_id) -> Client:
+    return get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# The queue ---------------------------------------------------------------------------------
+
+
+@require_GET
+@requires("view_queue")
+def queue(request):
+    today = timezone.localdate()
+    search = request.GET.get("q", "").strip()[:80]
+    status = request.GET.get("status", "")
+    status = status if status in queries.STATUSES else ""
+    rows = queries.queue(today, search=search, status=status)
+    return render(
+        request,
+        "dosing/queue.html",
+        {
+            "rows": rows[:QUEUE_LIMIT],
+            "more": max(0, len(rows) - QUEUE_LIMIT),
+            "total": len(rows),
+            "today": today,
+            "search": search,
+            "status": status,
+            "statuses": [
+                ("", _("All")),
+                ("waiting", _("Waiting")),
+                ("dosed", _("Dosed")),
+                ("hold", _("On hold")),
+            ],
+        },
+    )
+
+
+def _row(request, client: Client, **extra):
+    row = queries.row_for(client, timezone.localdate())
+    template = "dosing/_row.html" if _is_htmx(request) else "dosing/confirm.html"
+    return render(request, template, {"row": row, **extra})
+
+
+@require_GET
+@requires("view_queue")
+def row(request, external_id):
+    """The plain row again (the confirm panel's "Cancel")."""
+    return _row(request, _client(external_id))
+
+
+@require_GET
+@requires("view_queue", "record_dose")
+def dose_confirm(request, external_id):
+    """First click: show who, how much and how many ml, or why not (checked afresh)."""
+    return _row(request, _client(external_id), confirming=True)
+
+
+@require_POST
+@requires("record_dose")
+def dose(request, external_id):
+    """Second click: record the observed dose, or show the refusal."""
+    client = _client(external_id)
+    mg = request.POST.get("mg") or None
+    result = actions.record_dose(client, request.user, mg=mg, note=request.POST.get("note", ""))
+    if _is_htmx(request):
+        return _row(request, client, result=result)
+    if result.ok:
+        messages.success(
+            request, _("%(code)s dosed: %(mg)d mg.") % {"code": client.code, "mg": result.dose.mg}
+        )
+    else:
+        messages.error(request, f"{client.code}: {result.message}")
+    return redirect("dosing:queue")
+
+
+# One client's dosing record ----------------------------------------------------------------
+
+
+def _client_page(request, client: Client, status: int = 200, **forms):
+    today = timezone.localdate()
+    facts = queries.client_facts(client, today)
+    decision = rules.dosing_decision(facts, today, queries.thresholds())
+    context = {
+        "client": client,
+        "today": today,
+        "decision": decision,
+        "prescriptions": Prescription.objects.filter(client=client)
+        .select_related("clinician")
+        .order_by("-created_at"),
+        "taper": TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).first(),
+        "holds": Hold.objects.filter(client=client).order_by("cleared_at", "-created_at")[:30],
+        "doses": Dose.objects.filter(client=client)
+        .select_related("dispenser")
+        .order_by("-date")[:60],
+        "prescribe_form": forms.get("prescribe_form") or PrescribeForm(),
+        "taper_form": forms.get("taper_form")
+        or TaperForm(initial={"from_mg": decision.mg or facts.prescription_mg}),
+        "hold_form": forms.get("hold_form") or HoldForm(),
+        "clear_form": forms.get("clear_form") or ClearHoldForm(),
+    }
+    return render(request, "dosing/client.html", context, status=status)
+
+
+@require_GET
+@requires("view_client")
+def client(request, external_id):
+    return _client_page(request, _client(external_id))
+
+
+def _handle(request, client, form_name, form, act):
+    """Run `act(cleaned_data)` for a valid form; show the form again with the refusal."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except actions.DosingError as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("dosing:client", external_id=client.external_id)
+    return _client_page(request, client, status=400, **{form_name: form})
+
+
+@require_POST
+@requires("prescribe")
+def prescribe(request, external_id):
+    c = _client(external_id)
+    return _handle(
+        request,
+        c,
+        "prescribe_form",
+        PrescribeForm(request.POST),
+        lambda d: actions.prescribe(
+            c, d["mg"], d["start_on"], request.user, d["reason"], induction=d["induction"]
+        ),
+    )
+
+
+@require_POST
+@requires("prescribe")
+def taper(request, external_id):
+    c = _client(external_id)
+    return _handle(
+        request,
+        c,
+        "taper_form",
+        TaperForm(request.POST),
+        lambda d: actions.start_taper(
+            c,
+            d["start_on"],
+            d["from_mg"],
+            d["to_mg"],
+            d["step_mg"],
+            d["every_days"],
+            request.user,
+            d["reason"],
+        ),
+    )
+
+
+@require_POST
+@requires("prescribe")
+def taper_cancel(request, external_id):
+    plan = get_object_or_404(TaperPlan, external_id=external_id)
+    try:
+        actions.cancel_taper(plan, request.user, request.POST.get("reason", ""))
+    except actions.DosingError as refusal:
+        messages.error(request, refusal.message)
+    return redirect("dosing:client", external_id=plan.client.external_id)
+
+
+@require_POST
+@requires("record_dose", "prescribe", any_of=True)
+def hold_place(request, external_id):
+    c = _client(external_id)
+    return _handle(
+        request,
+        c,
+        "hold_form",
+        HoldForm(request.POST),
+        lambda d: actions.place_hold(c, d["kind"], d["reason"], request.user),
+    )
+
+
+@require_POST
+@requires("clear_hold")
+def hold_clear(request, external_id):
+    hold = get_object_or_404(Hold.objects.select_related("client"), external_id=external_id)
+    return _handle(
+        request,
+        hold.client,
+        "clear_form",
+        ClearHoldForm(request.POST),
+        lambda d: actions.clear_hold(hold, request.user, d["note"]),
+    )
+
+
+# Stock ---------------------------------------------------------------------------------------
+
+STOCK_FORMS = {"receipt": ReceiptForm, "waste": WasteForm, "correction": CorrectionForm}
+
+
+@requires("manage_stock")
+def stock(request):
+    actions.ensure_default_product()
+    forms = {name: cls(prefix=name) for name, cls in STOCK_FORMS.items()}
+    status = 200
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        if kind not in STOCK_FORMS:
+            return redirect("dosing:stock")
+        form = forms[kind] = STOCK_FORMS[kind](request.POST, prefix=kind)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                if kind == "receipt":
+                    actions.receive(d["product"], d["ml"], d["batch"], request.user)
+                elif kind == "waste":
+                    actions.record_waste(d["product"], d["ml"], d["reason"], request.user)
+                else:
+                    actions.correct(d["product"], d["ml"], d["reason"], request.user)
+            except actions.DosingError as refusal:
+                form.add_error(None, refusal.message)
+            else:
+                messages.success(request, _("Entry added to the ledger."))
+                return redirect("dosing:stock")
+        status = 400
+    entries = StockEntry.objects.select_related("product", "created_by", "dose__client").order_by(
+        "-pk"
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dosing/stock.html",
+        {
+            "balances": queries.balances(),
+            "page": page,
+            "forms": forms,
+            "reconciliations": Reconciliation.objects.select_related("product").order_by("-on")[
+                :10
+            ],
+        },
+        status=status,
+    )
+
+
+@requires("manage_stock")
+def reconcile(request):
+    product = actions.ensure_default_product()
+    form = ReconcileForm(request.POST or None, initial={"product": product})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                actions.reconcile(
+                    d["product"],
+                    d["on"],
+                    d["counted_ml"],
+                    d["explanation"],
+                    request.user,
+                    post_correction=d["post_correction"],
+                )
+            except actions.DosingError as refusal:
+                form.add_error(
+                    "explanation" if refusal.code == "explain" else None, refusal.message
+                )
+            else:
+                messages.success(request, _("Reconciliation recorded."))
+                return redirect("dosing:stock")
+        status = 400
+    day = _day(request.GET.get("on")) or timezone.localdate()
+    expected = queries.balance_at(product, queries.end_of_day(day))
+    return render(
+        request,
+        "dosing/reconcile.html",
+        {"form": form, "day": day, "product": product, "expected": expected},
+        status=status,
+    )
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@require_GET
+@requires("manage_stock")
+def dispensing_log(request):
+    day = _day(request.GET.get("date")) or timezone.localdate()
+    return render(request, "dosing/log.html", {"day": day, "doses": queries.dispensing_log(day)})

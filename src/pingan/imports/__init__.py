@@ -1,0 +1,1 @@
+"""Loading legacy records from CSV files (DESIGN.md §5), all or nothing."""

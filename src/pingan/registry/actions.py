@@ -1,0 +1,408 @@
+"""State changes of the registry: one transaction each, each with its audit entry.
+
+Enrolment never reports anyone to any registry (DESIGN.md §3.1): nothing here sends,
+exports or queues anything outside this database.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pingan.accounts.roles import perm
+from pingan.audit.context import acting_user
+from pingan.audit.log import record
+from pingan.core.crypto import keyring
+
+from . import rules
+from .models import (
+    Client,
+    Consent,
+    DischargeReason,
+    DocumentType,
+    Episode,
+    Identity,
+    Language,
+    Purpose,
+)
+
+IDENTITY_FIELDS = ("name", "national_id", "phone", "address")
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+_PHOTO_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+@dataclass
+class IdentityInput:
+    name: str = ""
+    document_type: str = DocumentType.PRC_ID
+    national_id: str = ""
+    phone: str = ""
+    address: str = ""
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, f).strip() for f in IDENTITY_FIELDS)
+
+
+@dataclass(frozen=True)
+class IdentityView:
+    """What a permitted reader sees; built only by `read_identity`, which audits the read."""
+
+    name: str
+    document_type: str
+    national_id: str
+    phone: str
+    address: str
+
+
+@dataclass
+class CleanIdentity:
+    values: dict[str, str] = field(default_factory=dict)
+    index: str = ""
+
+
+def generate_client_code() -> str:
+    """A random code not yet used by any client."""
+    for _attempt in range(50):
+        code = rules.random_client_code()
+        if not Client.objects.filter(code=code).exists():
+            return code
+    raise RuntimeError("could not find a free client code")  # 32**6 codes: practically never
+
+
+def national_id_index(national_id: str) -> str:
+    normalised = rules.normalise_national_id(national_id)
+    return keyring().hmac_index(normalised) if normalised else ""
+
+
+def find_duplicates(national_id: str, exclude: Client | None = None) -> list[str]:
+    """Codes of clients whose national ID matches, found through the blind index only."""
+    index = national_id_index(national_id)
+    if not index:
+        return []
+    rows = Identity.objects.filter(national_id_index=index)
+    if exclude is not None:
+        rows = rows.exclude(client=exclude)
+    return sorted(rows.values_list("client__code", flat=True))
+
+
+def clean_identity(data: IdentityInput) -> CleanIdentity:
+    """Validate and normalise; raises ValidationError keyed by field so forms can show it."""
+    errors: dict[str, str] = {}
+    values = {
+        "name": data.name.strip(),
+        "address": data.address.strip(),
+        "document_type": data.document_type or DocumentType.PRC_ID,
+    }
+    if values["document_type"] not in DocumentType.values:
+        errors["document_type"] = _("Choose a document type.")
+    national_id = ""
+    if data.national_id.strip():
+        check = rules.check_national_id(data.national_id, values["document_type"])
+        if check.passed:
+            national_id = check.value
+        else:
+            errors["national_id"] = check.reason
+    values["national_id"] = national_id
+    phone = rules.check_phone(data.phone)
+    if phone.passed:
+        values["phone"] = phone.value
+    else:
+        errors["phone"] = phone.reason
+    if errors:
+        raise ValidationError(errors)
+    index = keyring().hmac_index(national_id) if national_id else ""
+    return CleanIdentity(values=values, index=index)
+
+
+def _duplicate_error(codes: list[str]) -> ValidationError:
+    return ValidationError(
+        _("This national ID is already on file for client %(codes)s.")
+        % {"codes": ", ".join(codes)},
+        code="duplicate",
+        params={"codes": codes},
+    )
+
+
+def enrol_client(
+    *,
+    alias: str,
+    sex: str,
+    birth_year: int,
+    user=None,
+    language: str = Language.CHINESE,
+    enrolled_on: date | None = None,
+    identity: IdentityInput | None = None,
+    allow_duplicate: bool = False,
+) -> Client:
+    """Enrol a client: anonymous (alias, sex, birth year) unless identity is given."""
+    today = timezone.localdate()
+    enrolled_on = enrolled_on or today
+    errors: dict[str, str] = {}
+    if not alias.strip():
+        errors["alias"] = _("Enter an alias the client is called by.")
+    year = rules.check_birth_year(int(birth_year), today)
+    if not year.passed:
+        errors["birth_year"] = year.reason
+    if enrolled_on > today:
+        errors["enrolled_on"] = _("The enrolment date cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    clean = clean_identity(identity) if identity and not identity.is_empty() else None
+    with acting_user(user), transaction.atomic():
+        if clean and clean.index and not allow_duplicate:
+            codes = list(
+                Identity.objects.filter(national_id_index=clean.index).values_list(
+                    "client__code", flat=True
+                )
+            )
+            if codes:
+                record("duplicate_warning", client_code=codes[0], matches=sorted(codes))
+                raise _duplicate_error(sorted(codes))
+        client = Client.objects.create(
+            code=generate_client_code(),
+            alias=alias.strip(),
+            sex=sex,
+            birth_year=int(birth_year),
+            language=language,
+            created_by=user,
+        )
+        Episode.objects.create(client=client, enrolled_on=enrolled_on, created_by=user)
+        if clean:
+            Identity.objects.create(
+                client=client, national_id_index=clean.index, created_by=user, **clean.values
+            )
+        record(
+            "enrol",
+            target=f"registry.client:{client.external_id}",
+            client_code=client.code,
+            enrolled_on=enrolled_on.isoformat(),
+            with_identity=bool(clean),
+        )
+    return client
+
+
+def _require(user, codename: str) -> None:
+    if user is None or not user.has_perm(perm(codename)):
+        raise PermissionDenied
+
+
+def read_identity(client: Client, user) -> IdentityView | None:
+    """Decrypt a client's identity for someone allowed to read it; every read is audited,
+    including a read that finds nothing on file."""
+    _require(user, "view_identity")
+    with acting_user(user), transaction.atomic():
+        identity = Identity.objects.filter(client=client).first()
+        record(
+            "identity_read",
+            target=f"registry.client:{client.external_id}",
+            client_code=client.code,
+            on_file=identity is not None,
+        )
+    if identity is None:
+        return None
+    return IdentityView(
+        name=identity.name,
+        document_type=identity.document_type,
+        national_id=identity.national_id,
+        phone=identity.phone,
+        address=identity.address,
+    )
+
+
+def update_identity(
+    client: Client, data: IdentityInput, user, allow_duplicate: bool = False
+) -> Identity:
+    """Add identity to an anonymous client or change it; the audit lists field names only."""
+    _require(user, "view_identity")
+    clean = clean_identity(data)
+    with acting_user(user), transaction.atomic():
+        if clean.index and not allow_duplicate:
+            codes = find_duplicates(clean.values["national_id"], exclude=client)
+            if codes:
+                record("duplicate_warning", client_code=client.code, matches=codes)
+                raise _duplicate_error(codes)
+        identity = Identity.objects.select_for_update().filter(client=client).first()
+        created = identity is None
+        if created:
+            identity = Identity(client=client, created_by=user)
+        changed = [name for name, value in clean.values.items() if getattr(identity, name) != value]
+        for name, value in clean.values.items():
+            setattr(identity, name, value)
+        identity.national_id_index = clean.index
+        identity.save()
+        record(
+            "identity_add" if created else "identity_update",
+            target=f"registry.client:{client.external_id}",
+            client_code=client.code,
+            fields=sorted(changed),
+        )
+    return identity
+
+
+def erase_identity(client: Client, user, reason: str = "") -> bool:
+    """Remove the vault row: the client carries on anonymously under the same code."""
+    _require(user, "view_identity")
+    with acting_user(user), transaction.atomic():
+        deleted, _counts = Identity.objects.filter(client=client).delete()
+        if deleted:
+            record(
+                "identity_erase",
+                target=f"registry.client:{client.external_id}",
+                client_code=client.code,
+                reason=reason[:200],
+            )
+    return bool(deleted)
+
+
+def record_consent(client: Client, purpose: str, given_on: date, user, note: str = "") -> Consent:
+    if purpose not in Purpose.values:
+        raise ValidationError({"purpose": _("Choose a purpose.")})
+    if given_on > timezone.localdate():
+        raise ValidationError({"given_on": _("A consent cannot be dated in the future.")})
+    with acting_user(user), transaction.atomic():
+        if Consent.objects.filter(client=client, purpose=purpose, revoked_on__isnull=True).exists():
+            raise ValidationError(
+                {
+                    "purpose": _(
+                        "This consent is already given; revoke it first to record a new one."
+                    )
+                }
+            )
+        try:
+            with transaction.atomic():
+                consent = Consent.objects.create(
+                    client=client, purpose=purpose, given_on=given_on, note=note, created_by=user
+                )
+        except IntegrityError as exc:  # a concurrent recording won the race
+            raise ValidationError({"purpose": _("This consent is already given.")}) from exc
+        record(
+            "consent_given",
+            target=f"registry.consent:{consent.external_id}",
+            client_code=client.code,
+            purpose=purpose,
+            given_on=given_on.isoformat(),
+        )
+    return consent
+
+
+def revoke_consent(client: Client, purpose: str, on: date, user, note: str = "") -> Consent:
+    with acting_user(user), transaction.atomic():
+        consent = (
+            Consent.objects.select_for_update()
+            .filter(client=client, purpose=purpose, revoked_on__isnull=True)
+            .first()
+        )
+        if consent is None:
+            raise ValidationError(_("There is no live consent for this purpose to revoke."))
+        if on < consent.given_on or on > timezone.localdate():
+            raise ValidationError(
+                _("The revocation date must be between %(given)s and today.")
+                % {"given": consent.given_on.isoformat()}
+            )
+        consent.revoked_on = on
+        consent.revoked_by = user
+        if note:
+            consent.note = (consent.note + " / " + note)[:200] if consent.note else note[:200]
+        consent.save()
+        record(
+            "consent_revoked",
+            target=f"registry.consent:{consent.external_id}",
+            client_code=client.code,
+            purpose=purpose,
+            revoked_on=on.isoformat(),
+        )
+    return consent
+
+
+def live_consents(client: Client) -> set[str]:
+    """Purposes the client currently consents to (others read this before disclosing)."""
+    return set(
+        Consent.objects.filter(client=client, revoked_on__isnull=True).values_list(
+            "purpose", flat=True
+        )
+    )
+
+
+def discharge(client: Client, on: date, reason: str, user=None, note: str = "") -> Episode:
+    """Close the open episode. Dosing holds are left to the dosing app, which reads episodes."""
+    with acting_user(user), transaction.atomic():
+        Client.objects.select_for_update().filter(pk=client.pk).first()
+        episode = Episode.objects.filter(client=client, discharged_on__isnull=True).first()
+        check = rules.check_discharge(
+            episode.enrolled_on if episode else None, on, timezone.localdate()
+        )
+        if not check.passed:
+            raise ValidationError(check.reason)
+        if reason not in DischargeReason.values:
+            raise ValidationError({"reason": _("Choose a discharge reason.")})
+        episode.discharged_on = on
+        episode.discharge_reason = reason
+        episode.discharge_note = note[:300]
+        episode.save()
+        record(
+            "discharge",
+            target=f"registry.episode:{episode.external_id}",
+            client_code=client.code,
+            on=on.isoformat(),
+            reason=reason,
+        )
+    return episode
+
+
+def re_enrol(client: Client, on: date, user=None) -> Episode:
+    """Open a new episode after a discharge (day of treatment counts from here again)."""
+    with acting_user(user), transaction.atomic():
+        Client.objects.select_for_update().filter(pk=client.pk).first()
+        episodes = Episode.objects.filter(client=client)
+        has_open = episodes.filter(discharged_on__isnull=True).exists()
+        last = episodes.exclude(discharged_on__isnull=True).order_by("-discharged_on").first()
+        check = rules.check_re_enrol(
+            has_open, last.discharged_on if last else None, on, timezone.localdate()
+        )
+        if not check.passed:
+            raise ValidationError(check.reason)
+        try:
+            with transaction.atomic():
+                episode = Episode.objects.create(client=client, enrolled_on=on, created_by=user)
+        except IntegrityError as exc:
+            raise ValidationError(_("This client is already in treatment.")) from exc
+        record(
+            "re_enrol",
+            target=f"registry.episode:{episode.external_id}",
+            client_code=client.code,
+            on=on.isoformat(),
+        )
+    return episode
+
+
+def photo_type(data: bytes) -> str | None:
+    """The image type by its first bytes, whatever the file name or browser claims."""
+    for magic, mime in _PHOTO_MAGIC.items():
+        if data.startswith(magic):
+            return mime
+    return None
+
+
+def set_photo(client: Client, data: bytes, user) -> None:
+    if len(data) > PHOTO_MAX_BYTES:
+        raise ValidationError(_("The photo is larger than 2 MB."))
+    mime = photo_type(data)
+    if mime is None:
+        raise ValidationError(_("The photo must be a JPEG or PNG image."))
+    with acting_user(user), transaction.atomic():
+        client.photo = f"{mime};{base64.b64encode(data).decode('ascii')}"
+        client.save(update_fields=["photo"])
+        record("photo_set", target=f"registry.client:{client.external_id}", client_code=client.code)
+
+
+def photo_bytes(client: Client) -> tuple[str, bytes] | None:
+    if not client.photo:
+        return None
+    mime, _sep, encoded = client.photo.partition(";")
+    return mime, base64.b64decode(encoded)

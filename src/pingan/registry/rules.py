@@ -1,0 +1,138 @@
+"""Registry decisions that need no database: client codes, identity formats, episode dates.
+
+Each check returns a `Check` with its reason so forms and screens can say *why* a value was
+refused, in the user's language.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+from django.utils.translation import gettext as _
+
+# No 0/O and no 1/I: a nurse reading a code aloud or copying it by hand cannot confuse them.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_PREFIX = "PA"
+CODE_LENGTH = 6
+DEFAULT_PHONE_REGION = "CN"
+
+# GB 11643-1999: weights and check characters of the 18-character resident identity number.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+@dataclass(frozen=True)
+class Check:
+    passed: bool
+    reason: str = ""
+    value: str = ""  # the normalised value when the check passed
+
+
+def random_client_code() -> str:
+    """A fresh code from a cryptographic source; codes must not be guessable or sequential,
+    since a sequence would reveal how many clients enrolled and when."""
+    return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_national_id(value: str) -> str:
+    """Spaces and hyphens removed, letters upper-cased: the form the blind index is built on."""
+    return "".join(value.split()).replace("-", "").upper()
+
+
+def prc_id_check_digit(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def check_national_id(value: str, document_type: str) -> Check:
+    """A PRC resident ID must have 18 characters, a plausible birth date and the right check
+    digit; any other document is accepted as written (foreign passports have no common form)."""
+    normalised = normalise_national_id(value)
+    if not normalised:
+        return Check(False, _("Enter the document number."))
+    if document_type != "prc_id":
+        if len(normalised) > 40:
+            return Check(False, _("A document number has at most 40 characters."))
+        return Check(True, value=normalised)
+    if len(normalised) != 18:
+        return Check(
+            False,
+            _(
+                "A resident identity number has 18 characters; this one has %(n)d. "
+                "For a passport or another document choose that document type."
+            )
+            % {"n": len(normalised)},
+        )
+    if not normalised[:17].isdigit() or not (normalised[17].isdigit() or normalised[17] == "X"):
+        return Check(False, _("The first 17 characters must be digits and the last a digit or X."))
+    try:
+        date(int(normalised[6:10]), int(normalised[10:12]), int(normalised[12:14]))
+    except ValueError:
+        return Check(False, _("Characters 7 to 14 are not a valid birth date."))
+    expected = prc_id_check_digit(normalised[:17])
+    if normalised[17] != expected:
+        return Check(
+            False,
+            _("The check digit does not match (expected %(d)s): please re-read the number.")
+            % {"d": expected},
+        )
+    return Check(True, value=normalised)
+
+
+def check_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> Check:
+    """A valid number, stored in E.164 so SMS gateways and duplicate checks agree."""
+    if not value.strip():
+        return Check(True, value="")
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return Check(False, _("This is not a phone number."))
+    if not phonenumbers.is_valid_number(number):
+        return Check(False, _("This phone number is not valid."))
+    return Check(
+        True, value=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    )
+
+
+def check_birth_year(year: int, today: date) -> Check:
+    if year < 1900 or year > today.year:
+        return Check(False, _("Enter a birth year between 1900 and %(y)d.") % {"y": today.year})
+    return Check(True, value=str(year))
+
+
+def check_discharge(enrolled_on: date | None, on: date, today: date) -> Check:
+    """A discharge closes the open episode, on or after its enrolment and not in the future."""
+    if enrolled_on is None:
+        return Check(False, _("This client has no open treatment episode to discharge."))
+    if on < enrolled_on:
+        return Check(
+            False,
+            _("The discharge date cannot be before the enrolment on %(d)s.")
+            % {"d": enrolled_on.isoformat()},
+        )
+    if on > today:
+        return Check(False, _("The discharge date cannot be in the future."))
+    return Check(True)
+
+
+def check_re_enrol(has_open: bool, last_discharge: date | None, on: date, today: date) -> Check:
+    """A new episode starts only after the last one closed, never overlapping it."""
+    if has_open:
+        return Check(False, _("This client is already in treatment; discharge them first."))
+    if last_discharge is not None and on < last_discharge:
+        return Check(
+            False,
+            _("The new enrolment cannot be before the last discharge on %(d)s.")
+            % {"d": last_discharge.isoformat()},
+        )
+    if on > today:
+        return Check(False, _("The enrolment date cannot be in the future."))
+    return Check(True)
+
+
+def age_in(birth_year: int, year: int) -> int:
+    """Age as the clinic records it: only the birth year is known."""
+    return year - birth_year

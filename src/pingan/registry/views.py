@@ -1,0 +1,307 @@
+"""Registry screens. Thin: forms gather input, actions change state, queries read.
+
+Identity never appears on a page unless a permitted user asks for it (POST), and that
+request is audited by `actions.read_identity`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pingan.accounts.decorators import requires
+from pingan.accounts.roles import perm
+
+from . import actions, queries
+from .forms import (
+    ConsentForm,
+    DischargeForm,
+    EnrolForm,
+    EraseForm,
+    IdentityForm,
+    PhotoForm,
+    ReEnrolForm,
+    RevokeForm,
+)
+from .models import Client, Identity
+
+PAGE_SIZE = 50
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    """Put an action's ValidationError on the form: per field where the form has it."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _is_duplicate(exc: ValidationError) -> bool:
+    return not hasattr(exc, "error_dict") and any(e.code == "duplicate" for e in exc.error_list)
+
+
+def _client(external_id) -> Client:
+    return get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+
+
+@require_GET
+@requires("view_client", "view_health_data", any_of=True)
+def client_list(request):
+    search = request.GET.get("q", "")
+    status = request.GET.get("status", "")
+    rows = queries.client_list(search, status)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registry/list.html",
+        {
+            "page": page,
+            "q": search,
+            "status": status,
+            "query": query.urlencode(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_GET
+@requires("view_client", "view_health_data", any_of=True)
+def client_detail(request, external_id):
+    client = _client(external_id)
+    episode = queries.open_episode(client)
+    today = timezone.localdate()
+    can_identity = request.user.has_perm(perm("view_identity"))
+    return render(
+        request,
+        "registry/detail.html",
+        {
+            "client": client,
+            "episode": episode,
+            "episodes": client.episodes.order_by("-enrolled_on"),
+            "consents": queries.consent_lines(client),
+            "today": today,
+            "age": today.year - client.birth_year,
+            "day_of_treatment": queries.days_in_treatment(
+                episode.enrolled_on if episode else None, today
+            ),
+            "can_identity": can_identity,
+            "has_identity": can_identity and Identity.objects.filter(client=client).exists(),
+            "has_photo": request.user.has_perm(perm("view_client"))
+            and Client.objects.filter(pk=client.pk).exclude(photo="").exists(),
+            "discharge_form": DischargeForm(),
+            "re_enrol_form": ReEnrolForm(),
+            "consent_form": ConsentForm(),
+            "photo_form": PhotoForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires("enrol_client")
+def enrol(request):
+    form = EnrolForm(request.POST or None)
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            client = actions.enrol_client(
+                alias=data["alias"],
+                sex=data["sex"],
+                birth_year=data["birth_year"],
+                language=data.get("language") or "zh-hans",
+                enrolled_on=data.get("enrolled_on"),
+                identity=form.identity_input(),
+                user=request.user,
+                allow_duplicate=data.get("confirm_duplicate", False),
+            )
+        except ValidationError as exc:
+            if _is_duplicate(exc):
+                duplicate = exc.error_list[0].params["codes"]
+            else:
+                _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Client %(code)s enrolled.") % {"code": client.code})
+            return redirect("registry:detail", external_id=client.external_id)
+    return render(request, "registry/enrol.html", {"form": form, "duplicate": duplicate})
+
+
+@require_POST
+@requires("view_identity")
+def identity_reveal(request, external_id):
+    """Decrypt on an explicit request only; the page never carries identity by default."""
+    client = _client(external_id)
+    identity = actions.read_identity(client, request.user)
+    template = (
+        "registry/_identity.html" if request.headers.get("HX-Request") else "registry/identity.html"
+    )
+    response = render(request, template, {"client": client, "identity": identity})
+    add_never_cache_headers(response)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@requires("view_identity", "enrol_client")
+def identity_edit(request, external_id):
+    client = _client(external_id)
+    duplicate = None
+    if request.method == "POST":
+        form = IdentityForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.update_identity(
+                    client,
+                    form.identity_input(),
+                    request.user,
+                    allow_duplicate=form.cleaned_data["confirm_duplicate"],
+                )
+            except ValidationError as exc:
+                if _is_duplicate(exc):
+                    duplicate = exc.error_list[0].params["codes"]
+                else:
+                    _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Identity saved."))
+                return redirect("registry:detail", external_id=client.external_id)
+    else:
+        # Filling the form with the stored values is itself a read, audited as one.
+        current = actions.read_identity(client, request.user)
+        initial = current.__dict__ if current else {}
+        form = IdentityForm(initial=initial)
+    response = render(
+        request,
+        "registry/identity_edit.html",
+        {"client": client, "form": form, "duplicate": duplicate, "erase_form": EraseForm()},
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@require_POST
+@requires("view_identity", "enrol_client")
+def identity_erase(request, external_id):
+    client = _client(external_id)
+    form = EraseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason to erase the identity."))
+        return redirect("registry:identity_edit", external_id=client.external_id)
+    if actions.erase_identity(client, request.user, form.cleaned_data["reason"]):
+        messages.success(request, _("Identity erased; the client continues anonymously."))
+    return redirect("registry:detail", external_id=client.external_id)
+
+
+def _post_action(request, client, form, run, success: str):
+    """Shared shape of the small POST forms on the client page."""
+    if form.is_valid():
+        try:
+            run(form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, success)
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("registry:detail", external_id=client.external_id)
+
+
+@require_POST
+@requires("manage_consent")
+def consent_record(request, external_id):
+    client = _client(external_id)
+    return _post_action(
+        request,
+        client,
+        ConsentForm(request.POST),
+        lambda d: actions.record_consent(
+            client, d["purpose"], d["given_on"], request.user, d["note"]
+        ),
+        _("Consent recorded."),
+    )
+
+
+@require_POST
+@requires("manage_consent")
+def consent_revoke(request, external_id):
+    client = _client(external_id)
+    return _post_action(
+        request,
+        client,
+        RevokeForm(request.POST),
+        lambda d: actions.revoke_consent(
+            client, d["purpose"], d["revoked_on"], request.user, d["note"]
+        ),
+        _("Consent revoked."),
+    )
+
+
+@require_POST
+@requires("enrol_client")
+def discharge(request, external_id):
+    client = _client(external_id)
+    return _post_action(
+        request,
+        client,
+        DischargeForm(request.POST),
+        lambda d: actions.discharge(client, d["on"], d["reason"], request.user, d["note"]),
+        _("Client discharged."),
+    )
+
+
+@require_POST
+@requires("enrol_client")
+def re_enrol(request, external_id):
+    client = _client(external_id)
+    return _post_action(
+        request,
+        client,
+        ReEnrolForm(request.POST),
+        lambda d: actions.re_enrol(client, d["on"], request.user),
+        _("Client re-enrolled: a new treatment episode is open."),
+    )
+
+
+@require_POST
+@requires("enrol_client")
+def photo_upload(request, external_id):
+    client = get_object_or_404(Client, external_id=external_id)
+    form = PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a photo to upload."))
+    else:
+        upload = form.cleaned_data["photo"]
+        data = upload.read(actions.PHOTO_MAX_BYTES + 1)
+        try:
+            actions.set_photo(client, data, request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Photo saved."))
+    return redirect("registry:detail", external_id=client.external_id)
+
+
+@require_GET
+@requires("view_client")
+def photo(request, external_id):
+    """The photo is decrypted per request and never cached by the browser or a proxy."""
+    client = get_object_or_404(Client, external_id=external_id)
+    found = actions.photo_bytes(client)
+    if found is None:
+        raise Http404
+    mime, data = found
+    response = HttpResponse(data, content_type=mime)
+    add_never_cache_headers(response)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,136 @@
+"""`pingan demo` end to end in its own data directory, the importer taking synth output,
+and `pingan serve` refusing an unmigrated database."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from pingan.synth.demo import DEMO_PASSWORD
+from pingan.synth.generator import CentreSpec
+from pingan.synth.writers import write_centre
+
+PINGAN = str(Path(sys.executable).parent / "pingan")
+
+SIGN_IN = """
+import json, os, django
+django.setup()
+from django.test import Client
+out = {}
+for role in ("nurse", "clinician", "manager", "cdc", "police"):
+    browser = Client()
+    answer = browser.post("/accounts/login/", {"username": role, "password": os.environ["PW"]})
+    landing = browser.get("/", follow=True)
+    out[role] = [answer.status_code, landing.status_code, landing.request["PATH_INFO"]]
+wrong = Client().post("/accounts/login/", {"username": "nurse", "password": "not-it-at-all"})
+out["wrong"] = [wrong.status_code, "_auth_user_id" in wrong.client.session]
+print(json.dumps(out))
+"""
+
+
+def env_for(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGAN_")}
+    env.update(
+        PINGAN_DATA_DIR=str(data_dir),
+        DJANGO_SETTINGS_MODULE="pingan.settings.base",
+        PW=DEMO_PASSWORD,
+    )
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_demo_builds_a_centre_whose_logins_work(tmp_path):
+    env = env_for(tmp_path)
+    done = run([PINGAN, "demo", "--no-serve", "--clients", "40", "--no-progress"], env)
+    assert done.returncode == 0, done.stderr
+    for role in ("nurse", "clinician", "manager", "cdc", "police"):
+        assert f"  {role:<12} {role:<12}" in done.stdout
+    assert DEMO_PASSWORD in done.stdout
+
+    db = sqlite3.connect(tmp_path / "pingan.sqlite3")
+    one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    assert one("SELECT code FROM core_centre") == "DEMO"
+    assert one("SELECT COUNT(*) FROM registry_client") == 40
+    assert one("SELECT COUNT(*) FROM dosing_dose") > 40 * 100
+    in_treatment = one("SELECT COUNT(*) FROM registry_episode WHERE discharged_on IS NULL")
+    active = one("SELECT COUNT(*) FROM dosing_prescription WHERE superseded_at IS NULL")
+    assert in_treatment == active > 20
+    today = one("SELECT MAX(date) FROM dosing_dose")
+    assert one(f"SELECT COUNT(*) FROM dosing_dose WHERE date = '{today}'") > 0
+    assert one("SELECT COUNT(*) FROM dosing_stockentry WHERE kind = 'receipt'") >= 1
+    assert one("SELECT MIN(balance_ml) FROM dosing_stockentry") >= 0
+    assert one("SELECT COUNT(*) FROM registry_consent WHERE purpose = 'sms'") > 0
+    assert one("SELECT COUNT(*) FROM registry_identity") > 0
+    db.close()
+    # Identity is stored encrypted: no national ID in clear in the database or its WAL.
+    for name in ("pingan.sqlite3", "pingan.sqlite3-wal"):
+        raw = (tmp_path / name).read_bytes() if (tmp_path / name).exists() else b""
+        assert not re.search(rb"53\d{4}(19|20)\d{9}[0-9X]", raw), name
+
+    signed = run([sys.executable, "-c", SIGN_IN], env)
+    assert signed.returncode == 0, signed.stderr
+    result = json.loads(signed.stdout.strip().splitlines()[-1])
+    starts = {
+        "nurse": "/dosing/queue/",
+        "clinician": "/dosing/queue/",
+        "police": "/accounts/police/",
+    }
+    for role in ("nurse", "clinician", "manager", "cdc", "police"):
+        posted, landed, path = result[role]
+        assert posted == 302 and landed == 200, (role, result[role])
+        assert path != "/accounts/login/", role
+        if role in starts:
+            assert path == starts[role]
+    assert result["wrong"] == [200, False]
+
+    # The demo refuses a database that is not a demo's and leaves it as it was.
+    db = sqlite3.connect(tmp_path / "pingan.sqlite3")
+    db.execute("UPDATE core_centre SET code = 'PA-001'")
+    db.commit()
+    db.close()
+    refused = run([PINGAN, "demo", "--no-serve", "--clients", "5", "--no-progress"], env)
+    assert refused.returncode != 0
+    assert "DEMO" in refused.stderr
+    db = sqlite3.connect(tmp_path / "pingan.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM registry_client").fetchone()[0] == 40
+    db.close()
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path):
+    done = run([PINGAN, "serve", "--port", "8799"], env_for(tmp_path))
+    assert done.returncode == 1
+    assert "pingan migrate" in done.stderr
+
+
+@pytest.mark.django_db
+def test_no_migration_is_missing_in_the_test_database():
+    from pingan.core.management.commands.serve import unapplied_migrations
+
+    assert unapplied_migrations() == []
+
+
+@pytest.mark.django_db
+def test_the_importer_takes_the_synth_output_whole(tmp_path):
+    from pingan.dosing.models import Dose
+    from pingan.imports.loader import load_directory
+    from pingan.labs.models import UrineResult
+    from pingan.registry.models import Client, Identity
+
+    spec = CentreSpec(clients=30, days=120, start=date.today() - timedelta(days=121), seed=5)
+    report = write_centre(spec, tmp_path, ("csv",), progress=False)
+    loaded = load_directory(tmp_path, progress=False)
+    assert Client.objects.count() == 30
+    assert Dose.objects.count() == report.counts.rows["doses"] == loaded.created["doses"]
+    assert UrineResult.objects.count() == report.counts.rows["urine"]
+    assert Identity.objects.exclude(national_id="").count() > 0
