@@ -85,12 +85,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pingan-shot-") as data_dir:
         env = {k: v for k, v in os.environ.items() if k != "PINGAN_DATABASE_URL"}
         env.update(PINGAN_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="pingan.settings.base")
-        subprocess.run(
+        built = subprocess.run(
             [sys.executable, "-m", "pingan", "demo", "--no-serve"],
             env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
         )
+        if built.returncode != 0:
+            sys.exit(f"pingan demo failed:\n{built.stdout}\n{built.stderr}")
         username, password = demo_nurse(env)
         port = free_port()
         server = subprocess.Popen(

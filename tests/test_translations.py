@@ -73,10 +73,15 @@ def test_compiled_mo_matches_its_po(po_path: Path) -> None:
     )
 
 
-def _msgids(po_path: Path) -> set[tuple[str, str]]:
+def _msgids(po_path: Path) -> dict[tuple[str, str], str]:
+    """The live entries of a .po, each with where the code uses it (for the failure)."""
     if not po_path.exists():
-        return set()
-    return {_key(e) for e in polib.pofile(str(po_path)) if e.msgid and not e.obsolete}
+        return {}
+    return {
+        _key(e): ", ".join(f"{f}:{line}" for f, line in e.occurrences[:2])
+        for e in polib.pofile(str(po_path))
+        if e.msgid and not e.obsolete
+    }
 
 
 def test_makemessages_would_find_no_new_string(tmp_path: Path) -> None:
@@ -111,10 +116,13 @@ def test_makemessages_would_find_no_new_string(tmp_path: Path) -> None:
     problems = []
     for regenerated in sorted(copy.glob(f"**/locale/{LOCALE}/LC_MESSAGES/django.po")):
         committed = PACKAGE / regenerated.relative_to(copy)
-        new = sorted(m for _ctx, m in _msgids(regenerated) - _msgids(committed))
+        found, known = _msgids(regenerated), _msgids(committed)
+        new = sorted(key for key in found if key not in known)
         if new:
-            shown = ", ".join(repr(m) for m in new[:10])
+            shown = "; ".join(f"{msgid!r} ({found[(ctx, msgid)]})" for ctx, msgid in new[:8])
             problems.append(f"{_name(committed)}: {len(new)} new, e.g. {shown}")
-    assert not problems, "strings not yet in a .po (run makemessages, then translate):\n" + (
-        "\n".join(problems)
+    assert not problems, (
+        "strings in no committed .po (run makemessages, translate, compilemessages; an app "
+        "without its own locale/ folder sends its strings to src/pingan/locale):\n"
+        + "\n".join(problems)
     )

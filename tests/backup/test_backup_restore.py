@@ -18,7 +18,6 @@ from pingan.imports.loader import load_directory
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
 from pingan.registry.models import Client, Identity
 
-
 FILES = {
     "clients.csv": "code,alias,sex,birth_year,enrolled_on,name,phone\n"
     "C001,老王,M,1975,2025-01-02,王建国,13900000001\nC002,Lily,F,1988,2025-02-01,,\n",
@@ -35,6 +34,7 @@ def write_dir(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (root / name).write_text(text, encoding="utf-8")
     return root
+
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ from pingan.audit.models import AuditEntry
 from pingan.core.crypto import keyring
 from pingan.dosing.models import Dose, Product, StockEntry
 from pingan.imports.loader import ImportRejected, load_directory
-from pingan.labs.models import InfectionTest, UrineResult, UrineSample
+from pingan.labs.models import InfectionTest, UrineSample
 from pingan.registry.models import Client, Episode, Identity
 
 GOOD = {
@@ -177,8 +177,14 @@ def test_bad_rows_in_every_file_are_all_listed_and_nothing_written(tmp_path):
 def test_existing_client_code_is_an_error_not_a_merge(tmp_path):
     load_directory(write_dir(tmp_path / "a", {"clients.csv": GOOD["clients.csv"]}), progress=False)
     with pytest.raises(ImportRejected) as caught:
-        load_directory(write_dir(tmp_path / "b", {"clients.csv": GOOD["clients.csv"]}), progress=False)
-    assert [(e.line, e.column) for e in caught.value.errors] == [(2, "code"), (3, "code"), (4, "code")]
+        load_directory(
+            write_dir(tmp_path / "b", {"clients.csv": GOOD["clients.csv"]}), progress=False
+        )
+    assert [(e.line, e.column) for e in caught.value.errors] == [
+        (2, "code"),
+        (3, "code"),
+        (4, "code"),
+    ]
     assert "already exists" in caught.value.errors[0].reason
 
 
@@ -201,7 +207,9 @@ def test_later_files_may_refer_to_clients_already_in_the_database(tmp_path):
 @pytest.mark.django_db
 def test_missing_column_and_not_utf8(tmp_path):
     root = write_dir(tmp_path / "in", {"doses.csv": "client_code,date,mg\nC001,2025-01-01,30\n"})
-    (root / "tests.csv").write_bytes("client_code,date,test,result\n王,2025-01-01,hiv,negative\n".encode("gb18030"))
+    (root / "tests.csv").write_bytes(
+        "client_code,date,test,result\n王,2025-01-01,hiv,negative\n".encode("gb18030")
+    )
     with pytest.raises(ImportRejected) as caught:
         load_directory(root, progress=False)
     found = {(e.file, e.line, e.column) for e in caught.value.errors}

@@ -8,49 +8,32 @@ the final guard; the code turns their refusals into clear messages.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.accounts.roles import perm, role_of
-from pingan.audit.context import Actor, acting_as, current_actor
-from pingan.audit.log import record
+from pingan.accounts.roles import perm
 from pingan.registry.models import Client
 
 from . import queries, rules
-from .models import (
-    Dose,
-    DoseKind,
-    Hold,
-    HoldKind,
-    Prescription,
-    Product,
-    Reconciliation,
-    StockEntry,
-    StockEntryKind,
-    TaperPlan,
+from .common import DosingError, StockError, audit, clean_reason
+from .models import Dose, DoseKind, Hold, HoldKind, Prescription, StockEntryKind, TaperPlan
+
+# The stock ledger lives in `stock`; its actions are part of this module's interface too.
+from .stock import (  # noqa: F401
+    append_entry,
+    correct,
+    ensure_default_product,
+    receive,
+    reconcile,
+    record_waste,
+    stock_movement,
 )
 
 MAX_MG = 400
-
-
-class DosingError(Exception):
-    """A refusal the user can act on; the message is already translated."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class StockError(DosingError):
-    pass
 
 
 @dataclass
@@ -68,17 +51,6 @@ class DoseResult:
     @property
     def message(self) -> str:
         return " ".join(b.message for b in self.blocks)
-
-
-def _audit(by, action: str, target: str = "", client_code: str = "", **detail) -> None:
-    """Audit as the request's actor, or as `by` when called from a command or a test."""
-    context = (
-        acting_as(Actor(by.get_username(), role_of(by), ""))
-        if by is not None and not current_actor().username
-        else nullcontext()
-    )
-    with context:
-        record(action, target=target, client_code=client_code, **detail)
 
 
 def _lock_client(client: Client) -> Client:
@@ -100,13 +72,6 @@ def _clean_mg(mg) -> int:
     return value
 
 
-def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise DosingError(_("A reason is required."), code="reason")
-    return reason[:300]
-
-
 # Prescriptions and tapers ----------------------------------------------------------------
 
 
@@ -116,7 +81,7 @@ def prescribe(
     """Write a new prescription; the one in force is superseded (kept for history) and an
     active taper ends, because the new order replaces the whole plan."""
     _require(clinician, "prescribe")
-    mg, reason = _clean_mg(mg), _clean_reason(reason)
+    mg, reason = _clean_mg(mg), clean_reason(reason)
     now = timezone.now()
     with transaction.atomic():
         _lock_client(client)
@@ -136,7 +101,7 @@ def prescribe(
             induction=induction,
             created_by=clinician,
         )
-        _audit(
+        audit(
             clinician,
             "prescribe",
             target=str(prescription.external_id),
@@ -163,7 +128,7 @@ def start_taper(
 ) -> TaperPlan:
     """Plan a taper (replacing any active one). It needs a prescription in force."""
     _require(clinician, "prescribe")
-    from_mg, reason = _clean_mg(from_mg), _clean_reason(reason)
+    from_mg, reason = _clean_mg(from_mg), clean_reason(reason)
     try:
         to_mg, step_mg, every_days = int(to_mg), int(step_mg), int(every_days)
     except (TypeError, ValueError):
@@ -190,7 +155,7 @@ def start_taper(
             reason=reason,
             created_by=clinician,
         )
-        _audit(
+        audit(
             clinician,
             "taper_start",
             target=str(plan.external_id),
@@ -214,7 +179,7 @@ def cancel_taper(plan: TaperPlan, by, reason: str = "") -> TaperPlan:
             raise DosingError(_("This taper was already cancelled."))
         plan.cancelled_at = timezone.now()
         plan.save(update_fields=["cancelled_at"])
-        _audit(
+        audit(
             by,
             "taper_cancel",
             target=str(plan.external_id),
@@ -230,7 +195,7 @@ def cancel_taper(plan: TaperPlan, by, reason: str = "") -> TaperPlan:
 def _open_hold(client: Client, kind: str, reason: str, by) -> Hold:
     with transaction.atomic():
         hold = Hold.objects.create(client=client, kind=kind, reason=reason[:300], created_by=by)
-        _audit(by, "hold_place", target=str(hold.external_id), client_code=client.code, kind=kind)
+        audit(by, "hold_place", target=str(hold.external_id), client_code=client.code, kind=kind)
     return hold
 
 
@@ -238,7 +203,7 @@ def place_hold(client: Client, kind: str, reason: str, by) -> Hold:
     """Stop dosing until a clinician clears the hold (one open hold per kind)."""
     if kind not in HoldKind.values:
         raise DosingError(_("Unknown kind of hold."))
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     with transaction.atomic():
         _lock_client(client)
         if Hold.objects.filter(client=client, kind=kind, cleared_at__isnull=True).exists():
@@ -275,7 +240,7 @@ def clear_hold(hold: Hold, by, note: str) -> Hold:
         hold.cleared_by = by
         hold.clear_note = note[:300]
         hold.save(update_fields=["cleared_at", "cleared_by", "clear_note"])
-        _audit(
+        audit(
             by,
             "hold_clear",
             target=str(hold.external_id),
@@ -290,7 +255,7 @@ def clear_hold(hold: Hold, by, note: str) -> Hold:
 
 
 def _refused(client: Client, by, blocks: list[rules.Block], hold: Hold | None = None):
-    _audit(by, "dose_refused", client_code=client.code, blocks=[b.code for b in blocks])
+    audit(by, "dose_refused", client_code=client.code, blocks=[b.code for b in blocks])
     return DoseResult(dose=None, blocks=blocks, hold_opened=hold)
 
 
@@ -346,7 +311,7 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
                     note=(note or "")[:300],
                     created_by=by,
                 )
-                _append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
+                append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
         except IntegrityError:
             existing = Dose.objects.filter(client=client, date=day).select_related("dispenser")
             existing = existing.first()
@@ -357,7 +322,7 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             )
         except StockError as refusal:
             return _refused(client, by, [rules.Block("stock", refusal.message)])
-        _audit(
+        audit(
             by,
             "dose_record",
             target=str(dose.external_id),
@@ -368,179 +333,3 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             why=decision.reasons,
         )
     return DoseResult(dose=dose)
-
-
-# Stock -------------------------------------------------------------------------------------
-
-
-def ensure_default_product() -> Product:
-    """The solution in use; created on first need. China's MMT clinics mostly dispense a
-    1 mg/ml oral solution; `PINGAN_METHADONE_MG_PER_ML` in settings changes the default."""
-    product = queries.active_product()
-    if product is not None:
-        return product
-    strength = Decimal(str(getattr(settings, "PINGAN_METHADONE_MG_PER_ML", "1")))
-    product, _created = Product.objects.get_or_create(
-        strength_mg_per_ml=strength,
-        defaults={"name": "Methadone hydrochloride oral solution", "active": True},
-    )
-    if not product.active:
-        product.active = True
-        product.save(update_fields=["active"])
-    return product
-
-
-def _ml(value, positive: bool = True) -> Decimal:
-    try:
-        ml = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise StockError(_("Enter an amount in ml.")) from None
-    if ml == 0 or (positive and ml < 0):
-        raise StockError(_("The amount must be more than 0 ml."))
-    return ml
-
-
-def _append_entry(
-    product: Product,
-    kind: str,
-    ml: Decimal,
-    by=None,
-    dose: Dose | None = None,
-    batch: str = "",
-    reason: str = "",
-) -> StockEntry:
-    """Append one ledger line under a lock on the product, so concurrent lines each see the
-    balance before them. A line that would take the balance below zero is refused here; the
-    database check constraint is the backstop."""
-    with transaction.atomic():
-        Product.objects.select_for_update().get(pk=product.pk)
-        previous = (
-            StockEntry.objects.filter(product=product)
-            .order_by("-pk")
-            .values_list("balance_ml", flat=True)
-            .first()
-        ) or Decimal("0")
-        balance = previous + ml
-        if balance < 0:
-            raise StockError(
-                _("Not enough stock: the balance is %(balance)s ml and this needs %(ml)s ml.")
-                % {"balance": previous, "ml": -ml}
-            )
-        return StockEntry.objects.create(
-            product=product,
-            at=timezone.now(),
-            kind=kind,
-            ml=ml,
-            balance_ml=balance,
-            dose=dose,
-            batch=batch,
-            reason=reason,
-            created_by=by,
-        )
-
-
-def _stock_audit(by, action: str, entry: StockEntry, **detail) -> None:
-    _audit(
-        by,
-        action,
-        target=str(entry.external_id),
-        product=str(entry.product),
-        ml=entry.ml,
-        balance_ml=entry.balance_ml,
-        **detail,
-    )
-
-
-def receive(product: Product, ml, batch: str, by) -> StockEntry:
-    batch = (batch or "").strip()
-    if not batch:
-        raise StockError(_("The batch number is required."))
-    amount = _ml(ml)
-    with transaction.atomic():
-        entry = _append_entry(product, StockEntryKind.RECEIPT, amount, by=by, batch=batch[:60])
-        _stock_audit(by, "stock_receive", entry, batch=batch)
-    return entry
-
-
-def record_waste(product: Product, ml, reason: str, by) -> StockEntry:
-    reason, amount = _clean_reason(reason), _ml(ml)
-    with transaction.atomic():
-        entry = _append_entry(product, StockEntryKind.WASTE, -amount, by=by, reason=reason)
-        _stock_audit(by, "stock_waste", entry, reason=reason)
-    return entry
-
-
-def correct(product: Product, ml, reason: str, by) -> StockEntry:
-    """A signed correction of the ledger, always with its reason."""
-    reason, amount = _clean_reason(reason), _ml(ml, positive=False)
-    with transaction.atomic():
-        entry = _append_entry(product, StockEntryKind.CORRECTION, amount, by=by, reason=reason)
-        _stock_audit(by, "stock_correct", entry, reason=reason)
-    return entry
-
-
-def stock_movement(
-    product: Product, kind: str, ml, by, dose: Dose | None = None, reason: str = ""
-) -> StockEntry:
-    """Take-home bottles out (negative ml) and returns in (positive), for the take-home app."""
-    if kind not in (StockEntryKind.TAKEHOME, StockEntryKind.RETURN):
-        raise StockError(_("Use receive, waste or correct for this kind of entry."))
-    amount = _ml(ml, positive=False)
-    with transaction.atomic():
-        entry = _append_entry(product, kind, amount, by=by, dose=dose, reason=reason[:300])
-        _stock_audit(by, f"stock_{kind}", entry)
-    return entry
-
-
-def reconcile(
-    product: Product, on: date, counted_ml, explanation: str, by, post_correction: bool = False
-) -> Reconciliation:
-    """Compare the count with the ledger's balance at the end of `on`. A variance must be
-    explained; with `post_correction` the ledger is corrected by the variance now."""
-    try:
-        counted = Decimal(str(counted_ml)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise StockError(_("Enter an amount in ml.")) from None
-    if counted < 0:
-        raise StockError(_("The counted amount cannot be negative."))
-    if on > timezone.localdate():
-        raise StockError(_("A day in the future cannot be counted."))
-    explanation = (explanation or "").strip()
-    with transaction.atomic():
-        Product.objects.select_for_update().get(pk=product.pk)
-        if Reconciliation.objects.filter(product=product, on=on).exists():
-            raise StockError(_("This day has already been reconciled."))
-        expected = queries.balance_at(product, queries.end_of_day(on))
-        variance = counted - expected
-        if variance and not explanation:
-            raise StockError(
-                _("The count differs from the ledger by %(v)s ml: explain the variance.")
-                % {"v": variance},
-                code="explain",
-            )
-        entry = None
-        if variance and post_correction:
-            reason = _("Reconciliation of %(day)s: %(why)s") % {"day": on, "why": explanation}
-            entry = _append_entry(
-                product, StockEntryKind.CORRECTION, variance, by=by, reason=reason[:300]
-            )
-        rec = Reconciliation.objects.create(
-            product=product,
-            on=on,
-            expected_ml=expected,
-            counted_ml=counted,
-            explanation=explanation[:500],
-            correction=entry,
-            created_by=by,
-        )
-        _audit(
-            by,
-            "stock_reconcile",
-            target=str(rec.external_id),
-            on=on,
-            expected_ml=expected,
-            counted_ml=counted,
-            variance_ml=variance,
-            corrected=entry is not None,
-        )
-    return rec

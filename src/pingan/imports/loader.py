@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pingan.audit.log import record
+from pingan.audit.signals import capture_paused
 
 from . import parse, validate, write
 from .errors import ImportRejected, RowError
@@ -64,7 +65,8 @@ def load_directory(path: Path, *, progress: bool = True) -> ImportReport:
         plan = validate.check(rows, errors, bad_codes)
         if errors:
             raise ImportRejected(errors)
-        created = write.write(plan, progress)
+        with capture_paused():  # one summary entry below, not one per row
+            created = write.write(plan, progress)
         counts = {name: len(records) for name, records in rows.items()}
         record("import", target=path.name[:120], files=counts, created=created)
     return ImportReport(rows=counts, created=created)

@@ -1,15 +1,16 @@
-"""URL map of the app (placeholder routes until its screens are built)."""
+"""URL map of the labs app."""
 
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "labs"
 
-
-def _todo(request):
-    return HttpResponse("")
-
-
 urlpatterns = [
-    path("schedule/", _todo, name="schedule"),
+    path("schedule/", views.schedule, name="schedule"),
+    path("schedule/generate/", views.generate, name="generate"),
+    path("schedule/<uuid:external_id>/done/", views.mark_done, name="mark_done"),
+    path("client/<uuid:external_id>/", views.client, name="client"),
+    path("client/<uuid:external_id>/urine/", views.record_urine, name="record_urine"),
+    path("client/<uuid:external_id>/test/", views.record_test, name="record_test"),
 ]

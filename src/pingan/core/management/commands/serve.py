@@ -30,8 +30,18 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
         parser.add_argument("--port", type=int, default=8000, help="default 8000")
         parser.add_argument("--threads", type=int, default=8, help="default 8")
+        parser.add_argument(
+            "--trusted-proxy",
+            default="",
+            metavar="ADDR",
+            help="address of a reverse proxy (e.g. 127.0.0.1 for nginx on this machine) whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed: the audit log then records "
+            "the client's address and HTTPS is recognised",
+        )
 
-    def handle(self, *args, host: str, port: int, threads: int, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, threads: int, trusted_proxy: str, **options
+    ) -> None:
         if not 1 <= port <= 65535:
             raise CommandError(_("--port must be between 1 and 65535."))
         if threads < 1:
@@ -57,4 +67,10 @@ class Command(BaseCommand):
             _("Ping An is serving on http://%(host)s:%(port)d/ — press Ctrl+C to stop.")
             % {"host": shown, "port": port}
         )
-        serve(application, host=host, port=port, threads=threads, ident="pingan")
+        proxy = {}
+        if trusted_proxy:
+            proxy = {
+                "trusted_proxy": trusted_proxy,
+                "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+            }
+        serve(application, host=host, port=port, threads=threads, ident="pingan", **proxy)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from pingan.synth.demo import DEMO_NAME, DEMO_PASSWORD, DemoRefused, build_demo
+
+
+def pad(text: str, width: int) -> str:
+    """Left-align for a terminal, where a Chinese character takes two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - shown)
 
 
 class Command(BaseCommand):
@@ -59,13 +68,15 @@ class Command(BaseCommand):
             (_("urine tests scheduled today"), summary.urine_today),
         ]
         for label, value in facts:
-            write(f"  {label:<32} {value:>8,}")
+            write(f"  {pad(label, 32)} {value:>8,}")
         write("")
         write(_("Logins (password for all: %(pw)s)") % {"pw": DEMO_PASSWORD})
-        write(f"  {_('role'):<12} {_('username'):<12}")
+        write(f"  {pad(_('username'), 12)} {_('role')}")
         for role, username, _password in summary.logins:
-            write(f"  {role:<12} {username:<12}")
+            write(f"  {pad(username, 12)} {settings.PINGAN_ROLES.get(role, role)}")
         if options["no_serve"]:
+            write("")
+            write(_("Start the server with `pingan serve`, then open http://127.0.0.1:8000/"))
             return
         write("")
         call_command("serve", host=options["host"], port=options["port"])
