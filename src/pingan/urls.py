@@ -1,4 +1,5 @@
-from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (language chosen per user, not URL)
+"""The project's URL map: one prefix per app. The JSON API (django-ninja) mounts under /api/."""
+
 from django.urls import include, path
 
 from pingan.core import views as core_views
@@ -11,6 +12,13 @@ urlpatterns = [
     path("dosing/", include("pingan.dosing.urls")),
     path("labs/", include("pingan.labs.urls")),
     path("audit/", include("pingan.audit.urls")),
+    path("takehome/", include("pingan.takehome.urls")),
+    path("lockbox/", include("pingan.lockbox.urls")),
+    path("messaging/", include("pingan.messaging.urls")),
+    path("referrals/", include("pingan.referrals.urls")),
+    path("services/", include("pingan.services.urls")),
+    path("inpatient/", include("pingan.inpatient.urls")),
+    path("indicators/", include("pingan.indicators.urls")),
 ]
 
 handler403 = "pingan.core.views.forbidden"

@@ -31,6 +31,29 @@ class Permit(models.Model):
             ("view_indicators", _("See indicators")),
             ("file_referral", _("File a police referral")),
             ("record_check", _("Perform the police record check")),
+            # Take-home programme
+            ("view_eligibility", _("See the take-home eligibility list")),
+            ("draft_standard", _("Draft a new version of the take-home standard")),
+            ("sign_standard", _("Co-sign the take-home standard")),
+            ("decide_takehome", _("Decide take-home requests")),
+            ("dispense_takehome", _("Dispense take-home bottles and count returns")),
+            ("manage_boxes", _("Issue and retire lockboxes")),
+            ("view_box_alerts", _("See lockbox alerts")),
+            ("manage_messaging", _("See and retry the SMS outbox")),
+            # Referrals and services
+            ("manage_referrals", _("Work the police referral inbox")),
+            ("manage_care_referrals", _("Send and follow up care referrals")),
+            ("record_service", _("Record services and group sessions")),
+            # Inpatient unit
+            ("inpatient_view", _("See the inpatient bed board")),
+            ("inpatient_admit", _("Admit, move and discharge inpatients")),
+            ("inpatient_billing", _("Take payments and issue refunds")),
+            ("manage_tariff", _("Manage the inpatient tariff and beds")),
+            ("inpatient_orders", _("Write taper orders and care notes")),
+            ("inpatient_nursing", _("Record inpatient doses and withdrawal scores")),
+            # Indicators
+            ("drilldown_indicators", _("See the clients behind an indicator")),
+            ("export_indicators", _("Export indicator reports")),
         ]
 
 

@@ -11,7 +11,16 @@ ROLES = ("nurse", "clinician", "manager", "cdc", "police")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     # The nurse sees the client by code and alias, not their identity.
-    "nurse": {"view_queue", "record_dose", "view_client", "record_urine"},
+    "nurse": {
+        "view_queue",
+        "record_dose",
+        "view_client",
+        "record_urine",
+        "dispense_takehome",
+        "record_service",
+        "inpatient_view",
+        "inpatient_nursing",
+    },
     "clinician": {
         "view_queue",
         "record_dose",
@@ -24,6 +33,19 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "record_urine",
         "record_test",
         "view_indicators",
+        "drilldown_indicators",
+        "view_eligibility",
+        "decide_takehome",
+        "dispense_takehome",
+        "manage_boxes",
+        "view_box_alerts",
+        "manage_referrals",
+        "manage_care_referrals",
+        "record_service",
+        "inpatient_view",
+        "inpatient_admit",
+        "inpatient_orders",
+        "inpatient_nursing",
     },
     "manager": {
         "view_queue",
@@ -36,11 +58,32 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "manage_staff",
         "view_audit",
         "view_indicators",
+        "drilldown_indicators",
+        "export_indicators",
+        "view_eligibility",
+        "draft_standard",
+        "manage_boxes",
+        "view_box_alerts",
+        "manage_messaging",
+        "manage_referrals",
+        "manage_care_referrals",
+        "record_service",
+        "inpatient_view",
+        "inpatient_admit",
+        "inpatient_billing",
+        "manage_tariff",
     },
     # The CDC sees health data, never identity unless consented (checked per client).
-    "cdc": {"view_health_data", "view_indicators"},
-    # The police see no clinical record at all.
-    "police": {"file_referral", "record_check", "view_indicators"},
+    "cdc": {
+        "view_health_data",
+        "view_indicators",
+        "drilldown_indicators",
+        "export_indicators",
+        "sign_standard",
+    },
+    # The police see no clinical record at all: aggregates (suppressed), their own
+    # referrals, record checks of consenting applicants, and the standard they co-sign.
+    "police": {"file_referral", "record_check", "view_indicators", "sign_standard"},
 }
 
 

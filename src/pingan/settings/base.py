@@ -48,6 +48,13 @@ INSTALLED_APPS = [
     "pingan.registry",
     "pingan.dosing",
     "pingan.labs",
+    "pingan.takehome",
+    "pingan.lockbox",
+    "pingan.messaging",
+    "pingan.referrals",
+    "pingan.services",
+    "pingan.inpatient",
+    "pingan.indicators",
     "pingan.synth",
 ]
 

@@ -1,0 +1,7 @@
+"""URL map of the services app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "services"
+
+urlpatterns: list = []
