@@ -124,6 +124,9 @@ def write_prescriptions(states: list[ClientState], clinician) -> int:
         for day, mg, _kind in state.doses:
             if not segments or segments[-1][1] != mg:
                 segments.append((day, mg))
+        if not segments and state.in_treatment:
+            # Enrolled but not yet dosed: the induction dose is waiting at the counter.
+            segments.append((state.episode.enrolled_on, 30))
         for i, (start, mg) in enumerate(segments):
             last = i == len(segments) - 1
             if last and state.in_treatment:

@@ -304,8 +304,13 @@ def write_centre(
         for client in bar:
             for writer in writers:
                 writer.write(client)
-            if any(kind == "takehome" for _, _, kind in client.doses[-60:]):
-                takehome += 1
+            recent = config.days - 60
+            for day, _mg, kind in reversed(client.doses):
+                if day < recent:
+                    break
+                if kind == "takehome":
+                    takehome += 1
+                    break
     finally:
         for writer in writers:
             writer.close()
