@@ -19,6 +19,7 @@ urlpatterns = [
     path("services/", include("pingan.services.urls")),
     path("inpatient/", include("pingan.inpatient.urls")),
     path("indicators/", include("pingan.indicators.urls")),
+    path("api/lockbox/", include("pingan.lockbox.api_urls")),
 ]
 
 handler403 = "pingan.core.views.forbidden"

@@ -99,3 +99,33 @@ def test_restore_refuses_the_other_engine_and_non_backups(tmp_path):
     junk.write_text("code,alias\n")
     with pytest.raises(CommandError, match="not a Ping An backup"):
         call_command("restore", str(junk), "--yes")
+
+
+def test_postgres_password_goes_in_the_environment_not_the_command_line(monkeypatch):
+    from pingan.core import backup as backup_module
+
+    for key, value in {
+        "HOST": "db.example",
+        "PORT": "5433",
+        "USER": "pingan",
+        "PASSWORD": "s3cret",
+    }.items():
+        monkeypatch.setitem(connection.settings_dict, key, value)
+    args, env = backup_module._pg_args()
+    assert args == ["-h", "db.example", "-p", "5433", "-U", "pingan"]
+    assert "s3cret" not in " ".join(args) and env["PGPASSWORD"] == "s3cret"
+
+
+def test_a_failed_backup_leaves_no_file(tmp_path, monkeypatch):
+    from pingan.core import backup as backup_module
+
+    def fail(tmp):
+        tmp.write_bytes(b"partial")
+        raise BackupError("disk full")
+
+    monkeypatch.setattr(backup_module, "_sqlite_backup", fail)
+    monkeypatch.setattr(backup_module, "_pg_dump", fail)
+    target = tmp_path / "b"
+    with pytest.raises(CommandError, match="disk full"):
+        call_command("backup", str(target))
+    assert list(tmp_path.iterdir()) == []

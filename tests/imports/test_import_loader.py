@@ -10,6 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pingan.audit.models import AuditEntry
 from pingan.core.crypto import keyring
@@ -233,3 +235,26 @@ def test_command_loads_a_good_directory(tmp_path, capsys):
     call_command("import", str(write_dir(tmp_path / "in", GOOD)), "--no-progress")
     assert "doses.csv: 5" in capsys.readouterr().out
     assert Dose.objects.count() == 5
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(mg=st.text(alphabet="0123456789-. x", max_size=5))
+@pytest.mark.django_db
+def test_any_mg_cell_is_either_a_valid_dose_or_an_error_at_that_cell(tmp_path_factory, mg):
+    root = tmp_path_factory.mktemp("mg")
+    files = {
+        "clients.csv": "code,alias,sex,birth_year,enrolled_on\nC001,A,M,1975,2025-01-02\n",
+        "doses.csv": f"client_code,date,mg,kind\nC001,2025-01-03,{mg},clinic\n",
+    }
+    try:
+        load_directory(write_dir(root, files), progress=False)
+    except ImportRejected as rejected:
+        assert [(e.file, e.line, e.column) for e in rejected.errors] == [("doses.csv", 2, "mg")]
+        assert not Client.objects.exists()
+    else:
+        assert 1 <= Dose.objects.get().mg <= 400
+        Dose.objects.all().delete()
+        Episode.objects.all().delete()
+        Client.objects.all().delete()

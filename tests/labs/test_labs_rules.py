@@ -2,6 +2,9 @@
 
 from datetime import date
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from pingan.labs import rules
 
 
@@ -55,3 +58,17 @@ def test_open_days_excludes_closed():
     closed = [date(2026, 2, 17), date(2026, 2, 18)]
     days = rules.open_days(month, closed)
     assert len(days) == 26 and not set(closed) & set(days)
+
+
+@given(
+    eligible=st.sets(st.integers(min_value=1, max_value=31), max_size=31),
+    per_month=st.integers(min_value=0, max_value=10),
+    seed=st.integers(min_value=0, max_value=2**32),
+)
+def test_schedule_property_distinct_eligible_and_as_many_as_possible(eligible, per_month, seed):
+    month = date(2026, 1, 1)
+    days = [date(2026, 1, d) for d in eligible]
+    decision = rules.draw_schedule("C9", month, days, per_month, seed=seed)
+    assert len(decision.days) == len(set(decision.days)) == min(per_month, len(days))
+    assert set(decision.days) <= set(days)
+    assert decision.days == rules.draw_schedule("C9", month, days, per_month, seed=seed).days

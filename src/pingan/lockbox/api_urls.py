@@ -1,0 +1,3 @@
+"""Machine endpoints of the lockbox (authenticated by box signatures, not sessions)."""
+
+urlpatterns: list = []
