@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -59,6 +59,11 @@ class Centre(models.Model):
     def current(cls) -> "Centre":
         """The installation's centre (created with defaults on first use)."""
         centre = cls.objects.order_by("pk").first()
-        if centre is None:
-            centre = cls.objects.create(code="PA-001", name="Ping An Centre")
-        return centre
+        if centre is not None:
+            return centre
+        try:
+            # Two first requests may race to create it; the loser reads the winner's row.
+            with transaction.atomic():
+                return cls.objects.create(code="PA-001", name="Ping An Centre")
+        except IntegrityError:
+            return cls.objects.order_by("pk").first()

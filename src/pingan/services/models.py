@@ -1,1 +1,86 @@
-"""Models of the services app."""
+"""The centre's services besides methadone: sessions (one-to-one or group, with
+attendance per client) and naloxone kits with their follow-up."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pingan.core.models import TrackedModel
+from pingan.registry.models import Client
+
+
+class ServiceKind(models.TextChoices):
+    COUNSELLING = "counselling", _("Psychological counselling")
+    PSYCHOEDUCATION = "psychoeducation", _("Psycho-education")
+    VOCATIONAL = "vocational", _("Vocational training")
+    SOCIAL = "social", _("Social or educational activity")
+    HEALTH_EXAM = "health_exam", _("Health examination")
+    MEAL = "meal", _("Meal")
+    LAUNDRY = "laundry", _("Laundry")
+    SHOWER = "shower", _("Shower")
+
+
+class ServiceSession(TrackedModel):
+    kind = models.CharField(_("service"), max_length=16, choices=ServiceKind.choices)
+    date = models.DateField(_("date"))
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff")
+    )
+    group = models.BooleanField(_("group session"), default=False)
+    topic = models.CharField(_("topic"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("service session")
+        ordering = ["-date", "-created_at"]
+        indexes = [models.Index(fields=["kind", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.date}"
+
+
+class Attendance(models.Model):
+    session = models.ForeignKey(ServiceSession, on_delete=models.CASCADE, related_name="attendance")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="attendance")
+
+    class Meta:
+        verbose_name = _("attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "client"], name="attendance_once_per_session")
+        ]
+
+
+class KitUse(models.TextChoices):
+    UNKNOWN = "unknown", _("Not yet known")
+    YES = "yes", _("Used")
+    NO = "no", _("Not used")
+
+
+class NaloxoneKit(TrackedModel):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="naloxone_kits")
+    handed_on = models.DateField(_("handed out on"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handed out by"),
+    )
+    follow_up_on = models.DateField(_("ask about use on"), null=True, blank=True)
+    used = models.CharField(
+        _("used"), max_length=8, choices=KitUse.choices, default=KitUse.UNKNOWN
+    )
+    outcome_note = models.CharField(_("outcome"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("naloxone kit")
+        ordering = ["-handed_on", "-created_at"]
+        indexes = [models.Index(fields=["handed_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(follow_up_on__isnull=True) | Q(follow_up_on__gte=models.F("handed_on")),
+                name="naloxone_follow_up_after_handout",
+            ),
+            models.CheckConstraint(
+                condition=Q(used__in=["unknown", "yes", "no"]), name="naloxone_used_valid"
+            ),
+        ]
