@@ -20,6 +20,7 @@ urlpatterns = [
     path("inpatient/", include("pingan.inpatient.urls")),
     path("indicators/", include("pingan.indicators.urls")),
     path("api/lockbox/", include("pingan.lockbox.api_urls")),
+    path("api/messaging/", include("pingan.messaging.api_urls")),
 ]
 
 handler403 = "pingan.core.views.forbidden"

@@ -24,8 +24,9 @@ PUBLIC_NAMES = {
     "accounts:logout",  # signing out is always allowed (POST only)
     "set_language",  # the language switcher on the sign-in page
 }
-# …and by path prefix (static files; the lockbox API authenticates each box by HMAC).
-PUBLIC_PREFIXES = ("static/", "api/lockbox/")
+# …and by path prefix (static files; the lockbox API authenticates each box by HMAC; the
+# SMS gateway's delivery reports carry a per-message token).
+PUBLIC_PREFIXES = ("static/", "api/lockbox/", "api/messaging/")
 
 _CONVERTER = re.compile(r"<(?:(?P<kind>[^>:]+):)?(?P<name>[^>]+)>")
 _FILL = {"uuid": lambda: str(uuid.uuid4()), "int": lambda: "1", "str": lambda: "x"}

@@ -333,3 +333,39 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             why=decision.reasons,
         )
     return DoseResult(dose=dose)
+
+
+def record_takehome_dose(client: Client, day: date, mg: int, by, note: str = "") -> Dose:
+    """The dose row and ledger line for one take-home bottle (called by the take-home app
+    inside its own transaction). The bottle's day counts as dosed: the one-dose-a-day
+    constraint refuses a day already dosed, with a clear message."""
+    mg = _clean_mg(mg)
+    product = ensure_default_product()
+    volume = queries.volume_ml(mg, product.strength_mg_per_ml)
+    prescription = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
+    try:
+        with transaction.atomic():
+            dose = Dose.objects.create(
+                client=client,
+                date=day,
+                kind=DoseKind.TAKEHOME,
+                mg=mg,
+                mg_in_clinic=0,
+                mg_taken_home=mg,
+                drug=product.drug,
+                form=product.form,
+                strength_mg_per_ml=product.strength_mg_per_ml,
+                volume_ml=volume,
+                given_at=timezone.now(),
+                dispenser=by,
+                prescription=prescription,
+                note=(note or "")[:300],
+                created_by=by,
+            )
+            append_entry(product, StockEntryKind.TAKEHOME, -volume, by=by, dose=dose)
+    except IntegrityError:
+        raise DosingError(
+            _("%(day)s already has a dose: a bottle cannot cover it.") % {"day": day.isoformat()},
+            code="already_dosed",
+        ) from None
+    return dose

@@ -213,7 +213,9 @@ class Stay(TrackedModel):
         constraints = [
             # Double booking is refused by the database itself: one open stay per bed…
             models.UniqueConstraint(
-                fields=["bed"], condition=Q(discharged_at__isnull=True), name="stay_one_open_per_bed"
+                fields=["bed"],
+                condition=Q(discharged_at__isnull=True),
+                name="stay_one_open_per_bed",
             ),
             # …and one open stay per person.
             models.UniqueConstraint(
@@ -294,7 +296,9 @@ class TaperOrder(TrackedModel):
     start_mg = models.PositiveSmallIntegerField(_("start dose (mg)"))
     reduce_mg = models.PositiveSmallIntegerField(_("reduce by (mg)"))
     every_days = models.PositiveSmallIntegerField(_("every (days)"), default=1)
-    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -339,7 +343,9 @@ class AdjunctMedication(TrackedModel):
     at = models.DateTimeField(_("at"))
     medication = models.CharField(_("medication"), max_length=80)
     dose = models.CharField(_("dose"), max_length=40)
-    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["at"]
@@ -358,7 +364,9 @@ class CareEvent(TrackedModel):
     "delivered vs advertised" view both read it."""
 
     stay = models.ForeignKey(Stay, on_delete=models.PROTECT, related_name="care")
-    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=CareKind.choices)
     at = models.DateTimeField(_("at"))
     note = models.CharField(_("note"), max_length=300, blank=True)

@@ -36,3 +36,115 @@ class Box(TrackedModel):
 
     def __str__(self) -> str:
         return self.label
+
+
+class LockboxSettings(models.Model):
+    """The centre's lockbox and PIN-message settings (one row, see `current()`)."""
+
+    sms_hour = models.PositiveSmallIntegerField(
+        _("hour the day's code is sent"),
+        default=7,
+        help_text=_("0–23, in the centre's time zone"),
+    )
+    location_retention_days = models.PositiveSmallIntegerField(
+        _("days raw box locations are kept"),
+        default=0,
+        help_text=_("0 keeps no coordinates at all, only inside or outside the home area"),
+    )
+
+    class Meta:
+        verbose_name = _("lockbox settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(sms_hour__lte=23), name="lockbox_sms_hour_range"),
+            models.CheckConstraint(
+                condition=Q(location_retention_days__lte=365), name="lockbox_retention_max_year"
+            ),
+        ]
+
+    @classmethod
+    def current(cls) -> "LockboxSettings":
+        settings_row = cls.objects.order_by("pk").first()
+        if settings_row is None:
+            settings_row = cls.objects.create()
+        return settings_row
+
+
+class HomeGeofence(TrackedModel):
+    """The client's home area: a centre point and a radius. The centre point is a home
+    location, so it is encrypted at rest like the identity vault."""
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="home_geofence")
+    centre = EncryptedTextField(_("centre (latitude,longitude)"))
+    radius_m = models.PositiveIntegerField(_("radius (metres)"))
+
+    class Meta:
+        verbose_name = _("home area")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(radius_m__gte=50) & Q(radius_m__lte=50000), name="geofence_radius_range"
+            )
+        ]
+
+    def point(self) -> tuple[float, float]:
+        lat, lon = self.centre.split(",")
+        return float(lat), float(lon)
+
+
+class EventType(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    PIN_FAILED = "pin_failed", _("Wrong code entered")
+    LOCKED_OUT = "locked_out", _("Locked after wrong codes")
+    TAMPER = "tamper", _("Tampering")
+    LOCATION = "location", _("Location")
+    BATTERY = "battery", _("Battery")
+
+
+class BoxEvent(models.Model):
+    """One event a box reported. Location arrives reduced to inside/outside the home area;
+    raw coordinates (encrypted) only while the centre's retention period lasts."""
+
+    box = models.ForeignKey(Box, on_delete=models.CASCADE, related_name="events")
+    seq = models.BigIntegerField()
+    position = models.PositiveSmallIntegerField()
+    type = models.CharField(max_length=12, choices=EventType.choices)
+    at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    battery_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    inside_geofence = models.BooleanField(null=True, blank=True)
+    raw_location = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("box event")
+        constraints = [
+            models.UniqueConstraint(fields=["box", "seq", "position"], name="boxevent_unique_seq")
+        ]
+        indexes = [models.Index(fields=["box", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.box.label} {self.type} {self.at:%Y-%m-%d %H:%M}"
+
+
+class AlertKind(models.TextChoices):
+    TAMPER = "tamper", _("Tampering reported")
+    LOCKED_OUT = "locked_out", _("Locked after wrong codes")
+    OUTSIDE_GEOFENCE = "outside_geofence", _("Outside the home area")
+    OPENED_WITHOUT_BOTTLE = "opened_without_bottle", _("Opened on a day without a bottle")
+
+
+class BoxAlert(TrackedModel):
+    box = models.ForeignKey(Box, on_delete=models.CASCADE, related_name="alerts")
+    event = models.ForeignKey(BoxEvent, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(_("alert"), max_length=30, choices=AlertKind.choices)
+    at = models.DateTimeField(_("at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("box alert")
+        indexes = [models.Index(fields=["acknowledged_at", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.box.label} {self.kind}"

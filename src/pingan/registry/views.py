@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 
-from . import actions, queries
+from . import actions, queries, timeline
 from .forms import (
     ConsentForm,
     DischargeForm,
@@ -81,10 +81,16 @@ def client_detail(request, external_id):
     episode = queries.open_episode(client)
     today = timezone.localdate()
     can_identity = request.user.has_perm(perm("view_identity"))
+    # The timeline mixes clinical and service history: staff with view_client only.
+    show_timeline = request.user.has_perm(perm("view_client"))
+    shown = timeline.parse_kinds(request.GET.getlist("show"))
     return render(
         request,
         "registry/detail.html",
         {
+            "timeline": timeline.timeline(client, shown) if show_timeline else None,
+            "timeline_kinds": list(timeline.KINDS.items()),
+            "timeline_shown": shown,
             "client": client,
             "episode": episode,
             "episodes": client.episodes.order_by("-enrolled_on"),

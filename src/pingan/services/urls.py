@@ -1,7 +1,14 @@
 """URL map of the services app."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "services"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.sessions, name="sessions"),
+    path("sessions/<uuid:external_id>/", views.session, name="session"),
+    path("naloxone/", views.naloxone, name="naloxone"),
+    path("naloxone/<uuid:external_id>/follow-up/", views.kit_follow_up, name="kit_follow_up"),
+]

@@ -35,6 +35,13 @@ class TakeHomeBottle(TrackedModel):
     returned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    request = models.ForeignKey(
+        "takehome.TakeHomeRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bottles",
+    )
 
     class Meta:
         verbose_name = _("take-home bottle")
@@ -46,3 +53,156 @@ class TakeHomeBottle(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.client.code} {self.day}"
+
+
+class Profile(models.TextChoices):
+    PINGAN = "pingan", _("Ping An (the study's model)")
+    US_2024 = "us-2024", _("US 42 CFR 8.12(i), 2024")
+    US_2001 = "us-2001", _("US schedule, 2001")
+
+
+class Standard(TrackedModel):
+    """One version of the agreed standard. It takes effect on the day of the later of its
+    two signatures (CDC and police); until any version is signed, the shipped default
+    (version 1) is in force so a fresh centre has a standard at all."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    profile = models.CharField(_("profile"), max_length=10, choices=Profile.choices)
+    document = models.JSONField(_("thresholds"))
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    drafted_at = models.DateTimeField(_("drafted at"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    shipped_default = models.BooleanField(_("shipped default"), default=False)
+    effective_on = models.DateField(_("in force from"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("take-home standard")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.profile}"
+
+
+class SignerRole(models.TextChoices):
+    CDC = "cdc", _("Health department (CDC)")
+    POLICE = "police", _("Police")
+
+
+class StandardSignature(TrackedModel):
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("signed for"), max_length=10, choices=SignerRole.choices)
+    signed_at = models.DateTimeField(_("signed at"))
+
+    class Meta:
+        verbose_name = _("signature of the standard")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["standard", "role"], name="standard_one_signature_per_role"
+            )
+        ]
+
+
+class RequestKind(models.TextChoices):
+    REGULAR = "regular", _("Regular take-home")
+    CLOSED_DAY = "closed_day", _("Closed-day allowance")
+
+
+class RequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("Awaiting the clinician")
+    REFUSED = "refused", _("Refused by the clinician")
+    APPROVED = "approved", _("Approved: awaiting the police record check")
+    CHECK_FAILED = "check_failed", _("Record check did not pass")
+    READY = "ready", _("Ready to dispense")
+    DISPENSED = "dispensed", _("Dispensed")
+
+
+class TakeHomeRequest(TrackedModel):
+    """One request through the approval chain. The eligibility decision at the time of the
+    request is kept as a snapshot: the clinician decides on what the record showed then."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="takehome_requests")
+    kind = models.CharField(_("kind"), max_length=12, choices=RequestKind.choices)
+    days_requested = models.PositiveSmallIntegerField(_("days requested"))
+    status = models.CharField(
+        _("status"), max_length=14, choices=RequestStatus.choices, default=RequestStatus.REQUESTED
+    )
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="+")
+    eligibility = models.JSONField(_("eligibility when requested"))
+    requested_on = models.DateField(_("requested on"))
+    reason = models.CharField(_("why"), max_length=300, blank=True)
+    needs_record_check = models.BooleanField(default=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    approved_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=300, blank=True)
+    dispensed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dispensed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("take-home request")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days_requested__gte=1) & Q(days_requested__lte=90),
+                name="takehome_request_days_range",
+            )
+        ]
+
+
+class RecordCheck(TrackedModel):
+    """The police record check on one request; `disclosed` lists the identity fields the
+    officer was shown (only those the client consented to)."""
+
+    request = models.OneToOneField(
+        TakeHomeRequest, on_delete=models.PROTECT, related_name="record_check"
+    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="record_checks")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_on = models.DateField(_("checked on"))
+    passed = models.BooleanField(_("passed"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    disclosed = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("police record check")
+        indexes = [models.Index(fields=["client", "checked_on"])]
+
+
+class CentreClosure(TrackedModel):
+    """A day the centre chose to close, beyond the weekdays and holidays of the standard."""
+
+    day = models.DateField(_("day"), unique=True)
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        verbose_name = _("centre closure")
+        ordering = ["day"]
+
+
+class Incident(TrackedModel):
+    """A bottle not brought back empty: opened when it is marked missing, closed with a note."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="takehome_incidents")
+    bottle = models.ForeignKey(
+        TakeHomeBottle, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    note = models.CharField(_("note"), max_length=500)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    close_note = models.CharField(_("how it was resolved"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("take-home incident")
+        ordering = ["-opened_at"]

@@ -1,0 +1,486 @@
+"""State changes of the detox unit: beds, tariff versions, admission, moves, discharge and
+step-down to community MMT. One transaction each, each audited.
+
+Money actions live in `billing`, nursing and orders in `care`. Locks are taken bed first,
+then stay, then the audit head (`record` is called last), so no two actions wait in a
+circle; the database constraints (one open stay per bed and per person) are the last guard
+and their refusals become clear messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pingan.accounts.roles import perm
+from pingan.audit.context import acting_user
+from pingan.audit.log import record
+from pingan.registry import actions as registry
+from pingan.registry.models import Client, Sex
+from pingan.registry.rules import check_birth_year
+
+from . import rules
+from .models import (
+    Bed,
+    BedMove,
+    BedState,
+    EntryKind,
+    InpatientPerson,
+    LedgerEntry,
+    Room,
+    RoomType,
+    SeverityBand,
+    Stay,
+    TariffRate,
+    TariffVersion,
+)
+from .rules import Refusal
+
+
+def require(user, codename: str) -> None:
+    if user is None or not user.has_perm(perm(codename)):
+        raise Refusal(_("Your role may not do this."), code="forbidden")
+
+
+def audit(user, action: str, target: str = "", **detail) -> None:
+    with acting_user(user):
+        record(action, target=target, **detail)
+
+
+# Rooms and beds ----------------------------------------------------------------------------
+
+
+def add_room(name: str, room_type: str, bed_labels: list[str], user) -> Room:
+    require(user, "manage_tariff")
+    name = (name or "").strip()
+    labels = [label.strip() for label in bed_labels if label.strip()]
+    if not name:
+        raise Refusal(_("Give the room a name."))
+    if room_type not in RoomType.values:
+        raise Refusal(_("Choose a room type."))
+    if not labels or len(set(labels)) != len(labels):
+        raise Refusal(_("List one or more beds, each with its own label."))
+    if Room.objects.filter(name=name).exists():
+        raise Refusal(_("A room with this name exists already."))
+    today = timezone.localdate()
+    with transaction.atomic():
+        room = Room.objects.create(name=name, room_type=room_type, created_by=user)
+        for label in labels:
+            Bed.objects.create(room=room, label=label, in_service_from=today, created_by=user)
+        audit(user, "inpatient_room_added", f"inpatient.room:{room.external_id}", beds=labels)
+    return room
+
+
+def set_bed_state(bed: Bed, state: str, user) -> Bed:
+    """Reserve, release or mark a bed for cleaning; an occupied bed keeps its patient."""
+    if not (
+        user
+        and (user.has_perm(perm("inpatient_nursing")) or user.has_perm(perm("inpatient_admit")))
+    ):
+        raise Refusal(_("Your role may not do this."), code="forbidden")
+    if state not in BedState.values:
+        raise Refusal(_("Choose a bed state."))
+    with transaction.atomic():
+        bed = Bed.objects.select_for_update().get(pk=bed.pk)
+        if Stay.objects.filter(bed=bed, discharged_at__isnull=True).exists():
+            raise Refusal(_("This bed is occupied; discharge or move the patient first."))
+        previous, bed.state = bed.state, state
+        bed.save(update_fields=["state"])
+        audit(
+            user, "inpatient_bed_state", f"inpatient.bed:{bed.external_id}", old=previous, new=state
+        )
+    return bed
+
+
+# Tariff versions ---------------------------------------------------------------------------
+
+
+def create_tariff(
+    name: str, effective_from: date, user, copy_from: TariffVersion | None = None
+) -> TariffVersion:
+    """A new draft: a copy of an earlier version, or the documented defaults."""
+    require(user, "manage_tariff")
+    if not (name or "").strip():
+        raise Refusal(_("Give the tariff a name."))
+    with transaction.atomic():
+        tariff = TariffVersion.objects.create(
+            name=name.strip(),
+            effective_from=effective_from,
+            severity_points=copy_from.severity_points if copy_from else rules.DEFAULT_POINTS,
+            created_by=user,
+        )
+        if copy_from is not None:
+            rates = {(r.room_type, r.drug): r.day_price for r in copy_from.rates.all()}
+            bands = [
+                (b.min_score, b.label, b.multiplier, b.surcharge) for b in copy_from.bands.all()
+            ]
+        else:
+            rates, bands = rules.DEFAULT_RATES, rules.DEFAULT_BANDS
+        for (room, drug), price in rates.items():
+            TariffRate.objects.create(tariff=tariff, room_type=room, drug=drug, day_price=price)
+        for min_score, label, mult, sur in bands:
+            SeverityBand.objects.create(
+                tariff=tariff, min_score=min_score, label=label, multiplier=mult, surcharge=sur
+            )
+        audit(user, "inpatient_tariff_draft", f"inpatient.tariff:{tariff.external_id}")
+    return tariff
+
+
+def _draft(tariff: TariffVersion) -> TariffVersion:
+    tariff = TariffVersion.objects.select_for_update().get(pk=tariff.pk)
+    if tariff.published_at is not None or tariff.stays.exists():
+        raise Refusal(_("A published tariff cannot change; make a new version."), code="frozen")
+    return tariff
+
+
+def set_rate(tariff: TariffVersion, room_type: str, drug: str, price, user) -> None:
+    """Set one cell of a draft; an empty price removes the cell."""
+    require(user, "manage_tariff")
+    if room_type not in rules.ROOM_TYPES or drug not in rules.DRUGS:
+        raise Refusal(_("Unknown room type or drug."))
+    with transaction.atomic():
+        tariff = _draft(tariff)
+        TariffRate.objects.filter(tariff=tariff, room_type=room_type, drug=drug).delete()
+        if str(price or "").strip():
+            TariffRate.objects.create(
+                tariff=tariff, room_type=room_type, drug=drug, day_price=rules.check_amount(price)
+            )
+        audit(
+            user,
+            "inpatient_tariff_rate",
+            f"inpatient.tariff:{tariff.external_id}",
+            room_type=room_type,
+            drug=drug,
+            price=str(price),
+        )
+
+
+def table_of(tariff: TariffVersion) -> rules.TariffTable:
+    return rules.TariffTable(
+        name=str(tariff),
+        rates={(r.room_type, r.drug): r.day_price for r in tariff.rates.all()},
+        bands=[
+            rules.Band(b.min_score, b.label, b.multiplier, b.surcharge) for b in tariff.bands.all()
+        ],
+        points=tariff.severity_points,
+    )
+
+
+def publish_tariff(tariff: TariffVersion, user) -> TariffVersion:
+    """Publish a complete draft; a missing combination is refused with every gap listed."""
+    require(user, "manage_tariff")
+    with transaction.atomic():
+        tariff = _draft(tariff)
+        missing = rules.missing_cells(table_of(tariff))
+        if missing:
+            raise Refusal(
+                _("The tariff is incomplete: %(missing)s.") % {"missing": "; ".join(missing)},
+                code="incomplete",
+            )
+        if TariffVersion.objects.filter(
+            effective_from=tariff.effective_from, published_at__isnull=False
+        ).exists():
+            raise Refusal(_("Another published tariff starts on the same day."))
+        tariff.published_at = timezone.now()
+        tariff.save(update_fields=["published_at"])
+        audit(
+            user,
+            "inpatient_tariff_published",
+            f"inpatient.tariff:{tariff.external_id}",
+            effective_from=tariff.effective_from,
+        )
+    return tariff
+
+
+def tariff_in_force(on: date | None = None) -> TariffVersion | None:
+    on = on or timezone.localdate()
+    return (
+        TariffVersion.objects.filter(published_at__isnull=False, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def quote_for(
+    room_type: str, history: rules.UseHistory, days, on: date | None = None
+) -> rules.Quote:
+    tariff = tariff_in_force(on)
+    if tariff is None:
+        raise Refusal(_("No tariff is in force; the manager must publish one."), code="tariff")
+    return rules.quote(table_of(tariff), room_type, history, days)
+
+
+# Admission ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Admission:
+    alias: str
+    sex: str
+    birth_year: int
+    history: rules.UseHistory
+    planned_days: int
+    reason: str = ""
+    return_card_code: str = ""  # given when the person comes back
+    identity: registry.IdentityInput | None = None
+
+
+def find_person(card_code: str) -> InpatientPerson | None:
+    code = rules.normalise_card_code(card_code)
+    return InpatientPerson.objects.filter(return_card_code=code).first() if code else None
+
+
+def _new_person(data: Admission, user) -> InpatientPerson:
+    errors: dict[str, str] = {}
+    if not (data.alias or "").strip():
+        errors["alias"] = _("Enter an alias the person is called by.")
+    if data.sex not in Sex.values:
+        errors["sex"] = _("Choose a sex.")
+    try:
+        check = check_birth_year(int(data.birth_year), timezone.localdate())
+        if not check.passed:
+            errors["birth_year"] = check.reason
+    except (TypeError, ValueError):
+        errors["birth_year"] = _("Enter a birth year.")
+    if errors:
+        raise Refusal(" ".join(errors.values()))
+    for _attempt in range(50):
+        code = rules.new_card_code()
+        if not InpatientPerson.objects.filter(return_card_code=code).exists():
+            break
+    return InpatientPerson.objects.create(
+        alias=data.alias.strip(),
+        sex=data.sex,
+        birth_year=int(data.birth_year),
+        return_card_code=code,
+        created_by=user,
+    )
+
+
+def _vault(person: InpatientPerson, identity: registry.IdentityInput, user) -> None:
+    """Identity given at admission goes to the registry's encrypted vault, under a client
+    record with a fresh code and no MMT episode (a detox stay is not MMT enrolment)."""
+    require(user, "view_identity")
+    if person.client_id is None:
+        person.client = Client.objects.create(
+            code=registry.generate_client_code(),
+            alias=person.alias,
+            sex=person.sex,
+            birth_year=person.birth_year,
+            created_by=user,
+        )
+        person.save(update_fields=["client"])
+    try:
+        registry.update_identity(person.client, identity, user)
+    except ValidationError as exc:
+        raise Refusal(" ".join(exc.messages), code="identity") from exc
+
+
+def admit(data: Admission, bed: Bed, user, at: datetime | None = None) -> Stay:
+    """Admit to a free (or reserved) bed at today's tariff; the price per day is frozen on
+    the stay and the planned days are charged to its ledger."""
+    require(user, "inpatient_admit")
+    at = at or timezone.now()
+    admitted_on = timezone.localdate(at)
+    tariff = tariff_in_force(admitted_on)
+    if tariff is None:
+        raise Refusal(_("No tariff is in force; the manager must publish one."), code="tariff")
+    room_type = bed.room.room_type
+    quote = rules.quote(table_of(tariff), room_type, data.history, data.planned_days)
+    wants_identity = data.identity is not None and not data.identity.is_empty()
+    with transaction.atomic():
+        bed = Bed.objects.select_for_update().get(pk=bed.pk)
+        if bed.retired_on is not None or bed.state == BedState.CLEANING:
+            raise Refusal(
+                _("This bed is not ready (%(state)s).") % {"state": bed.get_state_display()},
+                code="bed",
+            )
+        if Stay.objects.filter(bed=bed, discharged_at__isnull=True).exists():
+            raise Refusal(_("This bed is already occupied."), code="bed_taken")
+        previous = None
+        if (data.return_card_code or "").strip():
+            person = find_person(data.return_card_code)
+            if person is None:
+                raise Refusal(_("No one has this return card code; check the card."), code="card")
+            if person.stays.filter(discharged_at__isnull=True).exists():
+                raise Refusal(_("This person is already admitted."), code="open_stay")
+            previous = (
+                person.stays.exclude(discharged_at__isnull=True).order_by("-discharged_at").first()
+            )
+        else:
+            person = _new_person(data, user)
+        if wants_identity:
+            _vault(person, data.identity, user)
+        try:
+            with transaction.atomic():
+                stay = Stay.objects.create(
+                    person=person,
+                    bed=bed,
+                    admitted_at=at,
+                    admitted_on=admitted_on,
+                    planned_days=quote.days,
+                    reason=(data.reason or "").strip()[:300],
+                    drug=data.history.drug,
+                    years_of_use=data.history.years_of_use,
+                    route=data.history.route,
+                    amount_band=data.history.amount_band,
+                    previous_treatments=data.history.previous_treatments,
+                    severity_score=quote.severity.score,
+                    tariff=tariff,
+                    price_per_day=quote.day_price,
+                    readmission_of=previous,
+                    created_by=user,
+                )
+        except IntegrityError as exc:
+            raise Refusal(_("This bed is already occupied."), code="bed_taken") from exc
+        if bed.state == BedState.RESERVED:
+            bed.state = BedState.FREE
+            bed.save(update_fields=["state"])
+        LedgerEntry.objects.create(
+            stay=stay,
+            kind=EntryKind.CHARGE,
+            amount=quote.total,
+            days=quote.days,
+            at=at,
+            note=_("Planned days at admission"),
+            created_by=user,
+        )
+        audit(
+            user,
+            "inpatient_admit",
+            f"inpatient.stay:{stay.external_id}",
+            bed=str(bed),
+            days=quote.days,
+            day_price=quote.day_price,
+            score=quote.severity.score,
+            readmission=previous is not None,
+            with_identity=wants_identity,
+        )
+    return stay
+
+
+def move_bed(stay: Stay, bed: Bed, user) -> Stay:
+    """Move a patient; the price stays as admitted (the room type was priced then)."""
+    require(user, "inpatient_admit")
+    with transaction.atomic():
+        bed = Bed.objects.select_for_update().get(pk=bed.pk)
+        stay = Stay.objects.select_for_update().get(pk=stay.pk)
+        if not stay.is_open:
+            raise Refusal(_("This stay has ended."), code="closed")
+        if bed.pk == stay.bed_id:
+            raise Refusal(_("The patient is already in this bed."))
+        if bed.state == BedState.CLEANING or bed.retired_on is not None:
+            raise Refusal(
+                _("This bed is not ready (%(state)s).") % {"state": bed.get_state_display()},
+                code="bed",
+            )
+        if Stay.objects.filter(bed=bed, discharged_at__isnull=True).exists():
+            raise Refusal(_("This bed is already occupied."), code="bed_taken")
+        old = stay.bed
+        stay.bed = bed
+        try:
+            with transaction.atomic():
+                stay.save(update_fields=["bed"])
+        except IntegrityError as exc:
+            raise Refusal(_("This bed is already occupied."), code="bed_taken") from exc
+        Bed.objects.filter(pk=old.pk).update(state=BedState.CLEANING)
+        Bed.objects.filter(pk=bed.pk).update(state=BedState.FREE)
+        BedMove.objects.create(
+            stay=stay, from_bed=old, to_bed=bed, at=timezone.now(), created_by=user
+        )
+        audit(
+            user,
+            "inpatient_move",
+            f"inpatient.stay:{stay.external_id}",
+            to=str(bed),
+            came_from=str(old),
+        )
+    return stay
+
+
+def discharge(stay: Stay, user, at: datetime | None = None, note: str = "") -> rules.Settlement:
+    """End the stay: unused paid days become a credit (refunded by the cashier), days
+    beyond the plan are charged. An unpaid balance never stops a discharge."""
+    require(user, "inpatient_admit")
+    at = at or timezone.now()
+    with transaction.atomic():
+        stay = Stay.objects.select_for_update().get(pk=stay.pk)
+        if not stay.is_open:
+            raise Refusal(_("This stay has ended already."), code="closed")
+        if at < stay.admitted_at:
+            raise Refusal(_("Discharge cannot be before admission."), code="discharge_before")
+        if at > timezone.now():
+            raise Refusal(_("Discharge cannot be in the future."))
+        until = timezone.localdate(at)
+        result = rules.settle(stay.admitted_on, until, stay.planned_days, stay.price_per_day)
+        stay.discharged_at, stay.discharged_on = at, until
+        stay.discharge_note = (note or "").strip()[:300]
+        stay.save(update_fields=["discharged_at", "discharged_on", "discharge_note"])
+        if result.credit:
+            LedgerEntry.objects.create(
+                stay=stay,
+                kind=EntryKind.CREDIT,
+                amount=result.credit,
+                days=result.unused_days,
+                at=at,
+                note=_("Unused days at discharge"),
+                created_by=user,
+            )
+        if result.extra_charge:
+            LedgerEntry.objects.create(
+                stay=stay,
+                kind=EntryKind.CHARGE,
+                amount=result.extra_charge,
+                days=result.extra_days,
+                at=at,
+                note=_("Days beyond the plan"),
+                created_by=user,
+            )
+        Bed.objects.filter(pk=stay.bed_id).update(state=BedState.CLEANING)
+        audit(
+            user,
+            "inpatient_discharge",
+            f"inpatient.stay:{stay.external_id}",
+            days_used=result.days_used,
+            credit=result.credit,
+            extra=result.extra_charge,
+        )
+    return result
+
+
+def step_down(stay: Stay, user) -> Client:
+    """Refer to community MMT in one click: an anonymous registry client with a new code and
+    an open episode; identity is never copied (a person who gave it is already linked)."""
+    require(user, "inpatient_admit")
+    require(user, "enrol_client")
+    with transaction.atomic():
+        stay = Stay.objects.select_for_update().select_related("person").get(pk=stay.pk)
+        if stay.referred_client_id is not None:
+            raise Refusal(_("This stay was referred to MMT already."), code="referred")
+        person = stay.person
+        try:
+            if person.client_id is not None:
+                client = person.client
+                registry.re_enrol(client, timezone.localdate(), user=user)
+            else:
+                client = registry.enrol_client(
+                    alias=person.alias, sex=person.sex, birth_year=person.birth_year, user=user
+                )
+                person.client = client
+                person.save(update_fields=["client"])
+        except ValidationError as exc:
+            raise Refusal(" ".join(exc.messages), code="enrol") from exc
+        stay.referred_client = client
+        stay.save(update_fields=["referred_client"])
+        audit(
+            user,
+            "inpatient_step_down",
+            f"inpatient.stay:{stay.external_id}",
+            client_code=client.code,
+        )
+    return client

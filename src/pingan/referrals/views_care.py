@@ -1,0 +1,116 @@
+"""Care referrals: the overdue worklist, the partner list, and a client's care referrals."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pingan.accounts.decorators import requires
+from pingan.accounts.roles import perm
+from pingan.registry.models import Client
+
+from . import actions, queries
+from .forms import CareReferralForm, CompleteCareForm, PartnerForm
+from .models import CareReferral, Partner
+from .views import _form_errors, _messages_from
+
+
+@require_GET
+@requires("manage_care_referrals")
+def worklist(request):
+    today = timezone.localdate()
+    return render(
+        request,
+        "referrals/worklist.html",
+        {"rows": queries.overdue_care(today), "today": today, "complete_form": CompleteCareForm(
+            initial={"completed_on": today})},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires("manage_care_referrals")
+def partners(request):
+    form = PartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.add_partner(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                form.add_error(name, errors)
+        else:
+            messages.success(request, _("Partner organisation added."))
+            return redirect("referrals:partners")
+    return render(
+        request,
+        "referrals/partners.html",
+        {"form": form, "partners": Partner.objects.all()},
+        status=400 if form.errors else 200,
+    )
+
+
+def _client_page(request, client: Client, form=None, status: int = 200):
+    can_manage = request.user.has_perm(perm("manage_care_referrals"))
+    today = timezone.localdate()
+    return render(
+        request,
+        "referrals/client.html",
+        {
+            "client": client,
+            "rows": client.care_referrals.select_related("partner"),
+            "today": today,
+            "form": (form or CareReferralForm()) if can_manage else None,
+            "complete_form": CompleteCareForm(initial={"completed_on": today})
+            if can_manage
+            else None,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@requires("view_client")
+def client(request, external_id):
+    return _client_page(request, get_object_or_404(Client, external_id=external_id))
+
+
+@require_POST
+@requires("manage_care_referrals")
+def send(request, external_id):
+    subject = get_object_or_404(Client, external_id=external_id)
+    form = CareReferralForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.send_care_referral(subject, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Care referral sent."))
+            return redirect("referrals:client", external_id=subject.external_id)
+    return _client_page(request, subject, form=form, status=400)
+
+
+@require_POST
+@requires("manage_care_referrals")
+def complete(request, external_id):
+    referral = get_object_or_404(
+        CareReferral.objects.select_related("client"), external_id=external_id
+    )
+    form = CompleteCareForm(request.POST)
+    back = request.POST.get("back") == "worklist"
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        try:
+            actions.complete_care_referral(referral, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("Care referral completed."))
+    if back:
+        return redirect("referrals:worklist")
+    return redirect("referrals:client", external_id=referral.client.external_id)

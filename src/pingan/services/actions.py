@@ -1,0 +1,117 @@
+"""Recording services: one transaction each, audited. A group session's attendance is
+written all or nothing: one unknown client code and no session or attendance is kept."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pingan.audit.context import acting_user
+from pingan.audit.log import record
+from pingan.registry.models import Client
+
+from .models import Attendance, KitUse, NaloxoneKit, ServiceKind, ServiceSession
+
+# When to ask whether a naloxone kit was used, if the staff member gives no date.
+NALOXONE_FOLLOW_UP_DAYS = 30
+MAX_GROUP = 200
+_SPLIT = re.compile(r"[\s,，;；、]+")
+
+
+def _target(obj) -> str:
+    return f"services.{obj._meta.model_name}:{obj.external_id}"
+
+
+def parse_codes(text: str) -> list[str]:
+    """Client codes as typed or scanned: separated by spaces, commas (also full-width) or
+    new lines; upper-cased; each once, in the order given."""
+    seen: dict[str, None] = {}
+    for part in _SPLIT.split(text.strip()):
+        if part:
+            seen.setdefault(part.upper(), None)
+    return list(seen)
+
+
+def resolve_clients(codes: list[str]) -> tuple[list[Client], list[str]]:
+    """The clients for the codes, and the codes that match nobody."""
+    found = {c.code: c for c in Client.objects.filter(code__in=codes).defer("photo")}
+    return [found[c] for c in codes if c in found], [c for c in codes if c not in found]
+
+
+def record_session(
+    *, kind: str, on: date, staff, topic: str, group: bool, codes: list[str], user
+) -> ServiceSession:
+    """A session and one attendance row per client, or nothing at all with every reason."""
+    errors: dict[str, str] = {}
+    if kind not in ServiceKind.values:
+        errors["kind"] = _("Choose a service.")
+    if on > timezone.localdate():
+        errors["on"] = _("A session cannot be recorded in the future.")
+    clients, unknown = resolve_clients(codes)
+    if not codes:
+        errors["clients"] = _("Enter the code of at least one client who attended.")
+    elif unknown:
+        errors["clients"] = _(
+            "No client has these codes: %(codes)s. Nothing was recorded; correct the list."
+        ) % {"codes": ", ".join(unknown)}
+    elif not group and len(clients) != 1:
+        errors["clients"] = _(
+            "A one-to-one session has exactly one client; tick “group session” for more."
+        )
+    elif len(clients) > MAX_GROUP:
+        errors["clients"] = _("At most %(n)d clients per session.") % {"n": MAX_GROUP}
+    if errors:
+        raise ValidationError(errors)
+    with acting_user(user), transaction.atomic():
+        session = ServiceSession.objects.create(
+            kind=kind, date=on, staff=staff, group=group, topic=topic.strip()[:200],
+            created_by=user,
+        )
+        Attendance.objects.bulk_create([Attendance(session=session, client=c) for c in clients])
+        record(
+            "service_session",
+            target=_target(session),
+            kind=kind,
+            on=on.isoformat(),
+            clients=[c.code for c in clients],
+        )
+    return session
+
+
+def hand_out_naloxone(
+    client: Client, *, handed_on: date, follow_up_on: date | None = None, user
+) -> NaloxoneKit:
+    errors: dict[str, str] = {}
+    if handed_on > timezone.localdate():
+        errors["handed_on"] = _("A kit cannot be handed out in the future.")
+    follow_up = follow_up_on or handed_on + timedelta(days=NALOXONE_FOLLOW_UP_DAYS)
+    if follow_up < handed_on:
+        errors["follow_up_on"] = _("The follow-up cannot be before the hand-out.")
+    if errors:
+        raise ValidationError(errors)
+    with acting_user(user), transaction.atomic():
+        kit = NaloxoneKit.objects.create(
+            client=client, handed_on=handed_on, by=user, follow_up_on=follow_up, created_by=user
+        )
+        record("naloxone_kit", target=_target(kit), client_code=client.code,
+               on=handed_on.isoformat())
+    return kit
+
+
+def record_kit_follow_up(kit: NaloxoneKit, *, used: str, note: str, user) -> NaloxoneKit:
+    if used not in KitUse.values:
+        raise ValidationError({"used": _("Say whether the kit was used.")})
+    with acting_user(user), transaction.atomic():
+        current = NaloxoneKit.objects.select_for_update().get(pk=kit.pk)
+        current.used = used
+        current.outcome_note = note.strip()[:300]
+        current.save(update_fields=["used", "outcome_note"])
+        record("naloxone_follow_up", target=_target(current), client_code=current.client.code,
+               used=used)
+    kit.refresh_from_db()
+    return kit

@@ -1,0 +1,47 @@
+"""Read models for service screens and the service indicators' inputs (DESIGN.md §3.5)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from pingan.referrals.measure import Measure, month_bounds
+
+from .models import KitUse, NaloxoneKit, ServiceKind, ServiceSession
+
+
+def recent_sessions(limit: int = 50) -> QuerySet[ServiceSession]:
+    return (
+        ServiceSession.objects.select_related("staff")
+        .annotate(attendees=Count("attendance"))
+        .order_by("-date", "-created_at")[:limit]
+    )
+
+
+def kits_due_follow_up(today: date | None = None) -> QuerySet[NaloxoneKit]:
+    """Kits whose follow-up day has come and whose use is still unknown."""
+    today = today or timezone.localdate()
+    return (
+        NaloxoneKit.objects.filter(used=KitUse.UNKNOWN, follow_up_on__lte=today)
+        .select_related("client", "by")
+        .order_by("follow_up_on")
+    )
+
+
+def naloxone_kits(period: date | str) -> Measure:
+    """Naloxone kits handed out in P (by hand-out date). A count."""
+    first, last = month_bounds(period)
+    return Measure(NaloxoneKit.objects.filter(handed_on__gte=first, handed_on__lte=last).count())
+
+
+def counselling_sessions(period: date | str) -> Measure:
+    """Psychological counselling sessions held in P, one-to-one and group alike, each
+    session once whatever its attendance. A count."""
+    first, last = month_bounds(period)
+    return Measure(
+        ServiceSession.objects.filter(
+            kind=ServiceKind.COUNSELLING, date__gte=first, date__lte=last
+        ).count()
+    )

@@ -1,0 +1,117 @@
+"""Screens for recording services: sessions with attendance, naloxone kits."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pingan.accounts.decorators import requires
+from pingan.registry.models import Client
+
+from . import actions, queries
+from .forms import FollowUpForm, KitForm, SessionForm
+from .models import NaloxoneKit, ServiceSession
+
+
+def _put_errors(form, exc: ValidationError) -> None:
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@require_http_methods(["GET", "POST"])
+@requires("record_service")
+def sessions(request):
+    form = SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = actions.record_session(
+                kind=data["kind"],
+                on=data["on"],
+                staff=request.user,
+                topic=data["topic"],
+                group=data["group"],
+                codes=actions.parse_codes(data["clients"]),
+                user=request.user,
+            )
+        except ValidationError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Session recorded with %(n)d client(s).") % {"n": session.attendance.count()},
+            )
+            return redirect("services:session", external_id=session.external_id)
+    return render(
+        request,
+        "services/sessions.html",
+        {"form": form, "sessions": queries.recent_sessions()},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@requires("record_service")
+def session(request, external_id):
+    row = get_object_or_404(ServiceSession.objects.select_related("staff"), external_id=external_id)
+    clients = Client.objects.filter(attendance__session=row).defer("photo").order_by("code")
+    return render(request, "services/session.html", {"session": row, "clients": clients})
+
+
+@require_http_methods(["GET", "POST"])
+@requires("record_service")
+def naloxone(request):
+    form = KitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        client = Client.objects.filter(code=data["code"].strip().upper()).first()
+        if client is None:
+            form.add_error("code", _("No client has this code."))
+        else:
+            try:
+                actions.hand_out_naloxone(
+                    client, handed_on=data["handed_on"], follow_up_on=data["follow_up_on"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                _put_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("Naloxone kit recorded for %(code)s.") % {"code": client.code}
+                )
+                return redirect("services:naloxone")
+    return render(
+        request,
+        "services/naloxone.html",
+        {
+            "form": form,
+            "due": queries.kits_due_follow_up(),
+            "recent": NaloxoneKit.objects.select_related("client", "by")[:50],
+            "follow_up_form": FollowUpForm(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@requires("record_service")
+def kit_follow_up(request, external_id):
+    kit = get_object_or_404(NaloxoneKit.objects.select_related("client"), external_id=external_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say whether the kit was used."))
+    else:
+        try:
+            actions.record_kit_follow_up(
+                kit, used=form.cleaned_data["used"], note=form.cleaned_data["note"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Follow-up recorded."))
+    return redirect("services:naloxone")

@@ -1,0 +1,458 @@
+"""State changes of the take-home app: the standard's versions and signatures, the approval
+chain, dispensing and returns. One transaction each, each audited (DESIGN.md §3.3)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pingan.accounts.roles import perm, role_of
+from pingan.dosing import rules as dosing_rules
+from pingan.dosing.actions import record_takehome_dose
+from pingan.dosing.common import DosingError, audit
+from pingan.dosing.models import Prescription, TaperPlan
+from pingan.lockbox.models import Box
+from pingan.registry.models import Client, Identity, Purpose
+
+from . import closures, queries
+from .models import (
+    BottleStatus,
+    CentreClosure,
+    Incident,
+    RecordCheck,
+    RequestKind,
+    RequestStatus,
+    Standard,
+    StandardSignature,
+    TakeHomeBottle,
+    TakeHomeRequest,
+)
+from .standard import PROFILES, StandardInvalid, parse
+
+# What the police officer sees for a record check: the identity a record check runs on, and
+# only with the client's `police_record_check` consent. Nothing clinical, ever.
+DISCLOSED_FIELDS = ("name", "national_id")
+
+
+class TakeHomeError(Exception):
+    """A refusal the user can act on; the message is already translated."""
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _require(by, codename: str) -> None:
+    if by is None or not by.has_perm(perm(codename)):
+        raise TakeHomeError(_("Your role may not do this."), code="forbidden")
+
+
+def _reason(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise TakeHomeError(_("A reason is required."), code="reason")
+    return text[:300]
+
+
+# The standard ------------------------------------------------------------------------------
+
+
+def draft_standard(profile: str, document, by, note: str = "") -> Standard:
+    """A new version; refused with every reason if the document is wrong. Not in force until
+    both a CDC officer and a police officer have signed it."""
+    _require(by, "draft_standard")
+    if profile not in PROFILES:
+        raise TakeHomeError(_("Unknown profile."))
+    try:
+        parse(profile, document)
+    except StandardInvalid as error:
+        raise TakeHomeError(" ".join(error.reasons), code="invalid_standard") from None
+    if isinstance(document, str | bytes):
+        document = json.loads(document)
+    with transaction.atomic():
+        last = Standard.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
+        standard = Standard.objects.create(
+            version=last + 1,
+            profile=profile,
+            document=document,
+            drafted_by=by,
+            drafted_at=timezone.now(),
+            note=(note or "")[:500],
+            created_by=by,
+        )
+        audit(by, "standard_draft", target=str(standard.external_id), version=standard.version)
+    return standard
+
+
+def sign_standard(standard: Standard, by) -> StandardSignature:
+    """Sign for one's own side (CDC or police). The second signature puts the version in
+    force from that day."""
+    _require(by, "sign_standard")
+    role = role_of(by)
+    if role not in ("cdc", "police"):
+        raise TakeHomeError(_("Only a CDC officer or a police officer signs the standard."))
+    with transaction.atomic():
+        standard = Standard.objects.select_for_update().get(pk=standard.pk)
+        if standard.signatures.filter(role=role).exists():
+            raise TakeHomeError(_("This version already has a signature for your side."))
+        newer = Standard.objects.filter(version__gt=standard.version, effective_on__isnull=False)
+        if newer.exists():
+            raise TakeHomeError(_("A later version is already in force; sign that one instead."))
+        now = timezone.now()
+        signature = StandardSignature.objects.create(
+            standard=standard, signer=by, role=role, signed_at=now, created_by=by
+        )
+        if standard.signatures.count() == 2:
+            standard.effective_on = timezone.localdate(now)
+            standard.save(update_fields=["effective_on"])
+        audit(
+            by,
+            "standard_sign",
+            target=str(standard.external_id),
+            version=standard.version,
+            role=role,
+            in_force_from=standard.effective_on,
+        )
+    return signature
+
+
+# The approval chain ----------------------------------------------------------------------
+
+
+def request_takehome(
+    client: Client, days: int, by, kind: str = RequestKind.REGULAR, reason: str = ""
+) -> TakeHomeRequest:
+    """Open a request, storing the eligibility decision of today as its snapshot."""
+    if not (by.has_perm(perm("decide_takehome")) or by.has_perm(perm("dispense_takehome"))):
+        raise TakeHomeError(_("Your role may not do this."), code="forbidden")
+    if kind not in RequestKind.values:
+        raise TakeHomeError(_("Unknown kind of request."))
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        raise TakeHomeError(_("The number of days must be a whole number.")) from None
+    today = timezone.localdate()
+    standard = queries.standard_in_force(today)
+    rules_ = queries.rules_of(standard)
+    decision = queries.evaluate_client(client, today, rules_)
+    if decision is None:
+        raise TakeHomeError(_("The client is not in treatment."))
+    if kind == RequestKind.REGULAR:
+        limit = decision.allowed_days
+        if limit == 0:
+            failed = "; ".join(c.evidence for c in decision.checks if c.passed is False)
+            raise TakeHomeError(
+                _("The record allows no take-home days: %(why)s") % {"why": failed},
+                code="not_eligible",
+            )
+        needs_check = "police_record_check" in rules_.administrative
+    else:
+        limit = rules_.closed_days.max_days
+        if limit == 0:
+            raise TakeHomeError(_("The standard in force gives no closed-day allowance."))
+        needs_check = rules_.closed_days.needs_police_check
+    if not 1 <= days <= limit:
+        raise TakeHomeError(_("Between 1 and %(n)d days may be requested.") % {"n": limit})
+    with transaction.atomic():
+        request = TakeHomeRequest.objects.create(
+            client=client,
+            kind=kind,
+            days_requested=days,
+            standard=standard,
+            eligibility=decision.as_dict(),
+            requested_on=today,
+            reason=(reason or "")[:300],
+            needs_record_check=needs_check,
+            created_by=by,
+        )
+        audit(
+            by,
+            "takehome_request",
+            target=str(request.external_id),
+            client_code=client.code,
+            kind=kind,
+            days=days,
+            allowed=decision.allowed_days,
+        )
+    return request
+
+
+def _locked(request: TakeHomeRequest) -> TakeHomeRequest:
+    return TakeHomeRequest.objects.select_for_update().select_related("client").get(pk=request.pk)
+
+
+def decide_takehome(
+    request: TakeHomeRequest, by, approve: bool, days: int | None = None, reason: str = ""
+) -> TakeHomeRequest:
+    """The clinician approves N days (no more than the record allowed) or refuses, with why."""
+    _require(by, "decide_takehome")
+    with transaction.atomic():
+        request = _locked(request)
+        if request.status != RequestStatus.REQUESTED:
+            raise TakeHomeError(_("This request was already decided."))
+        if approve:
+            try:
+                days = int(days if days is not None else request.days_requested)
+            except (TypeError, ValueError):
+                raise TakeHomeError(_("The number of days must be a whole number.")) from None
+            if request.kind == RequestKind.REGULAR:
+                limit = int(request.eligibility.get("allowed_days", 0))
+            else:
+                limit = queries.rules_of(request.standard).closed_days.max_days
+            limit = min(limit, request.days_requested)
+            if not 1 <= days <= limit:
+                raise TakeHomeError(_("Between 1 and %(n)d days may be approved.") % {"n": limit})
+            request.approved_days = days
+            request.status = (
+                RequestStatus.APPROVED if request.needs_record_check else RequestStatus.READY
+            )
+            request.decision_reason = (reason or "").strip()[:300]
+        else:
+            request.decision_reason = _reason(reason)
+            request.status = RequestStatus.REFUSED
+        request.decided_by, request.decided_at = by, timezone.now()
+        request.save()
+        audit(
+            by,
+            "takehome_decide",
+            target=str(request.external_id),
+            client_code=request.client.code,
+            approved=approve,
+            days=request.approved_days,
+            reason=request.decision_reason,
+        )
+    return request
+
+
+def has_check_consent(client: Client) -> bool:
+    return client.consents.filter(
+        purpose=Purpose.POLICE_RECORD_CHECK, revoked_on__isnull=True
+    ).exists()
+
+
+def disclosed_identity(request: TakeHomeRequest, by) -> dict[str, str] | None:
+    """The identity fields shown to the officer: only with consent, and every read audited."""
+    _require(by, "record_check")
+    client = request.client
+    if not has_check_consent(client):
+        return None
+    with transaction.atomic():
+        identity = Identity.objects.filter(client=client).first()
+        audit(
+            by,
+            "identity_read",
+            target=f"registry.client:{client.external_id}",
+            client_code=client.code,
+            purpose="police_record_check",
+            fields=list(DISCLOSED_FIELDS),
+            on_file=identity is not None,
+        )
+    if identity is None:
+        return {}
+    return {name: getattr(identity, name) for name in DISCLOSED_FIELDS}
+
+
+def record_check(request: TakeHomeRequest, by, passed: bool, reason: str = "") -> RecordCheck:
+    """The police officer's result; a failed check carries a reason the clinician sees."""
+    _require(by, "record_check")
+    with transaction.atomic():
+        request = _locked(request)
+        if request.status != RequestStatus.APPROVED:
+            raise TakeHomeError(_("This request is not waiting for a record check."))
+        if not has_check_consent(request.client):
+            raise TakeHomeError(
+                _("The client has not consented to a record check."), code="no_consent"
+            )
+        reason = (reason or "").strip()[:300] if passed else _reason(reason)
+        check = RecordCheck.objects.create(
+            request=request,
+            client=request.client,
+            officer=by,
+            checked_on=timezone.localdate(),
+            passed=passed,
+            reason=reason,
+            disclosed=list(DISCLOSED_FIELDS),
+            created_by=by,
+        )
+        request.status = RequestStatus.READY if passed else RequestStatus.CHECK_FAILED
+        request.save(update_fields=["status"])
+        audit(
+            by,
+            "takehome_record_check",
+            target=str(request.external_id),
+            client_code=request.client.code,
+            passed=passed,
+            reason=reason,
+        )
+    return check
+
+
+# Dispensing and returns ------------------------------------------------------------------
+
+
+def active_box(client: Client) -> Box | None:
+    return Box.objects.filter(client=client, retired_on__isnull=True).first()
+
+
+def _mg_on(client: Client, day: date) -> int:
+    prescription = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
+    if prescription is None:
+        raise TakeHomeError(_("The client has no prescription in force."))
+    plan = TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).first()
+    taper = None
+    if plan is not None:
+        taper = dosing_rules.Taper(
+            plan.start_on, plan.from_mg, plan.to_mg, plan.step_mg, plan.every_days
+        )
+    return dosing_rules.scheduled_dose(prescription.mg, taper, day).mg
+
+
+def dispense_takehome(request: TakeHomeRequest, days: list[date], by) -> list[TakeHomeBottle]:
+    """One bottle per future day into the client's active lockbox: each bottle is a dose of
+    kind take-home for its day plus a ledger line, all written together or not at all."""
+    _require(by, "dispense_takehome")
+    days = sorted(set(days))
+    today = timezone.localdate()
+    with transaction.atomic():
+        request = _locked(request)
+        client = request.client
+        if request.status != RequestStatus.READY:
+            raise TakeHomeError(_("This request is not ready to dispense."))
+        if not days or len(days) > (request.approved_days or 0):
+            raise TakeHomeError(
+                _("Choose between 1 and %(n)d days.") % {"n": request.approved_days or 0}
+            )
+        if days[0] <= today:
+            raise TakeHomeError(_("Bottles are for future days; today's dose is observed."))
+        if request.kind == RequestKind.CLOSED_DAY:
+            rules_ = queries.rules_of(request.standard)
+            open_days = [d for d in days if not closures.is_closed(d, rules_)]
+            if open_days:
+                raise TakeHomeError(
+                    _("The centre is open on %(days)s: the closed-day allowance does not cover it.")
+                    % {"days": ", ".join(d.isoformat() for d in open_days)}
+                )
+        box = active_box(client)
+        if box is None:
+            raise TakeHomeError(_("The client has no lockbox issued."), code="no_box")
+        bottles = []
+        try:
+            for day in days:
+                mg = _mg_on(client, day)
+                dose = record_takehome_dose(client, day, mg, by, note=_("take-home bottle"))
+                bottles.append(
+                    TakeHomeBottle.objects.create(
+                        client=client,
+                        box=box,
+                        day=day,
+                        mg=mg,
+                        dose=dose,
+                        request=request,
+                        created_by=by,
+                    )
+                )
+        except DosingError as refusal:
+            raise TakeHomeError(refusal.message, code=refusal.code) from None
+        request.status = RequestStatus.DISPENSED
+        request.dispensed_by, request.dispensed_at = by, timezone.now()
+        request.save(update_fields=["status", "dispensed_by", "dispensed_at"])
+        audit(
+            by,
+            "takehome_dispense",
+            target=str(request.external_id),
+            client_code=client.code,
+            box=box.label,
+            days=[d.isoformat() for d in days],
+            mg=[b.mg for b in bottles],
+        )
+    return bottles
+
+
+def outstanding_bottles(client: Client, today: date | None = None):
+    """Bottles whose day has passed and that have not come back yet."""
+    today = today or timezone.localdate()
+    return TakeHomeBottle.objects.filter(
+        client=client, status=BottleStatus.DISPENSED, day__lt=today
+    ).order_by("day")
+
+
+def return_bottles(bottles: list[TakeHomeBottle], by) -> int:
+    """Count empty bottles back in."""
+    _require(by, "dispense_takehome")
+    now, count = timezone.now(), 0
+    with transaction.atomic():
+        for bottle in bottles:
+            bottle = TakeHomeBottle.objects.select_for_update().get(pk=bottle.pk)
+            if bottle.status != BottleStatus.DISPENSED:
+                continue
+            bottle.status, bottle.returned_at, bottle.returned_to = BottleStatus.RETURNED, now, by
+            bottle.save(update_fields=["status", "returned_at", "returned_to"])
+            audit(
+                by, "bottle_return", target=str(bottle.external_id), client_code=bottle.client.code
+            )
+            count += 1
+    return count
+
+
+def mark_missing(bottle: TakeHomeBottle, by, note: str = "") -> Incident:
+    """A bottle not brought back by the next visit: marked missing, and an incident opens."""
+    _require(by, "dispense_takehome")
+    with transaction.atomic():
+        bottle = (
+            TakeHomeBottle.objects.select_for_update().select_related("client").get(pk=bottle.pk)
+        )
+        if bottle.status != BottleStatus.DISPENSED:
+            raise TakeHomeError(_("This bottle is not outstanding."))
+        bottle.status = BottleStatus.MISSING
+        bottle.save(update_fields=["status"])
+        text = (note or "").strip() or _("Bottle for %(day)s not returned.") % {
+            "day": bottle.day.isoformat()
+        }
+        incident = Incident.objects.create(
+            client=bottle.client,
+            bottle=bottle,
+            opened_at=timezone.now(),
+            note=text[:500],
+            created_by=by,
+        )
+        audit(
+            by,
+            "bottle_missing",
+            target=str(bottle.external_id),
+            client_code=bottle.client.code,
+            incident=str(incident.external_id),
+        )
+    return incident
+
+
+def close_incident(incident: Incident, by, note: str) -> Incident:
+    _require(by, "decide_takehome")
+    note = _reason(note)
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.closed_at is not None:
+            raise TakeHomeError(_("This incident is already closed."))
+        incident.closed_at, incident.closed_by, incident.close_note = timezone.now(), by, note
+        incident.save(update_fields=["closed_at", "closed_by", "close_note"])
+        audit(by, "incident_close", target=str(incident.external_id), note=note)
+    return incident
+
+
+def add_closure(day: date, reason: str, by) -> CentreClosure:
+    """A day the centre closes (beyond the standard's weekdays and public holidays)."""
+    _require(by, "draft_standard")
+    reason = _reason(reason)
+    with transaction.atomic():
+        closure, created = CentreClosure.objects.get_or_create(
+            day=day, defaults={"reason": reason, "created_by": by}
+        )
+        if not created:
+            raise TakeHomeError(_("That day is already marked closed."))
+        audit(by, "centre_closure", target=day.isoformat(), reason=reason)
+    return closure

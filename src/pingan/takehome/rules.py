@@ -1,0 +1,249 @@
+"""The eligibility engine: a pure function of a client's history and the standard in force.
+
+Definitions (DESIGN.md §3.3): day of treatment = days since the latest enrolment (day 0);
+a window "over the last N days" is D−N … D−1, cut at the enrolment day, and an empty window
+passes; adherence = days with a dose (any kind) ÷ days in the window; a urine sample is a
+collection day, opioid-positive if `opiates` or `morphine` is positive that day, negative if
+it has an opioid result and none is positive; the negative run counts negative samples back
+from the latest one.
+
+Tiers step down: the client gets the largest tier reached by day of treatment whose every
+data-derived criterion passes; failing the criteria of every reached tier means 0 days.
+
+The engine has two halves so the set-based engines share the second one: `aggregate`
+counts what a history holds for each window, `decide` turns those counts into a Decision.
+The SQL and DuckDB engines compute the same counts set-based and call the same `decide`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.utils.translation import gettext as _
+
+from .standard import Rules, Tier
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool | None  # None: for the clinician to confirm, not derived from the record
+    evidence: str
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "passed": self.passed, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class Decision:
+    client: str
+    allowed_days: int
+    ready: bool
+    checks: tuple[Check, ...] = ()
+    day_of_treatment: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "client": self.client,
+            "allowed_days": self.allowed_days,
+            "ready": self.ready,
+            "checks": [c.as_dict() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class AdminFacts:
+    """What the administrative checks read: the latest police record check (day, passed),
+    whether a lockbox is issued, the live consents — all as of the evaluation day."""
+
+    record_check: tuple[date, bool] | None = None
+    lockbox: bool = False
+    consents: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class History:
+    """One client's record up to the evaluation day (later entries are ignored anyway)."""
+
+    code: str
+    enrolled_on: date  # the latest enrolment on or before the evaluation day
+    dose_days: frozenset[date] = frozenset()
+    samples: tuple[tuple[date, bool], ...] = ()  # (collection day, opioid-positive)
+    admin: AdminFacts = field(default_factory=AdminFacts)
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """The counts `decide` needs; the set-based engines produce exactly these."""
+
+    code: str
+    enrolled_on: date
+    doses_in: dict[int, int]  # window N -> days with a dose in D−N … D−1 (cut at enrolment)
+    negatives_in: dict[int, int]  # window N -> negative samples in that window
+    last_positive: date | None  # latest opioid-positive sample since enrolment, before D
+    negative_run: int
+    admin: AdminFacts = field(default_factory=AdminFacts)
+
+
+def window_start(day: date, enrolled_on: date, n: int) -> date:
+    return max(day - timedelta(days=n), enrolled_on)
+
+
+def opioid_samples(results: list[tuple[date, str, str]]) -> tuple[tuple[date, bool], ...]:
+    """Collection days from (day, analyte, result) rows: only opiates and morphine count."""
+    days: dict[date, bool] = {}
+    for day, analyte, result in results:
+        if analyte in ("opiates", "morphine"):
+            days[day] = days.get(day, False) or result == "positive"
+    return tuple(sorted(days.items()))
+
+
+def aggregate(history: History, rules: Rules, day: date) -> Aggregates:
+    enrolled = history.enrolled_on
+    doses = sorted(d for d in history.dose_days if enrolled <= d < day)
+    samples = [(d, pos) for d, pos in history.samples if enrolled <= d < day]
+    doses_in, negatives_in = {}, {}
+    for n in rules.windows:
+        start = window_start(day, enrolled, n)
+        doses_in[n] = len(doses) - bisect.bisect_left(doses, start)
+        negatives_in[n] = sum(1 for d, pos in samples if d >= start and not pos)
+    positives = [d for d, pos in samples if pos]
+    last_positive = positives[-1] if positives else None
+    run = sum(1 for d, pos in samples if not pos and (last_positive is None or d > last_positive))
+    return Aggregates(
+        code=history.code,
+        enrolled_on=enrolled,
+        doses_in=doses_in,
+        negatives_in=negatives_in,
+        last_positive=last_positive,
+        negative_run=run,
+        admin=history.admin,
+    )
+
+
+def _criteria(agg: Aggregates, tier: Tier, day: date) -> list[Check]:
+    checks: list[Check] = []
+    dot = (day - agg.enrolled_on).days
+    w = tier.adherence_window
+    days = min(w, dot)
+    dosed = agg.doses_in.get(w, 0)
+    passed = days == 0 or dosed * 100 >= tier.adherence_min * days
+    facts = {"dosed": dosed, "days": days, "min": tier.adherence_min, "w": w}
+    if days == 0:
+        evidence = _("adherence over %(w)d days: no days yet, passes") % facts
+    elif passed:
+        evidence = _("adherence %(dosed)d/%(days)d days ≥ %(min)d%%") % facts
+    else:
+        evidence = _("adherence %(dosed)d/%(days)d days < %(min)d%%") % facts
+    checks.append(Check(f"adherence_{w}d_{tier.adherence_min}pct", passed, evidence))
+    n = tier.positive_free_days
+    if n:
+        start = window_start(day, agg.enrolled_on, n)
+        last = agg.last_positive
+        clean = last is None or last < start
+        if clean:
+            evidence = _("no positive sample in the last %(n)d days") % {"n": n}
+        else:
+            evidence = _("positive sample on %(day)s, %(ago)d days ago") % {
+                "day": last.isoformat(),
+                "ago": (day - last).days,
+            }
+        checks.append(Check(f"no_positive_{n}d", clean, evidence))
+        if tier.needs_one_negative_in_window:
+            negatives = agg.negatives_in.get(n, 0)
+            empty = start >= day
+            ok = empty or negatives >= 1
+            evidence = _("%(count)d negative samples in the last %(n)d days") % {
+                "count": negatives,
+                "n": n,
+            }
+            checks.append(Check(f"negative_in_{n}d", ok, evidence))
+    if tier.min_negative_run:
+        run, need = agg.negative_run, tier.min_negative_run
+        sign = "≥" if run >= need else "<"
+        evidence = _("negative run %(run)d %(sign)s %(need)d") % {
+            "run": run,
+            "sign": sign,
+            "need": need,
+        }
+        checks.append(Check(f"negative_run_{need}", run >= need, evidence))
+    return checks
+
+
+def _administrative(agg: Aggregates, rules: Rules, day: date) -> list[Check]:
+    admin, checks = agg.admin, []
+    for name in rules.administrative:
+        if name == "police_record_check":
+            rc = admin.record_check
+            if rc is None:
+                checks.append(Check(name, False, _("no police record check yet")))
+                continue
+            on, passed = rc
+            age = (day - on).days
+            if not passed:
+                evidence = _("record check on %(day)s did not pass") % {"day": on.isoformat()}
+            elif age > rules.record_check_valid_days:
+                evidence = _("record check on %(day)s is older than %(n)d days") % {
+                    "day": on.isoformat(),
+                    "n": rules.record_check_valid_days,
+                }
+            else:
+                evidence = _("record check passed on %(day)s") % {"day": on.isoformat()}
+            checks.append(Check(name, passed and age <= rules.record_check_valid_days, evidence))
+        elif name == "lockbox_issued":
+            text = _("lockbox issued") if admin.lockbox else _("no lockbox issued")
+            checks.append(Check(name, admin.lockbox, text))
+        else:
+            purpose = name.removeprefix("consent_")
+            given = purpose in admin.consents
+            text = (
+                _("consent to %(purpose)s given") if given else _("no consent to %(purpose)s")
+            ) % {"purpose": purpose}
+            checks.append(Check(name, given, text))
+    return checks
+
+
+def decide(agg: Aggregates, rules: Rules, day: date) -> Decision:
+    """Days allowed and every check with its evidence, from the counts of one client."""
+    dot = (day - agg.enrolled_on).days
+    reached = [t for t in rules.tiers if t.from_day <= dot]
+    shown = reached or [rules.tiers[0]]
+    checks: list[Check] = []
+    seen: dict[str, Check] = {}
+    allowed = 0
+    for tier in shown:
+        tier_checks = _criteria(agg, tier, day)
+        for check in tier_checks:
+            if check.name not in seen:
+                seen[check.name] = check
+                checks.append(check)
+        if tier in reached and all(c.passed for c in tier_checks):
+            allowed = max(allowed, tier.days)
+    if reached:
+        top = reached[-1]
+        day_text = _("day %(dot)d of treatment: up to %(days)d days from day %(from)d") % {
+            "dot": dot,
+            "days": top.days,
+            "from": top.from_day,
+        }
+    else:
+        day_text = _("day %(dot)d of treatment: take-home from day %(from)d") % {
+            "dot": dot,
+            "from": rules.tiers[0].from_day,
+        }
+    checks.insert(0, Check("day_of_treatment", bool(reached), day_text))
+    admin = _administrative(agg, rules, day)
+    checks.extend(admin)
+    checks.extend(
+        Check(f"confirm_{i + 1}", None, _("to confirm: %(text)s") % {"text": text})
+        for i, text in enumerate(rules.to_confirm)
+    )
+    ready = allowed > 0 and all(c.passed for c in admin)
+    return Decision(agg.code, allowed, ready, tuple(checks), dot)
+
+
+def evaluate(history: History, rules: Rules, day: date) -> Decision:
+    """The per-client engine: the decision for `history` on `day` under `rules`."""
+    return decide(aggregate(history, rules, day), rules, day)
