@@ -54,6 +54,6 @@ ensure_installed() {
         fi
     done
     say "Installing Ping An and its dependencies (pip install -e \"$spec\")"
-    (cd "$ROOT" && "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec")
+    (cd "$ROOT" && "$VENV/bin/python" -m pip install --quiet --quiet --disable-pip-version-check -e "$spec")
     echo "$hash" >"$stamp"
 }

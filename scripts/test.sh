@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI checks, in one command, on a fresh Debian 12 machine or a developer's:
 #
-#   1. installs what is missing (Debian: PostgreSQL, Chromium, gettext, CJK fonts; the
-#      virtual environment .venv with `pip install -e ".[test]"`);
+#   1. installs what is missing (Debian: PostgreSQL, Chromium, gettext, CJK fonts, Kannel;
+#      the virtual environment .venv with `pip install -e ".[test]"`);
 #   2. ruff check and ruff format --check;
 #   3. the whole pytest suite on SQLite (browser journeys included);
 #   4. the whole suite again on a throwaway PostgreSQL cluster, stopped and removed at exit.
@@ -27,7 +27,7 @@ while [ "$#" -gt 0 ]; do
     case "$1" in
         --sqlite-only) SQLITE_ONLY=1 ;;
         --) shift; PYTEST_ARGS=("$@"); break ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option: $1 (see --help)" ;;
     esac
     shift
@@ -46,16 +46,19 @@ FAILED=0
 START_ALL=$SECONDS
 
 # step NAME COMMAND...: runs it, records pass/fail and the time it took.
+# A command may leave a note for the summary line in STEP_NOTE.
 step() {
     local name="$1" start=$SECONDS status
     shift
     say "$name"
+    STEP_NOTE=""
     "$@"
     status=$?
     if [ "$status" -eq 0 ]; then
-        STEPS+=("$(printf '%-30s %-6s %5ss' "$name" PASS $((SECONDS - start)))")
+        STEPS+=("$(printf '%-24s %-5s %5ss  %s' "$name" PASS $((SECONDS - start)) "$STEP_NOTE")")
     else
-        STEPS+=("$(printf '%-30s %-6s %5ss  (exit %s)' "$name" FAIL $((SECONDS - start)) "$status")")
+        STEPS+=("$(printf '%-24s %-5s %5ss  %s' "$name" FAIL $((SECONDS - start)) \
+            "${STEP_NOTE:-exit status $status}")")
         FAILED=1
     fi
     return "$status"
@@ -65,7 +68,7 @@ summary() {
     echo
     say "Summary"
     printf '  %s\n' "${STEPS[@]}"
-    printf '  %-30s %-6s %5ss\n' "total" "$([ "$FAILED" -eq 0 ] && echo PASS || echo FAIL)" \
+    printf '  %-24s %-5s %5ss\n' "total" "$([ "$FAILED" -eq 0 ] && echo PASS || echo FAIL)" \
         $((SECONDS - START_ALL))
 }
 
@@ -76,6 +79,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v msgfmt >/dev/null || missing+=(gettext)
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 \
     || missing+=(fonts-noto-cjk)
+# Kannel, the real SMS gateway, and its fake handset for the end-to-end message test.
+[ -x /usr/sbin/bearerbox ] || missing+=(kannel)
+[ -x /usr/lib/kannel/test/fakesmsc ] || missing+=(kannel-extras)
 apt_install "${missing[@]}"
 ensure_venv
 ensure_installed test
@@ -87,15 +93,24 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # run_pytest DATA_DIR DATABASE_URL: the whole suite; an empty URL means SQLite, whatever the
 # caller's environment says. Each pass gets its own data directory (keys, SQLite file).
 run_pytest() {
-    local data_dir="$1" db_url="$2"
+    local data_dir="$1" db_url="$2" status
     mkdir -p "$data_dir"
     if [ -n "$db_url" ]; then
         PINGAN_DATA_DIR="$data_dir" PINGAN_DATABASE_URL="$db_url" \
-            pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}"
+            pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}" 2>&1 | tee "$data_dir.log"
     else
         env -u PINGAN_DATABASE_URL PINGAN_DATA_DIR="$data_dir" \
-            pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}"
+            pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}" 2>&1 | tee "$data_dir.log"
     fi
+    status=$?
+    # pytest's own last line ("250 passed, 1 skipped in 40s") goes into the summary.
+    STEP_NOTE="$(grep -E '(passed|failed|error|no tests ran)' "$data_dir.log" | tail -n 1 \
+        | sed -E 's/\x1b\[[0-9;]*m//g; s/^=+ //; s/ =+$//')"
+    return "$status"
+}
+
+start_postgres() {
+    pg_cluster_start && STEP_NOTE="$PG_URL"
 }
 
 # --- 2. lint ----------------------------------------------------------------------------
@@ -113,8 +128,7 @@ step "pytest on SQLite" run_pytest "$RUN_TMP/sqlite" ""
 
 # --- 4. PostgreSQL ----------------------------------------------------------------------
 if [ "$SQLITE_ONLY" -eq 0 ]; then
-    if step "start PostgreSQL" pg_cluster_start; then
-        echo "    $PG_URL"
+    if step "start PostgreSQL" start_postgres; then
         step "pytest on PostgreSQL" run_pytest "$RUN_TMP/postgres" "$PG_URL"
     fi
     pg_cluster_stop

@@ -44,6 +44,9 @@ def test_nurse_doses_in_two_clicks_and_a_stale_second_screen_is_refused(
         page.goto(queue_url)
         _row(page, code).locator("[data-action=dose]").click()
         expect(_row(page, code).locator("[data-action=confirm-dose]")).to_be_visible()
+    # A third screen shows the queue as it was, without having clicked anything yet.
+    third = sign_in(new_context().new_page(), new_user("nurse", "nurse3"))
+    third.goto(queue_url)
 
     _row(first, code).locator("[data-action=confirm-dose]").click()
     done = _row(first, code)
@@ -59,5 +62,11 @@ def test_nurse_doses_in_two_clicks_and_a_stale_second_screen_is_refused(
     expect(refusal).not_to_be_empty()
     expect(_row(second, code).locator("[data-action=confirm-dose]")).to_have_count(0)
     assert Dose.objects.filter(client=queue_client).count() == 1
+
+    # The third screen's "Dose" is checked afresh: the refusal comes at the first click.
+    _row(third, code).locator("[data-action=dose]").click()
+    expect(_row(third, code).locator(".refusal, [role=alert]").first).to_be_visible()
+    expect(_row(third, code).locator("[data-action=confirm-dose]")).to_have_count(0)
+
     dose = Dose.objects.get(client=queue_client)
     assert (dose.mg, dose.dispenser.username) == (60, "nurse1")

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from pingan.inpatient import rules
 from pingan.inpatient.rules import Refusal, TariffTable, UseHistory
@@ -59,7 +60,9 @@ def test_each_drug_moves_the_price_by_its_cell(drug, moved, price):
 
 
 def test_severity_points_are_summed_per_factor():
-    sev = rules.severity(use(years=10, route="injected", amount="high", previous=3), rules.DEFAULT_POINTS)
+    sev = rules.severity(
+        use(years=10, route="injected", amount="high", previous=3), rules.DEFAULT_POINTS
+    )
     assert [(p.factor, p.points) for p in sev.parts] == [
         ("years_of_use", 3),
         ("route", 2),
@@ -106,10 +109,11 @@ def test_missing_combinations_are_listed():
     del incomplete.rates[("private", "other")]
     del incomplete.rates[("shared", "methamphetamine")]
     incomplete.bands = [b for b in incomplete.bands if b.min_score]
-    problems = rules.missing_cells(incomplete)
+    with translation.override("en"):
+        problems = rules.missing_cells(incomplete)
     assert len(problems) == 3
-    assert any("private" in p and "other" in p for p in problems)
-    assert any("methamphetamine" in p for p in problems)
+    assert any("Private room" in p and "Other" in p for p in problems)
+    assert any("Methamphetamine" in p for p in problems)
     assert rules.missing_cells(table()) == []
 
 

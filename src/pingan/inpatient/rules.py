@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
-from .models import Drug, RoomType
+from .models import AmountBand, Drug, RoomType, Route
 
 FEN = Decimal("0.01")
 ROOM_TYPES = ("shared", "private")
@@ -109,6 +109,19 @@ class ScorePart:
     answer: str
     points: int
 
+    @property
+    def label(self) -> str:
+        """The factor and the answer in the reader's language, for the quote."""
+        names = {
+            "years_of_use": _("Years of use"),
+            "route": _("Route"),
+            "amount_band": _("Daily amount"),
+            "previous_treatments": _("Previous treatments"),
+        }
+        choices = {"route": Route, "amount_band": AmountBand}.get(self.factor)
+        answer = choices(self.answer).label if choices else self.answer
+        return f"{names[self.factor]}: {answer}"
+
 
 @dataclass(frozen=True)
 class Severity:
@@ -194,7 +207,8 @@ def missing_cells(table: TariffTable) -> list[str]:
     """Every combination the tariff must price, and what is wrong with the bands and the
     severity points; empty when the tariff can be published."""
     problems = [
-        _("no price for %(room)s room × %(drug)s") % {"room": room, "drug": drug}
+        _("no price for %(room)s × %(drug)s")
+        % {"room": RoomType(room).label, "drug": Drug(drug).label}
         for room in ROOM_TYPES
         for drug in DRUGS
         if table.rates.get((room, drug)) is None

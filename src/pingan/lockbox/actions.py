@@ -95,14 +95,20 @@ def set_home_geofence(client: Client, point: str, radius_m: int, user=None) -> H
     try:
         lat, lon = rules.parse_point(point)
     except ValueError as exc:
-        raise ValidationError(_("Write the centre as latitude,longitude, e.g. 22.5431,114.0579.")) from exc
+        raise ValidationError(
+            _("Write the centre as latitude,longitude, e.g. 22.5431,114.0579.")
+        ) from exc
     if not 50 <= radius_m <= 50000:
         raise ValidationError(_("The radius must be between 50 and 50,000 metres."))
     with acting_user(user), transaction.atomic():
         fence, _created = HomeGeofence.objects.update_or_create(
             client=client, defaults={"centre": f"{lat:.6f},{lon:.6f}", "radius_m": radius_m}
         )
-        record("geofence_set", target=f"lockbox.homegeofence:{fence.external_id}", client_code=client.code)
+        record(
+            "geofence_set",
+            target=f"lockbox.homegeofence:{fence.external_id}",
+            client_code=client.code,
+        )
     return fence
 
 

@@ -137,7 +137,7 @@ def alert_for(event: Event, local_day: date, bottle_days: set[date], inside_home
 
 
 def parse_point(text: str) -> tuple[float, float]:
-    """"lat,lon" as typed by staff; ValueError with the reason otherwise."""
+    """ "lat,lon" as typed by staff; ValueError with the reason otherwise."""
     parts = [p.strip() for p in text.split(",")]
     if len(parts) != 2:
         raise ValueError("write the point as latitude,longitude")

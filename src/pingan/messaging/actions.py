@@ -76,11 +76,15 @@ def queue_due_pins(day: date, now: datetime | None = None, ignore_hour: bool = F
     todo = [b for b in boxes if _key(b[0], day) not in done]
     run.already = len(boxes) - len(todo)
     client_ids = {b[2] for b in todo}
-    phones = dict(
-        Identity.objects.filter(client_id__in=due_boxes(day).values("client_id"))
-        .exclude(phone="")
-        .values_list("client_id", "phone")
-    ) if client_ids else {}
+    phones = (
+        dict(
+            Identity.objects.filter(client_id__in=due_boxes(day).values("client_id"))
+            .exclude(phone="")
+            .values_list("client_id", "phone")
+        )
+        if client_ids
+        else {}
+    )
     counter = pin.day_number(day)
     rows = []
     for box_pk, secret, client_id, language in todo:
@@ -158,7 +162,7 @@ def _send_one(message_pk: int, now: datetime, backend: Backend, run: SendRun) ->
             message.save(update_fields=["status", "last_error"])
             run.failed += 1
             return
-        message.status, message.handed_at = Status.SENDING, timezone.now()
+        message.status, message.handed_at = Status.SENDING, now
         message.attempts += 1
         message.backend = backend.name
         message.save(update_fields=["status", "handed_at", "attempts", "backend"])
@@ -180,10 +184,12 @@ def _send_one(message_pk: int, now: datetime, backend: Backend, run: SendRun) ->
             run.errors.append(handover.error)
         else:
             message.status, message.last_error = Status.QUEUED, handover.error
-            message.next_attempt_at = rules.next_attempt(message.attempts, timezone.now())
+            message.next_attempt_at = rules.next_attempt(message.attempts, now)
             run.retry_later += 1
             run.errors.append(handover.error)
-        message.save(update_fields=["status", "sent_at", "gateway_id", "last_error", "next_attempt_at"])
+        message.save(
+            update_fields=["status", "sent_at", "gateway_id", "last_error", "next_attempt_at"]
+        )
 
 
 def retry(message: SmsMessage, user) -> SmsMessage:

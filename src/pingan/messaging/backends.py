@@ -88,7 +88,9 @@ class KannelBackend(Backend):
     name = "kannel"
 
     def __init__(self) -> None:
-        url = urllib.parse.urlsplit(_env("PINGAN_KANNEL_URL", "http://127.0.0.1:13013/cgi-bin/sendsms"))
+        url = urllib.parse.urlsplit(
+            _env("PINGAN_KANNEL_URL", "http://127.0.0.1:13013/cgi-bin/sendsms")
+        )
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
         self.path = url.path or "/cgi-bin/sendsms"
         self.user = _env("PINGAN_KANNEL_USER")
@@ -121,7 +123,9 @@ class KannelBackend(Backend):
         for attempt in (1, 2):  # a kept-alive connection the gateway closed: reconnect once
             try:
                 if self._conn is None:
-                    self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                    self._conn = http.client.HTTPConnection(
+                        self.host, self.port, timeout=self.timeout
+                    )
                 self._conn.request("GET", target)
                 response = self._conn.getresponse()
                 body = response.read().decode("utf-8", "replace").strip()

@@ -1,7 +1,12 @@
-"""URL map of the messaging app."""
+"""URL map of the messaging app (the gateway's delivery reports are in api_urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "messaging"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.outbox, name="outbox"),
+    path("<uuid:external_id>/retry/", views.retry, name="retry"),
+]

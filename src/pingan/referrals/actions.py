@@ -102,14 +102,21 @@ def record_contact(
     with acting_user(user), transaction.atomic():
         current = _locked(referral)
         attempt = ContactAttempt.objects.create(
-            referral=current, on=on, method=method, reached=reached, note=note[:300],
+            referral=current,
+            on=on,
+            method=method,
+            reached=reached,
+            note=note[:300],
             created_by=user,
         )
         if current.status == ReferralStatus.INBOX:
             current.status = ReferralStatus.CONTACTED
             current.save(update_fields=["status"])
         record(
-            "referral_contact", target=_target(current), on=on.isoformat(), method=method,
+            "referral_contact",
+            target=_target(current),
+            on=on.isoformat(),
+            method=method,
             reached=reached,
         )
     referral.refresh_from_db()
@@ -120,7 +127,11 @@ def record_outcome(referral: PoliceReferral, *, outcome: str, on: date, user) ->
     with acting_user(user), transaction.atomic():
         current = _locked(referral)
         check = rules.check_outcome(
-            current.status, outcome, on, current.referred_on, timezone.localdate(),
+            current.status,
+            outcome,
+            on,
+            current.referred_on,
+            timezone.localdate(),
             current.client_id is not None,
         )
         if not check.passed:
@@ -173,8 +184,12 @@ def enrol_from_referral(
         identity = IdentityInput(name=referral.person_name, phone=referral.person_contact)
     with acting_user(user), transaction.atomic():
         client = enrol_client(
-            alias=alias, sex=sex, birth_year=birth_year, enrolled_on=enrolled_on,
-            identity=identity, user=user,
+            alias=alias,
+            sex=sex,
+            birth_year=birth_year,
+            enrolled_on=enrolled_on,
+            identity=identity,
+            user=user,
         )
         link_client(referral, client, user)
         record_outcome(
@@ -194,7 +209,10 @@ def merge(duplicate: PoliceReferral, into: PoliceReferral, user) -> PoliceReferr
         dup = _locked(duplicate)
         target = _locked(into)
         check = rules.check_merge(
-            dup.pk, target.pk, target.merged_into_id is not None, dup.merged_into_id is not None,
+            dup.pk,
+            target.pk,
+            target.merged_into_id is not None,
+            dup.merged_into_id is not None,
             PoliceReferral.objects.filter(merged_into=dup).exists(),
         )
         if not check.passed:
@@ -255,11 +273,19 @@ def send_care_referral(
     due = due_by or rules.default_due_by(kind, sent_on)
     with acting_user(user), transaction.atomic():
         referral = CareReferral.objects.create(
-            client=client, kind=kind, partner=partner, sent_on=sent_on, due_by=due,
-            notes=notes[:500], created_by=user,
+            client=client,
+            kind=kind,
+            partner=partner,
+            sent_on=sent_on,
+            due_by=due,
+            notes=notes[:500],
+            created_by=user,
         )
         record(
-            "care_referral_sent", target=_target(referral), client_code=client.code, kind=kind,
+            "care_referral_sent",
+            target=_target(referral),
+            client_code=client.code,
+            kind=kind,
             due_by=due.isoformat(),
         )
     return referral
@@ -271,7 +297,10 @@ def complete_care_referral(
     with acting_user(user), transaction.atomic():
         current = CareReferral.objects.select_for_update().get(pk=referral.pk)
         errors = rules.check_completion(
-            current.sent_on, completed_on, outcome, timezone.localdate(),
+            current.sent_on,
+            completed_on,
+            outcome,
+            timezone.localdate(),
             current.completed_on is not None,
         )
         if errors:
@@ -279,12 +308,16 @@ def complete_care_referral(
         current.completed_on = completed_on
         current.outcome = outcome
         if notes.strip():
-            current.notes = (f"{current.notes} / {notes.strip()}" if current.notes
-                             else notes.strip())[:500]
+            current.notes = (
+                f"{current.notes} / {notes.strip()}" if current.notes else notes.strip()
+            )[:500]
         current.save(update_fields=["completed_on", "outcome", "notes"])
         record(
-            "care_referral_completed", target=_target(current), client_code=current.client.code,
-            outcome=outcome, on=completed_on.isoformat(),
+            "care_referral_completed",
+            target=_target(current),
+            client_code=current.client.code,
+            outcome=outcome,
+            on=completed_on.isoformat(),
         )
     referral.refresh_from_db()
     return referral

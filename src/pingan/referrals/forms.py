@@ -92,7 +92,9 @@ class MergeForm(forms.Form):
 class PartnerForm(forms.Form):
     name = forms.CharField(label=_("Organisation"), max_length=200)
     kind = forms.ChoiceField(label=_("Main kind of care"), choices=CareKind.choices)
-    contact = forms.CharField(label=_("Contact at the organisation"), max_length=200, required=False)
+    contact = forms.CharField(
+        label=_("Contact at the organisation"), max_length=200, required=False
+    )
 
 
 class CareReferralForm(forms.Form):

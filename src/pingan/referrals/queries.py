@@ -169,7 +169,9 @@ def referrals_enrolled_30d(period: date | str) -> Measure:
     """Of referrals filed in P, those closed as enrolled (with a linked client) with an
     outcome date at most 30 days after the referral date."""
     first, last = month_bounds(period)
-    filed = list(_filed(first, last).values_list("status", "client_id", "referred_on", "outcome_on"))
+    filed = list(
+        _filed(first, last).values_list("status", "client_id", "referred_on", "outcome_on")
+    )
     enrolled = sum(
         1
         for status, client_id, referred_on, outcome_on in filed

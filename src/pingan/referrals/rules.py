@@ -90,8 +90,9 @@ def check_referral_input(
     return errors
 
 
-def check_outcome(status: str, outcome: str, on: date, referred_on: date, today: date,
-                  has_client: bool) -> Check:
+def check_outcome(
+    status: str, outcome: str, on: date, referred_on: date, today: date, has_client: bool
+) -> Check:
     """An outcome closes an open referral, dated between the referral and today; "enrolled"
     needs the client record it refers to."""
     if outcome not in [s.value for s in OUTCOME_STATUSES]:
@@ -115,8 +116,13 @@ def check_contact_date(on: date, referred_on: date, today: date) -> Check:
     return Check(True)
 
 
-def check_merge(duplicate_id: int, target_id: int, target_merged: bool, duplicate_merged: bool,
-                duplicate_has_duplicates: bool) -> Check:
+def check_merge(
+    duplicate_id: int,
+    target_id: int,
+    target_merged: bool,
+    duplicate_merged: bool,
+    duplicate_has_duplicates: bool,
+) -> Check:
     """A duplicate goes into a referral that is itself not merged, so chains never form."""
     if duplicate_id == target_id:
         return Check(False, _("A referral cannot be merged into itself."))
@@ -164,8 +170,9 @@ def check_care_dates(sent_on: date, due_by: date | None, today: date) -> dict[st
     return errors
 
 
-def check_completion(sent_on: date, completed_on: date, outcome: str, today: date,
-                     already: bool) -> dict[str, str]:
+def check_completion(
+    sent_on: date, completed_on: date, outcome: str, today: date, already: bool
+) -> dict[str, str]:
     from .models import CareOutcome
 
     errors: dict[str, str] = {}

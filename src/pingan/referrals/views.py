@@ -122,7 +122,9 @@ def outcome(request, external_id):
         return _back(referral)
     try:
         actions.record_outcome(
-            referral, outcome=form.cleaned_data["outcome"], on=form.cleaned_data["on"],
+            referral,
+            outcome=form.cleaned_data["outcome"],
+            on=form.cleaned_data["on"],
             user=request.user,
         )
     except ValidationError as exc:

@@ -26,8 +26,11 @@ def worklist(request):
     return render(
         request,
         "referrals/worklist.html",
-        {"rows": queries.overdue_care(today), "today": today, "complete_form": CompleteCareForm(
-            initial={"completed_on": today})},
+        {
+            "rows": queries.overdue_care(today),
+            "today": today,
+            "complete_form": CompleteCareForm(initial={"completed_on": today}),
+        },
     )
 
 

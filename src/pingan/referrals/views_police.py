@@ -81,6 +81,9 @@ def mine_detail(request, external_id):
     if not rows:
         raise Http404
     with transaction.atomic():
-        record("referral_identity_read", target=f"referrals.policereferral:{external_id}",
-               purpose="officer")
+        record(
+            "referral_identity_read",
+            target=f"referrals.policereferral:{external_id}",
+            purpose="officer",
+        )
     return _private(render(request, "referrals/mine_detail.html", {"row": rows[0]}))

@@ -112,8 +112,9 @@ def _tests(client: Client) -> list[TimelineItem]:
     if InfectionTest is not None:
         for t in InfectionTest.objects.filter(client=client):
             items.append(
-                TimelineItem(t.tested_on, "test", str(t.get_test_display()),
-                             str(t.get_result_display()), url)
+                TimelineItem(
+                    t.tested_on, "test", str(t.get_test_display()), str(t.get_result_display()), url
+                )
             )
     return items
 
@@ -159,8 +160,9 @@ def _referrals(client: Client) -> list[TimelineItem]:
     if Police is not None:
         for r in Police.objects.filter(client=client, merged_into__isnull=True):
             items.append(
-                TimelineItem(r.referred_on, "referral", _("Police referral"),
-                             str(r.get_status_display()))
+                TimelineItem(
+                    r.referred_on, "referral", _("Police referral"), str(r.get_status_display())
+                )
             )
     Care = _model("referrals.CareReferral")
     if Care is not None:
@@ -210,8 +212,9 @@ def _naloxone(client: Client) -> list[TimelineItem]:
     if Kit is None:
         return []
     return [
-        TimelineItem(k.handed_on, "naloxone", _("Naloxone kit handed out"),
-                     str(k.get_used_display()))
+        TimelineItem(
+            k.handed_on, "naloxone", _("Naloxone kit handed out"), str(k.get_used_display())
+        )
         for k in Kit.objects.filter(client=client)
     ]
 

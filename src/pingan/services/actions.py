@@ -69,7 +69,11 @@ def record_session(
         raise ValidationError(errors)
     with acting_user(user), transaction.atomic():
         session = ServiceSession.objects.create(
-            kind=kind, date=on, staff=staff, group=group, topic=topic.strip()[:200],
+            kind=kind,
+            date=on,
+            staff=staff,
+            group=group,
+            topic=topic.strip()[:200],
             created_by=user,
         )
         Attendance.objects.bulk_create([Attendance(session=session, client=c) for c in clients])
@@ -98,8 +102,9 @@ def hand_out_naloxone(
         kit = NaloxoneKit.objects.create(
             client=client, handed_on=handed_on, by=user, follow_up_on=follow_up, created_by=user
         )
-        record("naloxone_kit", target=_target(kit), client_code=client.code,
-               on=handed_on.isoformat())
+        record(
+            "naloxone_kit", target=_target(kit), client_code=client.code, on=handed_on.isoformat()
+        )
     return kit
 
 
@@ -111,7 +116,11 @@ def record_kit_follow_up(kit: NaloxoneKit, *, used: str, note: str, user) -> Nal
         current.used = used
         current.outcome_note = note.strip()[:300]
         current.save(update_fields=["used", "outcome_note"])
-        record("naloxone_follow_up", target=_target(current), client_code=current.client.code,
-               used=used)
+        record(
+            "naloxone_follow_up",
+            target=_target(current),
+            client_code=current.client.code,
+            used=used,
+        )
     kit.refresh_from_db()
     return kit

@@ -25,7 +25,10 @@ class ServiceSession(TrackedModel):
     kind = models.CharField(_("service"), max_length=16, choices=ServiceKind.choices)
     date = models.DateField(_("date"))
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("staff"),
     )
     group = models.BooleanField(_("group session"), default=False)
     topic = models.CharField(_("topic"), max_length=200, blank=True)
@@ -46,7 +49,9 @@ class Attendance(models.Model):
     class Meta:
         verbose_name = _("attendance")
         constraints = [
-            models.UniqueConstraint(fields=["session", "client"], name="attendance_once_per_session")
+            models.UniqueConstraint(
+                fields=["session", "client"], name="attendance_once_per_session"
+            )
         ]
 
 
@@ -66,9 +71,7 @@ class NaloxoneKit(TrackedModel):
         verbose_name=_("handed out by"),
     )
     follow_up_on = models.DateField(_("ask about use on"), null=True, blank=True)
-    used = models.CharField(
-        _("used"), max_length=8, choices=KitUse.choices, default=KitUse.UNKNOWN
-    )
+    used = models.CharField(_("used"), max_length=8, choices=KitUse.choices, default=KitUse.UNKNOWN)
     outcome_note = models.CharField(_("outcome"), max_length=300, blank=True)
 
     class Meta:

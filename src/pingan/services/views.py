@@ -73,7 +73,9 @@ def naloxone(request):
         else:
             try:
                 actions.hand_out_naloxone(
-                    client, handed_on=data["handed_on"], follow_up_on=data["follow_up_on"],
+                    client,
+                    handed_on=data["handed_on"],
+                    follow_up_on=data["follow_up_on"],
                     user=request.user,
                 )
             except ValidationError as exc:
@@ -106,7 +108,9 @@ def kit_follow_up(request, external_id):
     else:
         try:
             actions.record_kit_follow_up(
-                kit, used=form.cleaned_data["used"], note=form.cleaned_data["note"],
+                kit,
+                used=form.cleaned_data["used"],
+                note=form.cleaned_data["note"],
                 user=request.user,
             )
         except ValidationError as exc:

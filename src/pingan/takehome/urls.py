@@ -1,7 +1,25 @@
 """URL map of the takehome app."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "takehome"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("eligibility/", views.eligibility, name="eligibility"),
+    path("client/<uuid:external_id>/", views.client, name="client"),
+    path("client/<uuid:external_id>/request/", views.new_request, name="new_request"),
+    path("client/<uuid:external_id>/returns/", views.returns, name="returns"),
+    path("requests/<uuid:external_id>/", views.request_detail, name="request"),
+    path("requests/<uuid:external_id>/decide/", views.decide, name="decide"),
+    path("requests/<uuid:external_id>/dispense/", views.dispense, name="dispense"),
+    path("incidents/<uuid:external_id>/close/", views.close_incident, name="close_incident"),
+    path("checks/", views.checks, name="checks"),
+    path("checks/<uuid:external_id>/", views.check, name="check"),
+    path("standards/", views.standards, name="standards"),
+    path("standards/new/", views.standard_new, name="standard_new"),
+    path("standards/<uuid:external_id>/sign/", views.standard_sign, name="standard_sign"),
+    path("closures/", views.closures_view, name="closures"),
+]

@@ -103,7 +103,9 @@ class Command(BaseCommand):
     def do_purge_locations(self, **_options) -> None:
         self.stdout.write(str(actions.purge_raw_locations()))
 
-    def do_simulate(self, box, secret, server, date, at, enter_pin, tamper, location, battery, state, **_o):
+    def do_simulate(
+        self, box, secret, server, date, at, enter_pin, tamper, location, battery, state, **_o
+    ):
         tz = timezone.get_default_timezone()
         if at:
             moment = datetime.fromisoformat(at)

@@ -1,0 +1,246 @@
+"""The engines that run the definitions: SQL on the centre's database, DuckDB over Parquet.
+
+Both run the very same SQL from `sql.py`; they differ only in where the four relations
+(ep, dose, urine, itest) come from. Indicators whose data live in other apps (referrals,
+services, inpatient) come from `modules.py` on the centre's database and are null, with a
+note, where those data are not available (the import-format Parquet files hold none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import connection as default_connection
+from django.utils.translation import gettext as _
+
+from . import modules
+from .definitions import (
+    BY_ID,
+    CORE_IDS,
+    DOSE_LOOKBACK_DAYS,
+    INDICATORS,
+    IndicatorSet,
+    Period,
+    make_result,
+    unavailable,
+)
+from .sql import DUCKDB, POSTGRESQL, QUERIES, SQLITE, Dialect
+
+Progress = Callable[[str], None] | None
+
+# The four relations over the Django tables.
+DB_SOURCES = {
+    "ep": "SELECT client_id AS client, enrolled_on, discharged_on FROM registry_episode",
+    "dose": "SELECT client_id AS client, date AS day, mg, kind FROM dosing_dose",
+    "urine": (
+        "SELECT s.client_id AS client, s.id AS sample, s.collected_on AS day, "
+        "r.analyte, r.result FROM labs_urinesample s JOIN labs_urineresult r ON r.sample_id = s.id"
+    ),
+    "itest": "SELECT client_id AS client, tested_on AS day, test, result FROM labs_infectiontest",
+}
+
+
+def dialect_of(conn) -> Dialect:
+    return POSTGRESQL if conn.vendor == "postgresql" else SQLITE
+
+
+def with_db_sources(x: Dialect, query: str) -> str:
+    """Prefix a query with the source CTEs. NOT MATERIALIZED keeps PostgreSQL (and SQLite
+    ≥ 3.35) from copying a whole table when a CTE is read twice."""
+    hint = "NOT MATERIALIZED " if x.name == "postgresql" else ""
+    head = ", ".join(f"{name} AS {hint}({body})" for name, body in DB_SOURCES.items())
+    assert query.startswith("WITH ")
+    return f"WITH {head}, {query[5:]}"
+
+
+def _wanted(ids: Iterable[str] | None) -> list[str]:
+    return [i.id for i in INDICATORS] if ids is None else [i for i in ids if i in BY_ID]
+
+
+def compute_db(period: Period, ids: Iterable[str] | None = None, conn=None) -> IndicatorSet:
+    """The indicator set on the centre's own database (SQLite or PostgreSQL)."""
+    conn = conn or default_connection
+    x = dialect_of(conn)
+    out = IndicatorSet(period)
+    with conn.cursor() as cursor:
+        for ind_id in _wanted(ids):
+            ind = BY_ID[ind_id]
+            if ind.source == "core":
+                cursor.execute(with_db_sources(x, QUERIES[ind_id](x, period)))
+                out.results[ind_id] = make_result(ind, cursor.fetchone())
+            else:
+                out.results[ind_id] = modules.compute(ind, period)
+    return out
+
+
+def trend(compute: Callable[[Period], IndicatorSet], last: Period, months: int = 12):
+    """The same set for each of the `months` months ending with `last`."""
+    return [compute(p) for p in last.last(months)]
+
+
+class DuckEngine:
+    """DuckDB over a directory of Parquet files.
+
+    Two layouts are read: the import format written by `pingan synth --format parquet`
+    (clients, doses, urine, tests, discharges and reenrolments, keyed by client code; one
+    enrolment per client plus the breaks in reenrolments.parquet) and the export of a
+    centre's database by `export_parquet` (episodes.parquet instead of clients/discharges,
+    and a sample id on every urine row)."""
+
+    def __init__(self, folder: Path | str, threads: int | None = None, memory_limit: str = ""):
+        import duckdb
+
+        self.folder = Path(folder)
+        if not (self.folder / "doses.parquet").is_file():
+            raise FileNotFoundError(self.folder / "doses.parquet")
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._views()
+        self._sliced: Period | None = None
+
+    def _file(self, name: str) -> str:
+        return "'" + str(self.folder / f"{name}.parquet").replace("'", "''") + "'"
+
+    def _has(self, name: str) -> bool:
+        return (self.folder / f"{name}.parquet").is_file()
+
+    def _views(self) -> None:
+        f, run = self._file, self.con.execute
+        run(
+            "CREATE VIEW dose_all AS SELECT client_code AS client, date AS day, mg, kind "
+            f"FROM read_parquet({f('doses')})"
+        )
+        urine_cols = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {f('urine')}").fetchall()]
+        sample = "sample" if "sample" in urine_cols else "client_code || '/' || CAST(date AS VARCHAR)"
+        run(
+            f"CREATE VIEW urine AS SELECT client_code AS client, {sample} AS sample, "
+            f"date AS day, analyte, result FROM read_parquet({f('urine')})"
+        )
+        run(
+            "CREATE VIEW itest AS SELECT client_code AS client, date AS day, test, result "
+            f"FROM read_parquet({f('tests')})"
+        )
+        if self._has("episodes"):
+            run(
+                "CREATE TABLE ep AS SELECT client_code AS client, enrolled_on, discharged_on "
+                f"FROM read_parquet({f('episodes')})"
+            )
+            return
+        breaks_start = breaks_end = ""
+        if self._has("reenrolments"):
+            breaks_start = (
+                f" UNION ALL SELECT client_code, reenrolled_on FROM read_parquet({f('reenrolments')})"
+            )
+            breaks_end = (
+                f" UNION ALL SELECT client_code, discharged_on FROM read_parquet({f('reenrolments')})"
+            )
+        discharges = (
+            f"SELECT client_code AS client, date AS d FROM read_parquet({f('discharges')})"
+            if self._has("discharges")
+            else "SELECT NULL::VARCHAR AS client, NULL::DATE AS d WHERE false"
+        )
+        # The k-th enrolment of a client ends at their k-th discharge (none: still open).
+        run(
+            "CREATE TABLE ep AS WITH "
+            f"st AS (SELECT code AS client, enrolled_on AS d FROM read_parquet({f('clients')})"
+            f"{breaks_start}), "
+            f"en AS ({discharges}{breaks_end}), "
+            "s AS (SELECT client, d, row_number() OVER (PARTITION BY client ORDER BY d) AS k FROM st), "
+            "e AS (SELECT client, d, row_number() OVER (PARTITION BY client ORDER BY d) AS k FROM en) "
+            "SELECT s.client, s.d AS enrolled_on, e.d AS discharged_on FROM s "
+            "LEFT JOIN e ON e.client = s.client AND e.k = s.k"
+        )
+
+    def _slice(self, period: Period) -> None:
+        """Keep only the doses the definitions can read for this period (DOSE_LOOKBACK_DAYS):
+        one scan of the big table, then every query reads a month's worth."""
+        if self._sliced == period:
+            return
+        since = period.start - timedelta(days=DOSE_LOOKBACK_DAYS)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE dose AS SELECT * FROM dose_all "
+            f"WHERE day BETWEEN {DUCKDB.d(since)} AND {DUCKDB.d(period.end)}"
+        )
+        self._sliced = period
+
+    def compute(self, period: Period, ids: Iterable[str] | None = None) -> IndicatorSet:
+        self._slice(period)
+        out = IndicatorSet(period)
+        for ind_id in _wanted(ids):
+            ind = BY_ID[ind_id]
+            if ind_id in CORE_IDS:
+                row = self.con.execute(QUERIES[ind_id](DUCKDB, period)).fetchone()
+                out.results[ind_id] = make_result(ind, row)
+            else:
+                out.results[ind_id] = unavailable(_("not in the Parquet files"))
+        return out
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[str, int]:
+    """Write the centre's treatment, dose and lab records (never identity, never names:
+    client codes only) as Parquet for the DuckDB engine. Returns rows per file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    conn = conn or default_connection
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    code = "(SELECT code FROM registry_client c WHERE c.id = src.client) AS client_code"
+    tables = {
+        "episodes": (
+            f"SELECT {code}, enrolled_on, discharged_on FROM ({DB_SOURCES['ep']}) src",
+            [("client_code", pa.string()), ("enrolled_on", pa.date32()), ("discharged_on", pa.date32())],
+        ),
+        "doses": (
+            f"SELECT {code}, day, mg, kind FROM ({DB_SOURCES['dose']}) src",
+            [("client_code", pa.string()), ("date", pa.date32()), ("mg", pa.int16()), ("kind", pa.string())],
+        ),
+        "urine": (
+            f"SELECT {code}, sample, day, analyte, result FROM ({DB_SOURCES['urine']}) src",
+            [
+                ("client_code", pa.string()),
+                ("sample", pa.int64()),
+                ("date", pa.date32()),
+                ("analyte", pa.string()),
+                ("result", pa.string()),
+            ],
+        ),
+        "tests": (
+            f"SELECT {code}, day, test, result FROM ({DB_SOURCES['itest']}) src",
+            [("client_code", pa.string()), ("date", pa.date32()), ("test", pa.string()), ("result", pa.string())],
+        ),
+    }
+    counts: dict[str, int] = {}
+    from datetime import date as _date
+
+    def norm(value):
+        return _date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 and value[4] == "-" else value
+
+    for name, (query, fields) in tables.items():
+        schema = pa.schema(fields)
+        counts[name] = 0
+        with pq.ParquetWriter(folder / f"{name}.parquet", schema, compression="zstd") as writer:
+            with conn.cursor() as cursor:
+                cursor.execute(query)
+                while True:
+                    rows = cursor.fetchmany(batch)
+                    if not rows and counts[name]:
+                        break
+                    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in fields]
+                    arrays = [
+                        pa.array([norm(v) for v in col], type=f[1])
+                        for col, f in zip(columns, fields, strict=True)
+                    ]
+                    writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+                    counts[name] += len(rows)
+                    if not rows:
+                        break
+    return counts

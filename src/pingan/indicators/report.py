@@ -1,0 +1,119 @@
+"""The monthly report as CSV and PDF (WeasyPrint), in Chinese or English.
+
+Both leave the centre, so both are built from the suppressed set (`suppression.py`): the
+same rule as the police view. Charts are SVG drawn by `charts.py`; WeasyPrint renders
+Chinese with Debian's `fonts-noto-cjk` (the stylesheet asks for Noto Sans CJK SC).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import queries
+from .charts import line_chart
+from .definitions import INDICATORS, SECTIONS, IndicatorSet, Period
+
+
+def _num(v) -> str:
+    if v is None:
+        return ""
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def csv_rows(result: IndicatorSet) -> list[list[str]]:
+    """Header and one row per indicator, in the active language."""
+    rows = [
+        [
+            "period",
+            "indicator",
+            _("Indicator"),
+            "value",
+            "numerator",
+            "denominator",
+            "ci_low",
+            "ci_high",
+            "suppressed",
+            "note",
+        ]
+    ]
+    for ind in INDICATORS:
+        r = result.results[ind.id]
+        rows.append(
+            [
+                str(result.period),
+                ind.id,
+                str(ind.label),
+                _num(r.value),
+                _num(r.numerator),
+                _num(r.denominator),
+                _num(r.ci_low),
+                _num(r.ci_high),
+                "1" if r.suppressed else "",
+                r.note,
+            ]
+        )
+    return rows
+
+
+def monthly_csv(period: Period, language: str) -> str:
+    """The month's suppressed set as CSV (UTF-8 with a BOM so spreadsheet programs on
+    Chinese Windows read it as UTF-8)."""
+    with translation.override(language):
+        result = queries.for_audience([queries.month(period)], full=False)[0]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerows(csv_rows(result))
+        return "\ufeff" + buffer.getvalue()
+
+
+def display(ind, r) -> str:
+    if r.suppressed and r.value is None:
+        return _("suppressed (< 5)")
+    if r.value is None:
+        return r.note or "—"
+    if ind.kind == "rate":
+        return f"{r.value * 100:.1f}%"
+    return f"{r.value:.1f}" if ind.kind == "mean" else f"{r.value:.0f}"
+
+
+def report_context(period: Period) -> dict:
+    sets = queries.for_audience(queries.trend(period), full=False)
+    current = sets[-1]
+    sections = []
+    for key, title in SECTIONS.items():
+        rows = []
+        for ind in INDICATORS:
+            if ind.section != key:
+                continue
+            r = current.results[ind.id]
+            ci = ""
+            if r.ci_low is not None:
+                ci = f"{r.ci_low * 100:.1f}–{r.ci_high * 100:.1f}%"
+            rows.append({"ind": ind, "r": r, "shown": display(ind, r), "ci": ci})
+        sections.append({"title": title, "rows": rows})
+    charts = [
+        line_chart(s.label, s.months, s.values, "%" if s.kind == "rate" else "")
+        for s in queries.series(sets)
+        if any(v is not None for v in s.values)
+    ]
+    return {
+        "period": period,
+        "sections": sections,
+        "charts": charts,
+        "generated": timezone.localtime(),
+    }
+
+
+def monthly_pdf(period: Period, language: str) -> bytes:
+    from weasyprint import HTML
+
+    with translation.override(language):
+        html = render_to_string(
+            "indicators/report.html", {**report_context(period), "language": language}
+        )
+    return HTML(string=html).write_pdf()

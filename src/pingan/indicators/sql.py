@@ -1,0 +1,248 @@
+"""The SQL of every core indicator, written once and rendered for SQLite, PostgreSQL and DuckDB.
+
+Each query reads four relations with fixed names and columns, which every engine provides
+(as CTEs over the Django tables, or as views over Parquet files):
+
+    ep(client, enrolled_on, discharged_on)       treatment episodes
+    dose(client, day, mg, kind)                  one row per client per dosed day
+    urine(client, sample, day, analyte, result)  one row per analyte of a urine sample
+    itest(client, day, test, result)             HIV / HCV / TB tests
+
+and returns ONE row: (numerator, denominator, people, people_numerator). The only things
+that differ between databases are date literals, day differences and two-argument
+min/max; `Dialect` renders those. Calendar arithmetic (months later, 365 days back) is done
+in Python and passed in as literals, so no dialect has to agree on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .definitions import ADEQUATE_DOSE_MG, OPIOID_ANALYTES, Period, anchors
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str  # sqlite, postgresql or duckdb
+
+    def d(self, day: date) -> str:
+        """A date literal (dates are ISO text in SQLite, real dates elsewhere)."""
+        iso = day.isoformat()
+        return f"'{iso}'" if self.name == "sqlite" else f"DATE '{iso}'"
+
+    def days(self, start: str, end: str) -> str:
+        """Whole days from `start` to `end`."""
+        if self.name == "sqlite":
+            return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+        return f"({end} - {start})"
+
+    def least(self, a: str, b: str) -> str:
+        return f"min({a}, {b})" if self.name == "sqlite" else f"LEAST({a}, {b})"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"max({a}, {b})" if self.name == "sqlite" else f"GREATEST({a}, {b})"
+
+
+SQLITE, POSTGRESQL, DUCKDB = Dialect("sqlite"), Dialect("postgresql"), Dialect("duckdb")
+_OPIOIDS = ", ".join(f"'{a}'" for a in OPIOID_ANALYTES)
+
+
+def _between(x: Dialect, col: str, p: Period) -> str:
+    return f"{col} BETWEEN {x.d(p.start)} AND {x.d(p.end)}"
+
+
+# Shared pieces: each returns a CTE body.
+def active(x: Dialect, p: Period) -> str:
+    """Clients dosed at least once in P."""
+    return f"SELECT DISTINCT client FROM dose WHERE {_between(x, 'day', p)}"
+
+
+def takehome(x: Dialect, p: Period) -> str:
+    """Clients with at least one take-home dose in P."""
+    return f"SELECT DISTINCT client FROM dose WHERE {_between(x, 'day', p)} AND kind = 'takehome'"
+
+
+def treatment_days(x: Dialect, p: Period) -> str:
+    """Days in treatment in P per client: each episode counts from enrolment up to the day
+    before discharge, clipped to P."""
+    after = x.d(p.end + timedelta(days=1))
+    lo = x.greatest("enrolled_on", x.d(p.start))
+    hi = x.least(f"COALESCE(discharged_on, {after})", after)
+    return (
+        f"SELECT client, SUM({x.days(lo, hi)}) AS days FROM ep "
+        f"WHERE enrolled_on <= {x.d(p.end)} "
+        f"AND (discharged_on IS NULL OR (discharged_on > {x.d(p.start)} "
+        f"AND discharged_on > enrolled_on)) GROUP BY client"
+    )
+
+
+def dosed_days(x: Dialect, p: Period) -> str:
+    """Days in P with a dose taken while in treatment, per client."""
+    return (
+        "SELECT dose.client, COUNT(*) AS n FROM dose JOIN ep ON ep.client = dose.client "
+        "AND dose.day >= ep.enrolled_on "
+        "AND (ep.discharged_on IS NULL OR dose.day < ep.discharged_on) "
+        f"WHERE {_between(x, 'dose.day', p)} GROUP BY dose.client"
+    )
+
+
+def samples(x: Dialect, p: Period) -> str:
+    """Urine samples of P with an opioid result, positive if opiates or morphine is."""
+    return (
+        "SELECT client, sample, MAX(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) AS pos "
+        f"FROM urine WHERE {_between(x, 'day', p)} AND analyte IN ({_OPIOIDS}) "
+        "GROUP BY client, sample"
+    )
+
+
+def last_doses(x: Dialect, p: Period) -> str:
+    """Each active client's last dose in P."""
+    return (
+        "SELECT dose.client, dose.mg FROM dose JOIN ("
+        f"SELECT client, MAX(day) AS day FROM dose WHERE {_between(x, 'day', p)} "
+        "GROUP BY client) AS lastday ON lastday.client = dose.client AND lastday.day = dose.day"
+    )
+
+
+def _with(**ctes: str) -> str:
+    return "WITH " + ", ".join(f"{name} AS ({body})" for name, body in ctes.items()) + " "
+
+
+_ZERO = "COALESCE(SUM({0}), 0)"
+
+
+def q_active_clients(x: Dialect, p: Period) -> str:
+    return _with(a=active(x, p)) + "SELECT COUNT(*), NULL, COUNT(*), COUNT(*) FROM a"
+
+
+def _adherence(x: Dialect, p: Period, split: str = "") -> str:
+    ctes = {"td": treatment_days(x, p), "dd": dosed_days(x, p)}
+    join = ""
+    if split:
+        ctes["th"] = takehome(x, p)
+        join = "LEFT JOIN th ON th.client = td.client "
+        join += "WHERE th.client IS NOT NULL " if split == "takehome" else "WHERE th.client IS NULL "
+    return _with(**ctes) + (
+        f"SELECT {_ZERO.format('COALESCE(dd.n, 0)')}, {_ZERO.format('td.days')}, "
+        "COUNT(*), COUNT(dd.client) FROM td LEFT JOIN dd ON dd.client = td.client " + join
+    )
+
+
+def q_adherence(x: Dialect, p: Period) -> str:
+    return _adherence(x, p)
+
+
+def q_takehome_adherence(x: Dialect, p: Period) -> str:
+    return _adherence(x, p, "takehome")
+
+
+def q_clinic_only_adherence(x: Dialect, p: Period) -> str:
+    return _adherence(x, p, "clinic")
+
+
+def _retention(months: int) -> Callable[[Dialect, Period], str]:
+    def query(x: Dialect, p: Period) -> str:
+        values = ", ".join(
+            f"({x.d(e)}, {x.d(a)}, {x.d(w)})" for e, a, w in anchors(p.shift(-months), months)
+        )
+        return (
+            f"WITH an(enrolled, anchor, win) AS (VALUES {values}), "
+            "co AS (SELECT ep.client, ep.discharged_on, an.anchor, an.win FROM ep "
+            "JOIN an ON ep.enrolled_on = an.enrolled), "
+            "ok AS (SELECT DISTINCT co.client FROM co "
+            "WHERE (co.discharged_on IS NULL OR co.discharged_on > co.anchor) "
+            "AND EXISTS (SELECT 1 FROM dose WHERE dose.client = co.client "
+            "AND dose.day BETWEEN co.win AND co.anchor)), "
+            "n AS (SELECT COUNT(*) AS k FROM ok), "
+            "d AS (SELECT COUNT(DISTINCT client) AS k FROM co) "
+            "SELECT n.k, d.k, d.k, n.k FROM n, d"
+        )
+
+    return query
+
+
+def q_mean_dose_mg(x: Dialect, p: Period) -> str:
+    return _with(ld=last_doses(x, p)) + (
+        f"SELECT {_ZERO.format('mg')}, COUNT(*), COUNT(*), COUNT(*) FROM ld"
+    )
+
+
+def q_adequate_dose_share(x: Dialect, p: Period) -> str:
+    ok = f"CASE WHEN mg >= {ADEQUATE_DOSE_MG} THEN 1 ELSE 0 END"
+    return _with(ld=last_doses(x, p)) + (
+        f"SELECT {_ZERO.format(ok)}, COUNT(*), COUNT(*), {_ZERO.format(ok)} FROM ld"
+    )
+
+
+def _positive(x: Dialect, p: Period, split: str = "") -> str:
+    ctes = {"s": samples(x, p)}
+    where = ""
+    if split:
+        ctes["th"] = takehome(x, p)
+        where = "LEFT JOIN th ON th.client = s.client "
+        where += "WHERE th.client IS NOT NULL" if split == "takehome" else "WHERE th.client IS NULL"
+    return _with(**ctes) + (
+        f"SELECT {_ZERO.format('s.pos')}, COUNT(*), COUNT(DISTINCT s.client), "
+        "COUNT(DISTINCT CASE WHEN s.pos = 1 THEN s.client END) FROM s " + where
+    )
+
+
+def q_opiate_positive_rate(x: Dialect, p: Period) -> str:
+    return _positive(x, p)
+
+
+def q_takehome_opiate_positive_rate(x: Dialect, p: Period) -> str:
+    return _positive(x, p, "takehome")
+
+
+def q_clinic_only_opiate_positive_rate(x: Dialect, p: Period) -> str:
+    return _positive(x, p, "clinic")
+
+
+def _tested(test: str) -> Callable[[Dialect, Period], str]:
+    def query(x: Dialect, p: Period) -> str:
+        since = x.d(p.end - timedelta(days=364))
+        return _with(
+            a=active(x, p),
+            t=f"SELECT DISTINCT client FROM itest WHERE test = '{test}' "
+            f"AND day BETWEEN {since} AND {x.d(p.end)}",
+        ) + (
+            "SELECT COUNT(t.client), COUNT(*), COUNT(*), COUNT(t.client) "
+            "FROM a LEFT JOIN t ON t.client = a.client"
+        )
+
+    return query
+
+
+def q_hiv_new_positive(x: Dialect, p: Period) -> str:
+    return _with(
+        f="SELECT client, MIN(day) AS first_on FROM itest "
+        "WHERE test = 'hiv' AND result = 'positive' GROUP BY client"
+    ) + (f"SELECT COUNT(*), NULL, COUNT(*), COUNT(*) FROM f WHERE {_between(x, 'first_on', p)}")
+
+
+def q_takehome_clients(x: Dialect, p: Period) -> str:
+    return _with(t=takehome(x, p)) + "SELECT COUNT(*), NULL, COUNT(*), COUNT(*) FROM t"
+
+
+QUERIES: dict[str, Callable[[Dialect, Period], str]] = {
+    "active_clients": q_active_clients,
+    "adherence": q_adherence,
+    "retention_3m": _retention(3),
+    "retention_6m": _retention(6),
+    "retention_12m": _retention(12),
+    "mean_dose_mg": q_mean_dose_mg,
+    "adequate_dose_share": q_adequate_dose_share,
+    "opiate_positive_rate": q_opiate_positive_rate,
+    "hiv_tested_12m": _tested("hiv"),
+    "hcv_tested_12m": _tested("hcv"),
+    "tb_screened_12m": _tested("tb"),
+    "hiv_new_positive": q_hiv_new_positive,
+    "takehome_clients": q_takehome_clients,
+    "takehome_adherence": q_takehome_adherence,
+    "clinic_only_adherence": q_clinic_only_adherence,
+    "takehome_opiate_positive_rate": q_takehome_opiate_positive_rate,
+    "clinic_only_opiate_positive_rate": q_clinic_only_opiate_positive_rate,
+}

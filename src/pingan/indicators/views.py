@@ -1,0 +1,167 @@
+"""Indicator screens: the dashboard with trends, drill-down, evaluation and the exports.
+
+Views only read the query string and pick the audience; every figure comes from
+`queries.py`. Police (view_indicators without drilldown_indicators) get the suppressed set;
+exports are always suppressed because they leave the centre.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pingan.accounts.decorators import requires
+from pingan.accounts.roles import perm
+from pingan.audit.log import record
+from pingan.registry.models import Client
+
+from . import queries
+from .definitions import BY_ID, INDICATORS, SECTIONS, Period
+from .drilldown import DRILL, drill
+from .report import display, monthly_csv, monthly_pdf
+
+
+def _period(request: HttpRequest, name: str = "period", default: Period | None = None):
+    """The month asked for, or the default with an error message for a bad one."""
+    fallback = default or Period.of(timezone.localdate()).shift(-1)
+    text = request.GET.get(name, "").strip()
+    if not text:
+        return fallback, ""
+    try:
+        return Period.parse(text), ""
+    except ValueError:
+        return fallback, _("“%(value)s” is not a month (YYYY-MM); showing %(month)s.") % {
+            "value": text,
+            "month": fallback,
+        }
+
+
+def _sections(result) -> list[dict]:
+    sections = []
+    for key, title in SECTIONS.items():
+        rows = []
+        for ind in INDICATORS:
+            if ind.section == key:
+                r = result.results[ind.id]
+                ci = f"{r.ci_low * 100:.1f}–{r.ci_high * 100:.1f}%" if r.ci_low is not None else ""
+                rows.append({"ind": ind, "r": r, "shown": display(ind, r), "ci": ci})
+        sections.append({"title": title, "rows": rows})
+    return sections
+
+
+@requires("view_indicators")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    period, error = _period(request)
+    full = queries.sees_full_set(request.user)
+    sets = queries.for_audience(queries.trend(period), full)
+    series = [s.__dict__ for s in queries.series(sets)]
+    return render(
+        request,
+        "indicators/dashboard.html",
+        {
+            "period": period,
+            "error": error,
+            "full": full,
+            "sections": _sections(sets[-1]),
+            "series": series,
+            "series_json": series,
+            "can_drill": request.user.has_perm(perm("drilldown_indicators")),
+            "can_export": request.user.has_perm(perm("export_indicators")),
+        },
+    )
+
+
+@requires("drilldown_indicators")
+def drilldown(request: HttpRequest, indicator: str, period: str) -> HttpResponse:
+    ind = BY_ID.get(indicator)
+    try:
+        month = Period.parse(period)
+    except ValueError:
+        raise Http404 from None
+    if ind is None or indicator not in DRILL:
+        raise Http404
+    rows = drill(indicator, month)
+    clients = Client.objects.in_bulk([r.client_id for r in rows])
+    record("indicators.drilldown", target=f"{indicator} {month}", count=len(rows))
+    listing = [
+        {
+            "code": clients[r.client_id].code,
+            "external_id": clients[r.client_id].external_id,
+            "counted": r.counted,
+            "detail": r.detail,
+        }
+        for r in rows
+        if r.client_id in clients
+    ]
+    return render(
+        request,
+        "indicators/drilldown.html",
+        {
+            "ind": ind,
+            "period": month,
+            "rows": listing,
+            "counted": sum(1 for r in rows if r.counted),
+            "can_open": request.user.has_perm(perm("view_client")),
+        },
+    )
+
+
+def _cell(r) -> dict:
+    pct = lambda v: f"{v * 100:.1f}%"  # noqa: E731
+    return {
+        "value": r.value,
+        "suppressed": r.suppressed,
+        "pct": pct(r.value) if r.value is not None else "",
+        "low": pct(r.ci_low) if r.ci_low is not None else "",
+        "high": pct(r.ci_high) if r.ci_high is not None else "",
+        "numerator": r.numerator,
+        "denominator": r.denominator,
+    }
+
+
+@requires("view_indicators")
+def evaluation(request: HttpRequest) -> HttpResponse:
+    last, error = _period(request, "to")
+    first, error_from = _period(request, "from", last.shift(-5))
+    error = error or error_from
+    if first > last:
+        first, last = last, first
+    if (last.year - first.year) * 12 + last.month - first.month >= 36:
+        first = last.shift(-35)
+        error = error or _("At most 36 months at once; showing the last 36.")
+    comparisons = queries.evaluation(first, last, queries.sees_full_set(request.user))
+    rows = [
+        {"label": c.label, "cells": [_cell(c.takehome), _cell(c.clinic_only), _cell(c.overall)]}
+        for c in comparisons
+    ]
+    return render(
+        request,
+        "indicators/evaluation.html",
+        {"first": first, "last": last, "comparisons": rows, "error": error},
+    )
+
+
+def _language(request: HttpRequest) -> str:
+    return "en" if request.GET.get("lang") == "en" else "zh-hans"
+
+
+@requires("export_indicators")
+def export_csv(request: HttpRequest) -> HttpResponse:
+    period, _error = _period(request)
+    language = _language(request)
+    record("indicators.export", target=str(period), format="csv", language=language)
+    response = HttpResponse(monthly_csv(period, language), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="indicators-{period}.csv"'
+    return response
+
+
+@requires("export_indicators")
+def report_pdf(request: HttpRequest) -> HttpResponse:
+    period, _error = _period(request)
+    language = _language(request)
+    record("indicators.export", target=str(period), format="pdf", language=language)
+    response = HttpResponse(monthly_pdf(period, language), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="indicators-{period}-{language}.pdf"'
+    return response

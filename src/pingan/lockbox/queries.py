@@ -1,0 +1,57 @@
+"""Read models of the lockbox app."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from pingan.registry.actions import live_consents
+from pingan.registry.models import Client, Purpose
+
+from .models import Box, BoxAlert, BoxEvent
+
+
+def boxes(include_retired: bool = False) -> QuerySet[Box]:
+    last = BoxEvent.objects.filter(box=OuterRef("pk")).order_by("-at").values("at")[:1]
+    rows = Box.objects.select_related("client").annotate(last_event_at=Subquery(last))
+    if not include_retired:
+        rows = rows.filter(retired_on__isnull=True)
+    return rows.order_by("-issued_on", "label")
+
+
+def open_alerts() -> QuerySet[BoxAlert]:
+    return (
+        BoxAlert.objects.filter(acknowledged_at__isnull=True)
+        .select_related("box", "box__client")
+        .order_by("-at")
+    )
+
+
+def recent_acknowledged(limit: int = 20) -> QuerySet[BoxAlert]:
+    return (
+        BoxAlert.objects.filter(acknowledged_at__isnull=False)
+        .select_related("box", "box__client", "acknowledged_by")
+        .order_by("-acknowledged_at")[:limit]
+    )
+
+
+def home_status_for_police(client: Client) -> str | None:
+    """What the police may see of a box (DESIGN.md §1, §3.4): "inside" or "outside" the
+    home area at the latest reduced location, only for a client with a live
+    `box_location` consent; None otherwise (no consent, no box, or no location yet).
+    Never a trace, a time series, coordinates or anything clinical."""
+    if Purpose.BOX_LOCATION not in live_consents(client):
+        return None
+    latest = (
+        BoxEvent.objects.filter(
+            box__client=client,
+            box__retired_on__isnull=True,
+            type="location",
+            inside_geofence__isnull=False,
+        )
+        .order_by("-at")
+        .values_list("inside_geofence", flat=True)
+        .first()
+    )
+    if latest is None:
+        return None
+    return "inside" if latest else "outside"

@@ -1,0 +1,142 @@
+"""The nightly eligibility list in DuckDB, over the Parquet files of `pingan synth --format
+parquet` (the national-scale path, DESIGN.md §6).
+
+The same counts as `queries.aggregates_set_based`, and the days allowed computed in SQL from
+the same tiers, so the whole list is one vectorised query. `decisions` turns the rows into
+the same `rules.Decision`s as every other engine. The Parquet files carry no administrative
+record (record checks, boxes, consents): those checks fail here, so `ready` is false.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from . import rules
+from .standard import Rules
+
+TABLES = ("clients", "doses", "urine", "discharges", "reenrolments")
+
+
+def connect(parquet_dir: str | Path, threads: int | None = None):
+    """An in-memory DuckDB with one view per Parquet table of the directory."""
+    import duckdb
+
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    folder = Path(parquet_dir)
+    for table in TABLES:
+        path = folder / f"{table}.parquet"
+        if path.exists():
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path.as_posix()}')")
+    if not (folder / "reenrolments.parquet").exists():
+        con.execute(
+            "CREATE VIEW reenrolments AS SELECT NULL::VARCHAR AS client_code, NULL::DATE AS"
+            " discharged_on, NULL::VARCHAR AS reason, NULL::DATE AS reenrolled_on WHERE false"
+        )
+    return con
+
+
+def _lit(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def sql(rules_: Rules, day: date) -> str:
+    """The whole list for `day` as one query (dates are literals: no user input reaches it)."""
+    d = _lit(day)
+    windows = rules_.windows
+    first = _lit(day - timedelta(days=max(windows)))
+    dose_cols = ", ".join(
+        f"count(*) FILTER (WHERE x.date >= {_lit(day - timedelta(days=n))}) AS w{n}"
+        for n in windows
+    )
+    neg_cols = ", ".join(
+        f"count(*) FILTER (WHERE NOT sd.pos AND sd.day >= {_lit(day - timedelta(days=n))}) AS n{n}"
+        for n in windows
+    )
+
+    def start(n: int) -> str:
+        return f"greatest({_lit(day - timedelta(days=n))}, ep.e)"
+
+    tier_terms = []
+    for t in rules_.tiers:
+        w = t.adherence_window
+        span = f"least({w}, ep.dot)"
+        conds = [
+            f"ep.dot >= {t.from_day}",
+            f"({span} = 0 OR coalesce(dz.w{w}, 0) * 100 >= {t.adherence_min} * {span})",
+        ]
+        if t.positive_free_days:
+            n = t.positive_free_days
+            conds.append(f"(u.last_pos IS NULL OR u.last_pos < {start(n)})")
+            if t.needs_one_negative_in_window:
+                conds.append(f"({start(n)} >= {d} OR coalesce(u.n{n}, 0) >= 1)")
+        if t.min_negative_run:
+            conds.append(f"coalesce(u.run, 0) >= {t.min_negative_run}")
+        tier_terms.append(f"CASE WHEN {' AND '.join(conds)} THEN {t.days} ELSE 0 END")
+    allowed = f"greatest({', '.join(tier_terms)}, 0)"
+    w_select = ", ".join(f"coalesce(dz.w{n}, 0) AS w{n}" for n in windows)
+    n_select = ", ".join(f"coalesce(u.n{n}, 0) AS n{n}" for n in windows)
+    return f"""
+    WITH enr AS (
+        SELECT code AS client_code, enrolled_on AS d FROM clients
+        UNION ALL SELECT client_code, reenrolled_on FROM reenrolments),
+    ep0 AS (SELECT client_code, max(d) AS e FROM enr WHERE d <= {d} GROUP BY client_code),
+    dis AS (
+        SELECT client_code, date AS d FROM discharges
+        UNION ALL SELECT client_code, discharged_on FROM reenrolments),
+    ep AS (
+        SELECT ep0.client_code, ep0.e, date_diff('day', ep0.e, {d}) AS dot FROM ep0
+        WHERE NOT EXISTS (SELECT 1 FROM dis WHERE dis.client_code = ep0.client_code
+                          AND dis.d >= ep0.e AND dis.d <= {d})),
+    dz AS (
+        SELECT x.client_code, {dose_cols} FROM doses x JOIN ep USING (client_code)
+        WHERE x.date >= {first} AND x.date < {d} AND x.date >= ep.e
+        GROUP BY x.client_code),
+    sd AS (
+        SELECT r.client_code, r.date AS day, bool_or(r.result = 'positive') AS pos
+        FROM urine r JOIN ep USING (client_code)
+        WHERE r.analyte IN ('opiates', 'morphine') AND r.date >= ep.e AND r.date < {d}
+        GROUP BY r.client_code, r.date),
+    lp AS (SELECT client_code, max(day) FILTER (WHERE pos) AS last_pos FROM sd GROUP BY 1),
+    u AS (
+        SELECT sd.client_code, lp.last_pos,
+            count(*) FILTER (WHERE NOT sd.pos AND (lp.last_pos IS NULL OR sd.day > lp.last_pos))
+                AS run, {neg_cols}
+        FROM sd JOIN lp USING (client_code) GROUP BY sd.client_code, lp.last_pos)
+    SELECT ep.client_code AS client, ep.e AS enrolled_on, {w_select}, {n_select},
+        u.last_pos, coalesce(u.run, 0) AS run, {allowed} AS allowed_days
+    FROM ep LEFT JOIN dz USING (client_code) LEFT JOIN u USING (client_code)
+    ORDER BY ep.client_code
+    """
+
+
+def table(con, rules_: Rules, day: date):
+    """The list as an Arrow table (client, counts, allowed_days): the benchmark's unit."""
+    return con.execute(sql(rules_, day)).to_arrow_table()
+
+
+def aggregates(con, rules_: Rules, day: date) -> list[tuple[rules.Aggregates, int]]:
+    """Each client's counts with the days DuckDB allowed."""
+    windows = rules_.windows
+    out = []
+    for row in con.execute(sql(rules_, day)).fetchall():
+        code, enrolled, *rest = row
+        w = rest[: len(windows)]
+        n = rest[len(windows) : 2 * len(windows)]
+        last_pos, run, allowed = rest[2 * len(windows) :]
+        agg = rules.Aggregates(
+            code=code,
+            enrolled_on=enrolled,
+            doses_in=dict(zip(windows, map(int, w), strict=True)),
+            negatives_in=dict(zip(windows, map(int, n), strict=True)),
+            last_positive=last_pos,
+            negative_run=int(run),
+        )
+        out.append((agg, int(allowed)))
+    return out
+
+
+def decisions(con, rules_: Rules, day: date) -> list[rules.Decision]:
+    return [rules.decide(agg, rules_, day) for agg, _allowed in aggregates(con, rules_, day)]

@@ -1,0 +1,54 @@
+"""`pingan eligibility`: the nightly take-home list (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pingan.takehome import queries
+from pingan.takehome.standard import PROFILES
+
+
+class Command(BaseCommand):
+    help = (
+        "The take-home eligibility list for a day: every client in treatment, the days the "
+        "record allows and each check with its evidence. Without --profile, the standard in force."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--date", help="the day, YYYY-MM-DD (default today)")
+        parser.add_argument(
+            "--profile", choices=PROFILES, help="evaluate with a shipped profile instead"
+        )
+        parser.add_argument("--format", choices=("table", "json"), default="table")
+
+    def handle(self, *args, **options) -> None:
+        day = timezone.localdate()
+        if options["date"]:
+            try:
+                day = date.fromisoformat(options["date"])
+            except ValueError:
+                raise CommandError(
+                    _("Not a date (YYYY-MM-DD): %(value)s") % {"value": options["date"]}
+                ) from None
+        rules = queries.rules_for(day, options["profile"])
+        decisions = queries.eligibility(day, rules)
+        if options["format"] == "json":
+            self.stdout.write(
+                json.dumps([d.as_dict() for d in decisions], ensure_ascii=False, indent=1)
+            )
+            return
+        self.stdout.write(f"{_('client'):<14}{_('days'):>6}  {_('ready'):<6}  {_('failed checks')}")
+        for d in decisions:
+            failed = "; ".join(c.evidence for c in d.checks if c.passed is False)
+            ready = _("yes") if d.ready else _("no")
+            self.stdout.write(f"{d.client:<14}{d.allowed_days:>6}  {ready:<6}  {failed}")
+        allowed = sum(1 for d in decisions if d.allowed_days)
+        self.stdout.write(
+            _("%(n)d clients in treatment, %(allowed)d allowed take-home, %(ready)d ready.")
+            % {"n": len(decisions), "allowed": allowed, "ready": sum(d.ready for d in decisions)}
+        )

@@ -1,0 +1,326 @@
+"""Screens of the take-home app: thin, each declaring its permission. The police screens are
+built from their own narrow context (request, client code, consented identity) so nothing
+clinical can reach their templates by accident."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from pingan.accounts.decorators import requires
+from pingan.registry.models import Client
+
+from . import actions, closures, queries
+from .models import (
+    CentreClosure,
+    Incident,
+    RequestKind,
+    RequestStatus,
+    Standard,
+    TakeHomeBottle,
+    TakeHomeRequest,
+)
+from .standard import PROFILES, default_document
+
+STAFF = ("view_eligibility", "decide_takehome", "dispense_takehome")
+
+
+def _fail(request: HttpRequest, error: actions.TakeHomeError) -> None:
+    messages.error(request, error.message)
+
+
+@requires(*STAFF, "record_check", "sign_standard", "draft_standard", any_of=True)
+def index(request: HttpRequest) -> HttpResponse:
+    waiting = TakeHomeRequest.objects.select_related("client").defer("client__photo")
+    return render(
+        request,
+        "takehome/index.html",
+        {
+            "to_decide": waiting.filter(status=RequestStatus.REQUESTED)[:50],
+            "to_dispense": waiting.filter(status=RequestStatus.READY)[:50],
+            "checks_waiting": waiting.filter(status=RequestStatus.APPROVED).count(),
+            "open_incidents": Incident.objects.filter(closed_at__isnull=True).count(),
+        },
+    )
+
+
+@requires("view_eligibility")
+def eligibility(request: HttpRequest) -> HttpResponse:
+    day = timezone.localdate()
+    standard = queries.standard_in_force(day)
+    decisions = queries.eligibility(day, queries.rules_of(standard))
+    codes = {d.client for d in decisions}
+    ids = dict(Client.objects.filter(code__in=codes).values_list("code", "external_id"))
+    only = request.GET.get("show", "allowed")
+    if only == "allowed":
+        decisions = [d for d in decisions if d.allowed_days]
+    rows = [(d, ids.get(d.client)) for d in decisions]
+    return render(
+        request,
+        "takehome/eligibility.html",
+        {"rows": rows, "day": day, "standard": standard, "show": only},
+    )
+
+
+@requires(*STAFF, any_of=True)
+def client(request: HttpRequest, external_id) -> HttpResponse:
+    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    day = timezone.localdate()
+    standard = queries.standard_in_force(day)
+    rules_ = queries.rules_of(standard)
+    return render(
+        request,
+        "takehome/client.html",
+        {
+            "person": person,
+            "standard": standard,
+            "decision": queries.evaluate_client(person, day, rules_),
+            "requests": person.takehome_requests.all()[:20],
+            "outstanding": actions.outstanding_bottles(person, day),
+            "bottles": TakeHomeBottle.objects.filter(client=person).order_by("-day")[:30],
+            "incidents": Incident.objects.filter(client=person)[:20],
+            "closed_ahead": closures.closed_days(day + timedelta(days=1), 30, rules_),
+            "closed_max": rules_.closed_days.max_days,
+            "box": actions.active_box(person),
+        },
+    )
+
+
+@require_POST
+@requires("decide_takehome", "dispense_takehome", any_of=True)
+def new_request(request: HttpRequest, external_id) -> HttpResponse:
+    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    try:
+        made = actions.request_takehome(
+            person,
+            request.POST.get("days"),
+            request.user,
+            kind=request.POST.get("kind", RequestKind.REGULAR),
+            reason=request.POST.get("reason", ""),
+        )
+    except actions.TakeHomeError as error:
+        _fail(request, error)
+        return redirect("takehome:client", external_id=external_id)
+    return redirect("takehome:request", external_id=made.external_id)
+
+
+def _future_days(req: TakeHomeRequest) -> list[tuple[date, str | None]]:
+    rules_ = queries.rules_of(req.standard)
+    start = timezone.localdate() + timedelta(days=1)
+    return [
+        (d, closures.closed_reason(d, rules_))
+        for d in (start + timedelta(days=i) for i in range(21))
+    ]
+
+
+@requires(*STAFF, any_of=True)
+def request_detail(request: HttpRequest, external_id) -> HttpResponse:
+    req = get_object_or_404(
+        TakeHomeRequest.objects.select_related("client", "standard", "decided_by"),
+        external_id=external_id,
+    )
+    check = getattr(req, "record_check", None)
+    return render(
+        request,
+        "takehome/request.html",
+        {
+            "req": req,
+            "check": check,
+            "snapshot": req.eligibility,
+            "days": _future_days(req) if req.status == RequestStatus.READY else [],
+            "bottles": req.bottles.order_by("day"),
+        },
+    )
+
+
+@require_POST
+@requires("decide_takehome")
+def decide(request: HttpRequest, external_id) -> HttpResponse:
+    req = get_object_or_404(TakeHomeRequest, external_id=external_id)
+    approve = request.POST.get("approve") == "yes"
+    try:
+        actions.decide_takehome(
+            req, request.user, approve, request.POST.get("days"), request.POST.get("reason", "")
+        )
+    except actions.TakeHomeError as error:
+        _fail(request, error)
+    return redirect("takehome:request", external_id=external_id)
+
+
+@require_POST
+@requires("dispense_takehome")
+def dispense(request: HttpRequest, external_id) -> HttpResponse:
+    req = get_object_or_404(TakeHomeRequest, external_id=external_id)
+    try:
+        days = [date.fromisoformat(v) for v in request.POST.getlist("day")]
+        bottles = actions.dispense_takehome(req, days, request.user)
+    except ValueError:
+        messages.error(request, _("Choose the days from the list."))
+    except actions.TakeHomeError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("%(n)d bottles dispensed.") % {"n": len(bottles)})
+    return redirect("takehome:request", external_id=external_id)
+
+
+@require_POST
+@requires("dispense_takehome")
+def returns(request: HttpRequest, external_id) -> HttpResponse:
+    """Count the bottles brought back; with "mark the rest missing", the others open incidents."""
+    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    outstanding = list(actions.outstanding_bottles(person))
+    back = set(request.POST.getlist("bottle"))
+    returned = [b for b in outstanding if str(b.external_id) in back]
+    try:
+        count = actions.return_bottles(returned, request.user)
+        missing = 0
+        if request.POST.get("rest_missing") == "yes":
+            for bottle in outstanding:
+                if str(bottle.external_id) not in back:
+                    actions.mark_missing(bottle, request.user, request.POST.get("note", ""))
+                    missing += 1
+    except actions.TakeHomeError as error:
+        _fail(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(n)d empty bottles counted back, %(m)d marked missing.")
+            % {"n": count, "m": missing},
+        )
+    return redirect("takehome:client", external_id=external_id)
+
+
+@require_POST
+@requires("decide_takehome")
+def close_incident(request: HttpRequest, external_id) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.select_related("client"), external_id=external_id)
+    try:
+        actions.close_incident(incident, request.user, request.POST.get("note", ""))
+    except actions.TakeHomeError as error:
+        _fail(request, error)
+    return redirect("takehome:client", external_id=incident.client.external_id)
+
+
+# Police record checks ---------------------------------------------------------------------
+
+
+@requires("record_check")
+def checks(request: HttpRequest) -> HttpResponse:
+    waiting = (
+        TakeHomeRequest.objects.filter(status=RequestStatus.APPROVED)
+        .order_by("created_at")
+        .values("external_id", "client__code", "kind", "approved_days", "requested_on")
+    )
+    return render(request, "takehome/police_checks.html", {"waiting": list(waiting)})
+
+
+@requires("record_check")
+def check(request: HttpRequest, external_id) -> HttpResponse:
+    req = get_object_or_404(
+        TakeHomeRequest.objects.select_related("client").defer("client__photo"),
+        external_id=external_id,
+    )
+    if request.method == "POST":
+        passed = request.POST.get("passed") == "yes"
+        try:
+            actions.record_check(req, request.user, passed, request.POST.get("reason", ""))
+        except actions.TakeHomeError as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("The record check is recorded."))
+            return redirect("takehome:checks")
+    consent = actions.has_check_consent(req.client)
+    identity = actions.disclosed_identity(req, request.user) if consent else None
+    view = {
+        "external_id": req.external_id,
+        "code": req.client.code,
+        "kind": req.get_kind_display(),
+        "days": req.approved_days,
+        "requested_on": req.requested_on,
+        "waiting": req.status == RequestStatus.APPROVED,
+    }
+    return render(
+        request,
+        "takehome/police_check.html",
+        {"req": view, "consent": consent, "identity": identity},
+    )
+
+
+# The standard -------------------------------------------------------------------------------
+
+
+@requires("view_eligibility", "sign_standard", "draft_standard", any_of=True)
+def standards(request: HttpRequest) -> HttpResponse:
+    versions = Standard.objects.prefetch_related("signatures__signer").select_related("drafted_by")
+    return render(
+        request,
+        "takehome/standards.html",
+        {"versions": versions, "in_force": queries.standard_in_force()},
+    )
+
+
+@requires("draft_standard")
+def standard_new(request: HttpRequest) -> HttpResponse:
+    current = queries.standard_in_force()
+    profile = request.POST.get("profile", current.profile)
+    text = request.POST.get("document") or json.dumps(current.document, indent=2)
+    if request.method == "GET" and request.GET.get("profile") in PROFILES:
+        profile = request.GET["profile"]
+        text = json.dumps(default_document(profile), indent=2)
+    if request.method == "POST":
+        try:
+            made = actions.draft_standard(profile, text, request.user, request.POST.get("note", ""))
+        except actions.TakeHomeError as error:
+            _fail(request, error)
+        else:
+            messages.success(
+                request, _("Version %(v)d drafted: it needs both signatures.") % {"v": made.version}
+            )
+            return redirect("takehome:standards")
+    return render(
+        request,
+        "takehome/standard_new.html",
+        {"profile": profile, "document": text, "profiles": PROFILES},
+    )
+
+
+@require_POST
+@requires("sign_standard")
+def standard_sign(request: HttpRequest, external_id) -> HttpResponse:
+    standard = get_object_or_404(Standard, external_id=external_id)
+    try:
+        actions.sign_standard(standard, request.user)
+    except actions.TakeHomeError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("Signed."))
+    return redirect("takehome:standards")
+
+
+@requires("draft_standard")
+def closures_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            day = date.fromisoformat(request.POST.get("day", ""))
+            actions.add_closure(day, request.POST.get("reason", ""), request.user)
+        except ValueError:
+            messages.error(request, _("Enter a date (YYYY-MM-DD)."))
+        except actions.TakeHomeError as error:
+            _fail(request, error)
+        return redirect("takehome:closures")
+    rules_ = queries.rules_of(queries.standard_in_force())
+    return render(
+        request,
+        "takehome/closures.html",
+        {
+            "closures": CentreClosure.objects.filter(day__gte=timezone.localdate()),
+            "ahead": closures.closed_days(timezone.localdate(), 90, rules_),
+        },
+    )

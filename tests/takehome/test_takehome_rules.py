@@ -1,0 +1,217 @@
+"""The eligibility engine at every boundary DESIGN.md §3.3 names, and the standard's validation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import translation
+
+from pingan.takehome import rules
+from pingan.takehome.standard import StandardInvalid, default_document, parse, profile_rules
+
+D = date(2026, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def perfect(day_of_treatment: int, **overrides) -> rules.History:
+    """A client who came every day and gave a negative sample every week."""
+    enrolled = D - timedelta(days=day_of_treatment)
+    doses = frozenset(enrolled + timedelta(days=i) for i in range(day_of_treatment))
+    samples = tuple((D - timedelta(days=k), False) for k in range(3, day_of_treatment + 1, 7))
+    facts = {
+        "code": "PA-1",
+        "enrolled_on": enrolled,
+        "dose_days": doses,
+        "samples": tuple(sorted(samples)),
+        "admin": rules.AdminFacts(
+            record_check=(D - timedelta(days=10), True),
+            lockbox=True,
+            consents=frozenset({"police_record_check", "sms"}),
+        ),
+    }
+    facts.update(overrides)
+    return rules.History(**facts)
+
+
+def allowed(profile: str, history: rules.History) -> int:
+    return rules.evaluate(history, profile_rules(profile), D).allowed_days
+
+
+def check(decision: rules.Decision, name: str) -> rules.Check:
+    return next(c for c in decision.checks if c.name == name)
+
+
+@pytest.mark.parametrize(
+    ("profile", "day", "days"),
+    [
+        ("us-2024", 0, 7),
+        ("us-2024", 14, 7),
+        ("us-2024", 15, 14),
+        ("us-2024", 30, 14),
+        ("us-2024", 31, 28),
+        ("us-2001", 89, 1),
+        ("us-2001", 90, 2),
+        ("us-2001", 179, 2),
+        ("us-2001", 180, 3),
+        ("us-2001", 269, 3),
+        ("us-2001", 270, 6),
+        ("us-2001", 364, 6),
+        ("us-2001", 365, 14),
+        ("us-2001", 729, 14),
+        ("us-2001", 730, 31),
+        ("pingan", 89, 0),
+        ("pingan", 90, 2),
+        ("pingan", 179, 2),
+        ("pingan", 180, 4),
+        ("pingan", 364, 4),
+        ("pingan", 365, 6),
+    ],
+)
+def test_day_of_treatment_boundaries(profile, day, days):
+    assert allowed(profile, perfect(day)) == days
+
+
+def test_positive_exactly_30_days_back_fails_31_passes():
+    enrolled = D - timedelta(days=40)
+    doses = frozenset(enrolled + timedelta(days=i) for i in range(40))
+    for back, expected in ((30, 0), (31, 28)):
+        h = rules.History("PA-1", enrolled, doses, ((D - timedelta(days=back), True),))
+        decision = rules.evaluate(h, profile_rules("us-2024"), D)
+        assert decision.allowed_days == expected
+        assert check(decision, "no_positive_30d").passed is (back == 31)
+
+
+def test_positive_sample_on_day_d_does_not_count():
+    h = perfect(100)
+    h = rules.History(h.code, h.enrolled_on, h.dose_days, h.samples + ((D, True),), h.admin)
+    assert allowed("pingan", h) == 2
+
+
+def test_empty_window_passes_on_enrolment_day():
+    decision = rules.evaluate(perfect(0, dose_days=frozenset()), profile_rules("us-2024"), D)
+    assert decision.allowed_days == 7
+    assert check(decision, "adherence_30d_80pct").passed
+    assert "no days yet" in check(decision, "adherence_30d_80pct").evidence
+
+
+def test_window_cut_at_enrolment():
+    # Day 10: the 30-day window has 10 days; 8 doses = 80 % passes, 7 = 70 % fails.
+    enrolled = D - timedelta(days=10)
+    for n, expected in ((8, 7), (7, 0)):
+        doses = frozenset(enrolled + timedelta(days=i) for i in range(n))
+        h = rules.History("PA-1", enrolled, doses)
+        decision = rules.evaluate(h, profile_rules("us-2024"), D)
+        assert decision.allowed_days == expected
+        assert f"{n}/10 days" in check(decision, "adherence_30d_80pct").evidence
+
+
+def test_adherence_exactly_at_threshold():
+    h = perfect(100)
+    window = [D - timedelta(days=k) for k in range(1, 31)]
+    for missed, expected in ((3, 2), (4, 0)):  # 27/30 = 90 % passes, 26/30 fails
+        doses = h.dose_days - set(window[:missed])
+        h2 = rules.History(h.code, h.enrolled_on, doses, h.samples, h.admin)
+        decision = rules.evaluate(h2, profile_rules("pingan"), D)
+        assert decision.allowed_days == expected
+        evidence = check(decision, "adherence_30d_90pct").evidence
+        assert evidence == (
+            "adherence 27/30 days ≥ 90%" if missed == 3 else "adherence 26/30 days < 90%"
+        )
+
+
+def test_pingan_needs_one_negative_in_30_days():
+    h = perfect(100)
+    old = tuple(s for s in h.samples if s[0] < D - timedelta(days=30))
+    h2 = rules.History(h.code, h.enrolled_on, h.dose_days, old, h.admin)
+    decision = rules.evaluate(h2, profile_rules("pingan"), D)
+    assert decision.allowed_days == 0
+    assert check(decision, "negative_in_30d").passed is False
+
+
+def test_negative_run_counted_back_from_latest_and_tiers_step_down():
+    h = perfect(400)
+    # A positive 200 days back: the 6-day tier (no positive in 180 days) is met…
+    positive = ((D - timedelta(days=200), True),)
+    h2 = rules.History(
+        h.code, h.enrolled_on, h.dose_days, tuple(sorted(h.samples + positive)), h.admin
+    )
+    assert allowed("pingan", h2) == 6
+    # …a positive 100 days back breaks the 6-day tier, not the 4-day one: step down to 4.
+    positive = ((D - timedelta(days=100), True),)
+    h3 = rules.History(
+        h.code, h.enrolled_on, h.dose_days, tuple(sorted(h.samples + positive)), h.admin
+    )
+    decision = rules.evaluate(h3, profile_rules("pingan"), D)
+    assert decision.allowed_days == 4
+    assert check(decision, "negative_run_6").passed  # 14 negatives since the positive
+    # Only two negatives since the latest positive: run 2 < 3.
+    recent = (
+        (D - timedelta(days=95), True),
+        (D - timedelta(days=20), False),
+        (D - timedelta(days=5), False),
+    )
+    h4 = rules.History(h.code, h.enrolled_on, h.dose_days, recent, h.admin)
+    decision = rules.evaluate(h4, profile_rules("pingan"), D)
+    assert check(decision, "negative_run_3").evidence == "negative run 2 < 3"
+    assert decision.allowed_days == 2
+
+
+def test_opioid_positive_is_opiates_or_morphine():
+    rows = [
+        (D, "methadone", "positive"),
+        (D, "opiates", "negative"),
+        (D - timedelta(days=1), "morphine", "positive"),
+        (D - timedelta(days=2), "ketamine", "positive"),
+    ]
+    assert rules.opioid_samples(rows) == ((D - timedelta(days=1), True), (D, False))
+
+
+def test_administrative_checks_decide_ready():
+    decision = rules.evaluate(perfect(100), profile_rules("pingan"), D)
+    assert decision.allowed_days == 2 and decision.ready
+    bare = perfect(100, admin=rules.AdminFacts())
+    decision = rules.evaluate(bare, profile_rules("pingan"), D)
+    assert decision.allowed_days == 2 and not decision.ready
+    assert check(decision, "police_record_check").evidence == "no police record check yet"
+    assert check(decision, "consent_sms").passed is False
+
+
+def test_us_profiles_list_clinician_checks_to_confirm():
+    decision = rules.evaluate(perfect(400, admin=rules.AdminFacts()), profile_rules("us-2001"), D)
+    confirm = [c for c in decision.checks if c.name.startswith("confirm_")]
+    assert len(confirm) == 8 and all(c.passed is None for c in confirm)
+    assert decision.ready  # no administrative checks in the US profiles
+
+
+# Validation of the document ----------------------------------------------------------------
+
+
+def test_shipped_profiles_parse():
+    for profile in ("pingan", "us-2024", "us-2001"):
+        assert parse(profile, default_document(profile)).tiers
+
+
+def test_refuses_bad_json_and_contradictions():
+    with pytest.raises(StandardInvalid, match="not valid JSON"):
+        parse("pingan", "{tiers: ")
+    doc = default_document("pingan")
+    doc["tiers"][1]["from_day"] = 60  # 4 days earlier than 2 days
+    doc["tiers"][1]["adherence_min"] = 80  # and on looser terms
+    with pytest.raises(StandardInvalid) as refused:
+        parse("pingan", doc)
+    assert any("start later" in r for r in refused.value.reasons)
+    assert any("less adherence" in r for r in refused.value.reasons)
+    doc = default_document("pingan")
+    doc["tiers"][0]["days"] = "two"
+    with pytest.raises(StandardInvalid, match="whole number"):
+        parse("pingan", doc)
+    doc = default_document("pingan")
+    doc["closed_days"]["max_days"] = 6
+    with pytest.raises(StandardInvalid, match="smaller"):
+        parse("pingan", doc)
