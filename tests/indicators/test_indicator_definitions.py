@@ -9,11 +9,10 @@ Active: A B C D G. Last doses: A 70, B 50, C 80, D 40, G 100.
 from __future__ import annotations
 
 import pytest
+from indicator_fixtures import build_march
 
 from pingan.indicators.definitions import Period, add_months, wilson
 from pingan.indicators.engines import compute_db
-
-from indicator_fixtures import build_march
 
 EXPECTED = {
     # id: (numerator, denominator)

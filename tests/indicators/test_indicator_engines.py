@@ -32,7 +32,9 @@ def centre(db, tmp_path: Path) -> Path:
 
 
 def _numbers(results) -> dict:
-    return {k: (r.numerator, r.denominator, r.people, r.people_numerator) for k, r in results.items()}
+    return {
+        k: (r.numerator, r.denominator, r.people, r.people_numerator) for k, r in results.items()
+    }
 
 
 def test_engines_agree_on_a_synthetic_centre(centre: Path, tmp_path: Path):

@@ -43,10 +43,20 @@ def _set(th_people: int, co_people: int, positives: tuple[int, int], active: int
     th_days, co_days = th_people * 30, co_people * 30
     rows = {
         "active_clients": (active, None, active, active),
-        "adherence": (th_days // 2 + co_days // 2, th_days + co_days, th_people + co_people, th_people + co_people),
+        "adherence": (
+            th_days // 2 + co_days // 2,
+            th_days + co_days,
+            th_people + co_people,
+            th_people + co_people,
+        ),
         "takehome_adherence": (th_days // 2, th_days, th_people, th_people),
         "clinic_only_adherence": (co_days // 2, co_days, co_people, co_people),
-        "opiate_positive_rate": (sum(positives), 2 * (th_people + co_people), th_people + co_people, sum(positives)),
+        "opiate_positive_rate": (
+            sum(positives),
+            2 * (th_people + co_people),
+            th_people + co_people,
+            sum(positives),
+        ),
         "takehome_opiate_positive_rate": (positives[0], 2 * th_people, th_people, positives[0]),
         "clinic_only_opiate_positive_rate": (positives[1], 2 * co_people, co_people, positives[1]),
         "hiv_tested_12m": (tested, active, active, tested),
@@ -99,11 +109,15 @@ def test_a_whole_core_set_from_random_numbers_is_safe():
         for ind_id in CORE_IDS:
             den = rng.randint(0, 30)
             num = rng.randint(0, den) if den else 0
-            results[ind_id] = make_result(BY_ID[ind_id], (num, den, rng.randint(0, 30), rng.randint(0, 10)))
+            results[ind_id] = make_result(
+                BY_ID[ind_id], (num, den, rng.randint(0, 30), rng.randint(0, 10))
+            )
         _check(results)
 
 
 @pytest.mark.parametrize("value", [0, 1, 4])
 def test_small_counts_are_hidden(value):
-    out = suppress({"hiv_new_positive": make_result(BY_ID["hiv_new_positive"], (value, None, value, value))})
+    out = suppress(
+        {"hiv_new_positive": make_result(BY_ID["hiv_new_positive"], (value, None, value, value))}
+    )
     assert out["hiv_new_positive"].value is None and out["hiv_new_positive"].suppressed

@@ -74,7 +74,7 @@ def test_drilldown_lists_the_clients_behind_the_rate(march, client_as):
 def test_evaluation_compares_with_intervals_and_says_not_randomised(march, client_as):
     response = client_as("manager").get("/indicators/evaluation/?from=2026-03&to=2026-03")
     page = response.content.decode()
-    assert "not randomised" in page
+    assert "并非随机分组" in page  # "the groups are not randomised", in the default language
     first = response.context["comparisons"][0]["cells"]
     assert first[0]["numerator"] == 10 and first[0]["denominator"] == 22
     assert first[0]["low"] and first[1]["numerator"] == 38
@@ -105,7 +105,14 @@ def test_the_command_through_duckdb_gives_the_same_numbers(march, capsys):
     call_command("indicators", "--period", "2026-03", "--format", "json", "--no-progress")
     sql = json.loads(capsys.readouterr().out)
     call_command(
-        "indicators", "--period", "2026-03", "--format", "json", "--engine", "duckdb", "--no-progress"
+        "indicators",
+        "--period",
+        "2026-03",
+        "--format",
+        "json",
+        "--engine",
+        "duckdb",
+        "--no-progress",
     )
     duck = json.loads(capsys.readouterr().out)
     assert duck == sql

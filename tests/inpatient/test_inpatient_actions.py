@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from inpatient_factories import admission, history, tariff, unit
 
@@ -312,3 +313,28 @@ def test_care_report_per_clinician(users, beds, tariff_now):
     assert report["clinician1"].patients == 2
     assert report["clinician1"].by_kind["counselling"] == 3
     assert report["nurse1"].total == 1
+
+
+def test_the_database_itself_refuses_a_second_open_stay_in_a_bed(users, beds, tariff_now):
+    """Even code that skips the checks cannot double-book: the partial unique index holds."""
+    stay = actions.admit(admission(7), beds["shared"][0], users["clinician"])
+    other = actions.admit(admission(7), beds["shared"][1], users["clinician"])
+    other.bed = stay.bed
+    with pytest.raises(IntegrityError), transaction.atomic():
+        other.save(update_fields=["bed"])
+    assert Stay.objects.filter(bed=stay.bed, discharged_at__isnull=True).count() == 1
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "x"])
+def test_bad_extensions_and_refunds_write_nothing(users, beds, tariff_now, days):
+    stay = actions.admit(admission(7), beds["shared"][0], users["clinician"])
+    before = counts()
+    with pytest.raises(Refusal):
+        billing.extend(stay, days, users["manager"])
+    with pytest.raises(Refusal):
+        billing.refund(stay, "0.01", users["manager"])  # nothing paid, nothing to refund
+    with pytest.raises(Refusal):
+        billing.take_payment(stay, "-5", users["manager"])
+    assert counts() == before
+    stay.refresh_from_db()
+    assert stay.planned_days == 7

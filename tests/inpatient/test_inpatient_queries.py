@@ -90,3 +90,15 @@ def test_admissions_and_revenue(march, users):
     this_month = queries.revenue(timezone.localdate())
     assert this_month.value == Decimal("1000.00") + 1820 + 1820 - 1560
     assert queries.revenue(timezone.localdate() - timedelta(days=62)).value == Decimal("0.00")
+
+
+def test_the_indicator_engine_reads_these_functions(march):
+    """The contract with `indicators.modules`: it calls each function with "YYYY-MM"."""
+    from pingan.indicators.definitions import BY_ID, Period
+    from pingan.indicators.modules import compute
+
+    period = Period.parse("2026-03")
+    occupancy = compute(BY_ID["inpatient_occupancy"], period)
+    assert (occupancy.numerator, occupancy.denominator) == (17, 93)
+    assert compute(BY_ID["inpatient_mean_los_days"], period).value == 7.0
+    assert compute(BY_ID["inpatient_readmission_12m"], period).value == 0.5

@@ -77,7 +77,12 @@ def test_admit_through_the_form_then_card(client_as, ward):
 
 @pytest.mark.parametrize(
     "bad",
-    [{"planned_days": "0"}, {"planned_days": "-1"}, {"return_card_code": "ZZZZZZZZ"}, {"alias": ""}],
+    [
+        {"planned_days": "0"},
+        {"planned_days": "-1"},
+        {"return_card_code": "ZZZZZZZZ"},
+        {"alias": ""},
+    ],
 )
 def test_bad_admission_forms_are_refused_with_nothing_written(client_as, ward, bad):
     before = (Stay.objects.count(), LedgerEntry.objects.count())
@@ -114,9 +119,15 @@ def test_payment_receipt_and_overpayment_message(client_as, ward):
 def test_nurse_cannot_take_payments_and_police_see_nothing(client_as, ward):
     stay = ward["stay"]
     nurse = client_as("nurse")
-    assert nurse.post(reverse("inpatient:pay", args=[stay.external_id]), {"amount": "1"}).status_code == 403
+    assert (
+        nurse.post(reverse("inpatient:pay", args=[stay.external_id]), {"amount": "1"}).status_code
+        == 403
+    )
     assert nurse.get(reverse("inpatient:stay", args=[stay.external_id])).status_code == 200
-    assert b'data-form="pay"' not in nurse.get(reverse("inpatient:stay", args=[stay.external_id])).content
+    assert (
+        b'data-form="pay"'
+        not in nurse.get(reverse("inpatient:stay", args=[stay.external_id])).content
+    )
     police = client_as("police")
     for url in (
         reverse("inpatient:board"),
@@ -161,10 +172,14 @@ def test_discharge_refund_and_step_down_through_the_screens(client_as, ward, use
     stay = ward["stay"]
     billing.take_payment(stay, "1820.00", users["manager"])
     manager = client_as("manager")
-    assert manager.post(reverse("inpatient:discharge", args=[stay.external_id]), {}).status_code == 302
+    assert (
+        manager.post(reverse("inpatient:discharge", args=[stay.external_id]), {}).status_code == 302
+    )
     page = manager.get(reverse("inpatient:stay", args=[stay.external_id])).content.decode()
     assert "1560.00" in page  # six unused nights of 260.00 to refund
-    refund = manager.post(reverse("inpatient:refund", args=[stay.external_id]), {"amount": "1560.00"})
+    refund = manager.post(
+        reverse("inpatient:refund", args=[stay.external_id]), {"amount": "1560.00"}
+    )
     assert refund.status_code == 302
     assert manager.post(reverse("inpatient:step_down", args=[stay.external_id])).status_code == 302
     stay.refresh_from_db()

@@ -161,9 +161,7 @@ class Result:
 
 def make_result(ind: Indicator, row: tuple) -> Result:
     """(numerator, denominator, people, people_numerator) from any engine → a Result."""
-    numerator, denominator, people, people_numerator = (
-        None if v is None else int(v) for v in row
-    )
+    numerator, denominator, people, people_numerator = (None if v is None else int(v) for v in row)
     numerator = numerator or 0
     if ind.kind == "count":
         return Result(float(numerator), numerator, None, people=people, people_numerator=people)

@@ -27,7 +27,11 @@ class Row:
 def _adherence(split: str = "") -> Callable:
     def query(x, p):
         ctes = {"td": q.treatment_days(x, p), "dd": q.dosed_days(x, p), "th": q.takehome(x, p)}
-        where = {"": "", "takehome": "WHERE th.client IS NOT NULL", "clinic": "WHERE th.client IS NULL"}
+        where = {
+            "": "",
+            "takehome": "WHERE th.client IS NOT NULL",
+            "clinic": "WHERE th.client IS NULL",
+        }
         return q._with(**ctes) + (
             "SELECT td.client, COALESCE(dd.n, 0) > 0, COALESCE(dd.n, 0), td.days FROM td "
             "LEFT JOIN dd ON dd.client = td.client LEFT JOIN th ON th.client = td.client "
@@ -39,7 +43,11 @@ def _adherence(split: str = "") -> Callable:
 
 def _positive(split: str = "") -> Callable:
     def query(x, p):
-        where = {"": "", "takehome": "WHERE th.client IS NOT NULL", "clinic": "WHERE th.client IS NULL"}
+        where = {
+            "": "",
+            "takehome": "WHERE th.client IS NOT NULL",
+            "clinic": "WHERE th.client IS NULL",
+        }
         return q._with(s=q.samples(x, p), th=q.takehome(x, p)) + (
             "SELECT s.client, MAX(s.pos) = 1, SUM(s.pos), COUNT(*) FROM s "
             f"LEFT JOIN th ON th.client = s.client {where[split]} GROUP BY s.client"
@@ -51,11 +59,14 @@ def _positive(split: str = "") -> Callable:
 def _tested(test: str) -> Callable:
     def query(x, p):
         since = x.d(p.end - timedelta(days=364))
-        return q._with(
-            a=q.active(x, p),
-            t=f"SELECT client, MAX(day) AS day FROM itest WHERE test = '{test}' "
-            f"AND day BETWEEN {since} AND {x.d(p.end)} GROUP BY client",
-        ) + "SELECT a.client, t.client IS NOT NULL, t.day, NULL FROM a LEFT JOIN t ON t.client = a.client"
+        return (
+            q._with(
+                a=q.active(x, p),
+                t=f"SELECT client, MAX(day) AS day FROM itest WHERE test = '{test}' "
+                f"AND day BETWEEN {since} AND {x.d(p.end)} GROUP BY client",
+            )
+            + "SELECT a.client, t.client IS NOT NULL, t.day, NULL FROM a LEFT JOIN t ON t.client = a.client"
+        )
 
     return query
 
@@ -78,27 +89,35 @@ def _retention(months: int) -> Callable:
 
 
 DRILL: dict[str, Callable] = {
-    "active_clients": lambda x, p: q._with(a=q.active(x, p)) + "SELECT client, 1 = 1, NULL, NULL FROM a",
+    "active_clients": lambda x, p: (
+        q._with(a=q.active(x, p)) + "SELECT client, 1 = 1, NULL, NULL FROM a"
+    ),
     "adherence": _adherence(),
     "takehome_adherence": _adherence("takehome"),
     "clinic_only_adherence": _adherence("clinic"),
     "retention_3m": _retention(3),
     "retention_6m": _retention(6),
     "retention_12m": _retention(12),
-    "adequate_dose_share": lambda x, p: q._with(ld=q.last_doses(x, p))
-    + f"SELECT client, mg >= {ADEQUATE_DOSE_MG}, mg, NULL FROM ld",
+    "adequate_dose_share": lambda x, p: (
+        q._with(ld=q.last_doses(x, p))
+        + f"SELECT client, mg >= {ADEQUATE_DOSE_MG}, mg, NULL FROM ld"
+    ),
     "opiate_positive_rate": _positive(),
     "takehome_opiate_positive_rate": _positive("takehome"),
     "clinic_only_opiate_positive_rate": _positive("clinic"),
     "hiv_tested_12m": _tested("hiv"),
     "hcv_tested_12m": _tested("hcv"),
     "tb_screened_12m": _tested("tb"),
-    "hiv_new_positive": lambda x, p: q._with(
-        f="SELECT client, MIN(day) AS first_on FROM itest "
-        "WHERE test = 'hiv' AND result = 'positive' GROUP BY client"
-    )
-    + f"SELECT client, 1 = 1, first_on, NULL FROM f WHERE first_on BETWEEN {x.d(p.start)} AND {x.d(p.end)}",
-    "takehome_clients": lambda x, p: q._with(t=q.takehome(x, p)) + "SELECT client, 1 = 1, NULL, NULL FROM t",
+    "hiv_new_positive": lambda x, p: (
+        q._with(
+            f="SELECT client, MIN(day) AS first_on FROM itest "
+            "WHERE test = 'hiv' AND result = 'positive' GROUP BY client"
+        )
+        + f"SELECT client, 1 = 1, first_on, NULL FROM f WHERE first_on BETWEEN {x.d(p.start)} AND {x.d(p.end)}"
+    ),
+    "takehome_clients": lambda x, p: (
+        q._with(t=q.takehome(x, p)) + "SELECT client, 1 = 1, NULL, NULL FROM t"
+    ),
 }
 
 

@@ -115,8 +115,12 @@ class DuckEngine:
             "CREATE VIEW dose_all AS SELECT client_code AS client, date AS day, mg, kind "
             f"FROM read_parquet({f('doses')})"
         )
-        urine_cols = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {f('urine')}").fetchall()]
-        sample = "sample" if "sample" in urine_cols else "client_code || '/' || CAST(date AS VARCHAR)"
+        urine_cols = [
+            r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {f('urine')}").fetchall()
+        ]
+        sample = (
+            "sample" if "sample" in urine_cols else "client_code || '/' || CAST(date AS VARCHAR)"
+        )
         run(
             f"CREATE VIEW urine AS SELECT client_code AS client, {sample} AS sample, "
             f"date AS day, analyte, result FROM read_parquet({f('urine')})"
@@ -133,12 +137,8 @@ class DuckEngine:
             return
         breaks_start = breaks_end = ""
         if self._has("reenrolments"):
-            breaks_start = (
-                f" UNION ALL SELECT client_code, reenrolled_on FROM read_parquet({f('reenrolments')})"
-            )
-            breaks_end = (
-                f" UNION ALL SELECT client_code, discharged_on FROM read_parquet({f('reenrolments')})"
-            )
+            breaks_start = f" UNION ALL SELECT client_code, reenrolled_on FROM read_parquet({f('reenrolments')})"
+            breaks_end = f" UNION ALL SELECT client_code, discharged_on FROM read_parquet({f('reenrolments')})"
         discharges = (
             f"SELECT client_code AS client, date AS d FROM read_parquet({f('discharges')})"
             if self._has("discharges")
@@ -197,11 +197,20 @@ def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[
     tables = {
         "episodes": (
             f"SELECT {code}, enrolled_on, discharged_on FROM ({DB_SOURCES['ep']}) src",
-            [("client_code", pa.string()), ("enrolled_on", pa.date32()), ("discharged_on", pa.date32())],
+            [
+                ("client_code", pa.string()),
+                ("enrolled_on", pa.date32()),
+                ("discharged_on", pa.date32()),
+            ],
         ),
         "doses": (
             f"SELECT {code}, day, mg, kind FROM ({DB_SOURCES['dose']}) src",
-            [("client_code", pa.string()), ("date", pa.date32()), ("mg", pa.int16()), ("kind", pa.string())],
+            [
+                ("client_code", pa.string()),
+                ("date", pa.date32()),
+                ("mg", pa.int16()),
+                ("kind", pa.string()),
+            ],
         ),
         "urine": (
             f"SELECT {code}, sample, day, analyte, result FROM ({DB_SOURCES['urine']}) src",
@@ -215,14 +224,23 @@ def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[
         ),
         "tests": (
             f"SELECT {code}, day, test, result FROM ({DB_SOURCES['itest']}) src",
-            [("client_code", pa.string()), ("date", pa.date32()), ("test", pa.string()), ("result", pa.string())],
+            [
+                ("client_code", pa.string()),
+                ("date", pa.date32()),
+                ("test", pa.string()),
+                ("result", pa.string()),
+            ],
         ),
     }
     counts: dict[str, int] = {}
     from datetime import date as _date
 
     def norm(value):
-        return _date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 and value[4] == "-" else value
+        return (
+            _date.fromisoformat(value)
+            if isinstance(value, str) and len(value) == 10 and value[4] == "-"
+            else value
+        )
 
     for name, (query, fields) in tables.items():
         schema = pa.schema(fields)

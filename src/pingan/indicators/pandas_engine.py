@@ -78,13 +78,16 @@ def compute_pandas(f: PandasFrames, period: Period, ids=None) -> IndicatorSet:
     dd = joined.groupby("client").size().reindex(td.index, fill_value=0)
 
     def adherence(mask) -> tuple:
-        return (int(dd[mask].sum()), int(td[mask].sum()), int(mask.sum()), int((dd[mask] > 0).sum()))
+        return (
+            int(dd[mask].sum()),
+            int(td[mask].sum()),
+            int(mask.sum()),
+            int((dd[mask] > 0).sum()),
+        )
 
     in_th = td.index.isin(th)
     last = dose.sort_values("day").groupby("client").tail(1)
-    ur = f.urine[
-        (f.urine.day >= s) & (f.urine.day <= e) & f.urine.analyte.isin(OPIOID_ANALYTES)
-    ]
+    ur = f.urine[(f.urine.day >= s) & (f.urine.day <= e) & f.urine.analyte.isin(OPIOID_ANALYTES)]
     smp = (
         ur.assign(pos=(ur.result == "positive").astype(int))
         .groupby(["client", "sample"], as_index=False)
@@ -106,7 +109,9 @@ def compute_pandas(f: PandasFrames, period: Period, ids=None) -> IndicatorSet:
         return (n, len(active), len(active), n)
 
     def retention(months: int) -> tuple:
-        an = pd.DataFrame(anchors(period.shift(-months), months), columns=["enrolled_on", "anchor", "win"])
+        an = pd.DataFrame(
+            anchors(period.shift(-months), months), columns=["enrolled_on", "anchor", "win"]
+        )
         for c in an:
             an[c] = pd.to_datetime(an[c])
         co = f.ep.merge(an, on="enrolled_on")

@@ -123,7 +123,9 @@ def _adherence(x: Dialect, p: Period, split: str = "") -> str:
     if split:
         ctes["th"] = takehome(x, p)
         join = "LEFT JOIN th ON th.client = td.client "
-        join += "WHERE th.client IS NOT NULL " if split == "takehome" else "WHERE th.client IS NULL "
+        join += (
+            "WHERE th.client IS NOT NULL " if split == "takehome" else "WHERE th.client IS NULL "
+        )
     return _with(**ctes) + (
         f"SELECT {_ZERO.format('COALESCE(dd.n, 0)')}, {_ZERO.format('td.days')}, "
         "COUNT(*), COUNT(dd.client) FROM td LEFT JOIN dd ON dd.client = td.client " + join

@@ -88,7 +88,9 @@ def cells_of(results: dict[str, Result]) -> Cells:
         if r.numerator is None:
             continue
         if ind.kind == "count":
-            cells.add(ind_id, r.numerator, protect=ind.unit in PEOPLE_COUNTS and _small(r.numerator))
+            cells.add(
+                ind_id, r.numerator, protect=ind.unit in PEOPLE_COUNTS and _small(r.numerator)
+            )
             continue
         n, d = f"{ind_id}.n", f"{ind_id}.d"
         if ind.unit == "people":

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import queries, rules
-from .actions import audit, require
+from .common import audit, require
 from .models import EntryKind, LedgerEntry, ReceiptSequence, Stay
 from .rules import Refusal
 

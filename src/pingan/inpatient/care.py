@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from pingan.accounts.roles import perm
 
 from . import rules
-from .actions import audit, require
+from .common import audit, require
 from .models import (
     AdjunctMedication,
     CareEvent,

@@ -157,7 +157,7 @@ class CowsForm(forms.Form):
 
 class AdjunctForm(forms.Form):
     medication = forms.CharField(label=_("Medication"), max_length=80)
-    dose = forms.CharField(label=_("Dose"), max_length=40)
+    dose = forms.CharField(label=_("Dose given"), max_length=40)
 
 
 class CareForm(forms.Form):
@@ -174,5 +174,5 @@ class RoomForm(forms.Form):
 
 
 class TariffForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=80)
+    name = forms.CharField(label=_("Version name"), max_length=80)
     effective_from = forms.DateField(label=_("Effective from"), initial=timezone.localdate)

@@ -46,7 +46,7 @@ class BedState(models.TextChoices):
 
 
 class Room(TrackedModel):
-    name = models.CharField(_("name"), max_length=40, unique=True)
+    name = models.CharField(_("room name"), max_length=40, unique=True)
     room_type = models.CharField(_("room type"), max_length=10, choices=RoomType.choices)
 
     class Meta:
@@ -119,7 +119,7 @@ class TariffVersion(TrackedModel):
     """One version of the price algorithm. Editable while a draft; published versions are
     frozen, and a version used by a stay can never change (the stay keeps its price)."""
 
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("version name"), max_length=80)
     effective_from = models.DateField(_("effective from"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # Points per answer of the use history; see rules.DEFAULT_POINTS for the shape.
@@ -149,7 +149,7 @@ class TariffVersion(TrackedModel):
 class TariffRate(models.Model):
     tariff = models.ForeignKey(TariffVersion, on_delete=models.CASCADE, related_name="rates")
     room_type = models.CharField(_("room type"), max_length=10, choices=RoomType.choices)
-    drug = models.CharField(_("drug"), max_length=20, choices=Drug.choices)
+    drug = models.CharField(_("drug type"), max_length=20, choices=Drug.choices)
     day_price = models.DecimalField(_("price per day"), max_digits=10, decimal_places=2)
 
     class Meta:
@@ -189,8 +189,8 @@ class Stay(TrackedModel):
     admitted_on = models.DateField(_("admitted on"))
     planned_days = models.PositiveIntegerField(_("planned days"))
     discharged_at = models.DateTimeField(_("discharged at"), null=True, blank=True)
-    discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
-    discharge_note = models.CharField(_("discharge note"), max_length=300, blank=True)
+    discharged_on = models.DateField(_("discharge date"), null=True, blank=True)
+    discharge_note = models.CharField(_("notes at discharge"), max_length=300, blank=True)
     reason = models.CharField(_("reason for admission"), max_length=300, blank=True)
     drug = models.CharField(_("drug of concern"), max_length=20, choices=Drug.choices)
     years_of_use = models.PositiveSmallIntegerField(_("years of use"))

@@ -114,7 +114,7 @@ def sql(rules_: Rules, day: date) -> str:
 
 def table(con, rules_: Rules, day: date):
     """The list as an Arrow table (client, counts, allowed_days): the benchmark's unit."""
-    return con.execute(sql(rules_, day)).to_arrow_table()
+    return con.sql(sql(rules_, day)).to_arrow_table()
 
 
 def aggregates(con, rules_: Rules, day: date) -> list[tuple[rules.Aggregates, int]]:

@@ -21,9 +21,21 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
 
 from .standard import Rules, Tier
+
+_TRANSLATED: dict[tuple[str | None, str], str] = {}
+
+
+def _(message: str) -> str:
+    """gettext, remembered per language: the nightly list asks for the same few texts
+    hundreds of thousands of times, and Django's lookup walks every app's catalogue."""
+    key = (get_language(), message)
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = _TRANSLATED[key] = gettext(message)
+    return found
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,9 @@ class Command(BaseCommand):
                 try:
                     engine = DuckEngine(Path(folder))
                 except FileNotFoundError as exc:
-                    raise CommandError(_("No Parquet files found: %(path)s") % {"path": exc}) from exc
+                    raise CommandError(
+                        _("No Parquet files found: %(path)s") % {"path": exc}
+                    ) from exc
                 for ind_id in ids:
                     out.results.update(engine.compute(period, [ind_id]).results)
                     bar.update()
@@ -107,7 +109,9 @@ class Command(BaseCommand):
                 local = compute_db(period, [i.id for i in INDICATORS if i.source != "core"])
                 for ind_id in ids:
                     out.results[ind_id] = (
-                        core.results[ind_id] if BY_ID[ind_id].source == "core" else local.results[ind_id]
+                        core.results[ind_id]
+                        if BY_ID[ind_id].source == "core"
+                        else local.results[ind_id]
                     )
                     bar.update()
                 engine.close()
