@@ -233,3 +233,41 @@ def test_send_due_command_with_file_backend(today, settings, capsys):
     assert any("Your code for today is" in line for line in lines)
     call_command("sms", "send-due", "--now", "--backend", "file")
     assert "queued 0, already queued 1" in capsys.readouterr().out
+
+
+def test_parallel_composition_matches_the_serial_one(today):
+    from pingan.core.crypto import keyring
+
+    keys = keyring()
+    jobs = [
+        (
+            i,
+            keys.encrypt(pin.new_secret()),
+            i,
+            "en" if i % 2 else "zh-hans",
+            keys.encrypt(f"1390000{i:04d}"),
+        )
+        for i in range(40)
+    ] + [(99, keys.encrypt(pin.new_secret()), 99, "en", None)]
+    counter = pin.day_number(today)
+    serial = actions.compose(jobs, counter, parallel_from=10_000)
+    parallel = actions.compose(jobs, counter, parallel_from=1)
+    assert serial[-1] == parallel[-1] == "no phone"
+    decrypt = [(r[0], keys.decrypt(r[1]), keys.decrypt(r[2])) for r in serial[:-1]]
+    assert decrypt == [(r[0], keys.decrypt(r[1]), keys.decrypt(r[2])) for r in parallel[:-1]]
+
+
+def test_outbox_screen_shows_failures_and_retries(client_as, today):
+    takehome_client("SCR-1", today, phone="13900001234")
+    actions.queue_due_pins(today, now=noon(today))
+    message = SmsMessage.objects.get()
+    SmsMessage.objects.filter(pk=message.pk).update(
+        status=Status.FAILED, last_error="gateway answered 403"
+    )
+    web = client_as("manager")
+    page = web.get("/messaging/?status=failed").content.decode()
+    assert "gateway answered 403" in page and "…1234" in page
+    assert "13900001234" not in page and message.text not in page
+    web.post(f"/messaging/{message.external_id}/retry/")
+    assert SmsMessage.objects.get().status == Status.QUEUED
+    assert client_as("clinician").get("/messaging/").status_code == 403

@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -172,6 +173,7 @@ def _as(users, role):
 
     browser = Browser()
     browser.force_login(users[role], backend="django.contrib.auth.backends.ModelBackend")
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return browser
 
 
