@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -31,24 +31,31 @@ def key_id(key: bytes) -> str:
 @dataclass(frozen=True)
 class Keyring:
     keys: tuple[bytes, ...]  # newest first
+    # Built once per keyring: a Fernet per key id, so hot paths (the nightly PIN run decrypts
+    # tens of thousands of secrets) neither re-hash keys nor rebuild ciphers per value.
+    _by_id: dict[str, Fernet] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {key_id(k): Fernet(k) for k in self.keys})
 
     @property
     def current_id(self) -> str:
-        return key_id(self.keys[0])
+        return next(iter(self._by_id))
 
     def encrypt(self, plaintext: str) -> str:
-        token = Fernet(self.keys[0]).encrypt(plaintext.encode("utf-8")).decode("ascii")
-        return f"{self.current_id}{PREFIX_SEP}{token}"
+        kid = self.current_id
+        token = self._by_id[kid].encrypt(plaintext.encode("utf-8")).decode("ascii")
+        return f"{kid}{PREFIX_SEP}{token}"
 
     def decrypt(self, stored: str) -> str:
         kid, _, token = stored.partition(PREFIX_SEP)
-        for key in self.keys:
-            if key_id(key) == kid:
-                try:
-                    return Fernet(key).decrypt(token.encode("ascii")).decode("utf-8")
-                except InvalidToken as exc:
-                    raise KeyError_(f"ciphertext under key {kid} fails authentication") from exc
-        raise KeyError_(f"no configured key with id {kid}; add it to PINGAN_FIELD_KEYS")
+        cipher = self._by_id.get(kid)
+        if cipher is None:
+            raise KeyError_(f"no configured key with id {kid}; add it to PINGAN_FIELD_KEYS")
+        try:
+            return cipher.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken as exc:
+            raise KeyError_(f"ciphertext under key {kid} fails authentication") from exc
 
     def is_current(self, stored: str) -> bool:
         return stored.startswith(self.current_id + PREFIX_SEP)

@@ -49,6 +49,11 @@ class DemoSummary:
     consents: int = 0
     ledger_lines: int = 0
     reenrolments: int = 0
+    beds: int = 0
+    stays: int = 0
+    open_stays: int = 0
+    readmissions: int = 0
+    early_discharges: int = 0
     seconds: float = 0.0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, username, pw)
 
@@ -135,12 +140,13 @@ def build_demo(
     from pingan.imports.loader import load_directory
 
     from . import demo_records as records
+    from .demo_inpatient import build_unit
     from .generator import CentreSpec
     from .writers import write_centre
 
     started = time.perf_counter()
     summary = DemoSummary()
-    steps = 6
+    steps = 7
 
     def step(number: int, text: str) -> None:
         say(f"[{number}/{steps}] {text} ({time.perf_counter() - started:.1f} s)")
@@ -189,6 +195,10 @@ def build_demo(
         summary.in_treatment = sum(1 for s in states if s.in_treatment)
         summary.takehome_clients = sum(1 for s in states if s.in_treatment and s.on_takehome(today))
         summary.holds = len(held)
+        step(7, _("Opening the detox unit: beds, tariff and a year of stays"))
+        unit = build_unit(users, today, DEMO_DAYS, random.Random(seed + 1))
+        summary.beds, summary.stays, summary.open_stays = unit.beds, unit.stays, unit.open_stays
+        summary.readmissions, summary.early_discharges = unit.readmissions, unit.early_discharges
         summary.doses += summary.dosed_today + len(bottles)
         summary.seconds = time.perf_counter() - started
         record(

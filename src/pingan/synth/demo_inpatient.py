@@ -1,0 +1,595 @@
+"""The demo's detox unit: 40 beds, a published tariff and a year of stays (DESIGN.md §3.6,
+FIELD.md study 002: 20–40 admissions a month, about a week each, 80% heroin, 10%
+methamphetamine, 10% other opioids, 40–50% coming back within a year).
+
+The year is simulated day by day so beds are never double-booked. Stays that ended are
+written in bulk (thousands of rows); the stays open today go through the unit's own
+actions — admission, prepayment, taper order, doses, COWS, care — so what a user touches
+first was made the way the screens make it. Both paths keep the ledger's rules: cash taken
+equals the days charged, unused days are credited and refunded, receipts are numbered per
+year in time order.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pingan.audit.log import record
+from pingan.audit.signals import capture_paused
+from pingan.inpatient import actions, billing, care, queries, rules
+from pingan.inpatient.models import (
+    AdjunctMedication,
+    Bed,
+    BedState,
+    CareEvent,
+    CareKind,
+    CowsScore,
+    EntryKind,
+    InpatientDose,
+    InpatientPerson,
+    LedgerEntry,
+    ReceiptSequence,
+    RoomType,
+    Stay,
+    TaperOrder,
+    TariffVersion,
+)
+
+from .identity import alias as make_alias
+
+PRIVATE_ROOMS = 8  # one bed each
+SHARED_ROOMS = 8  # four beds each: 40 beds in all
+DRUG_MIX = (("heroin", 0.8), ("methamphetamine", 0.1), ("other_opioid", 0.1))
+READMISSION_SHARE = 0.45
+PLANNED_DAYS = (7, 7, 7, 7, 7, 7, 5, 10, 14, 14)
+ADJUNCTS = (("奥氮平", "5 mg"), ("地西泮", "10 mg"), ("曲唑酮", "50 mg"), ("可乐定", "0.1 mg"))
+
+
+def _at(day: date, minute: int) -> datetime:
+    moment = datetime.combine(day, time(minute // 60, minute % 60))
+    return timezone.make_aware(moment, timezone.get_default_timezone())
+
+
+@dataclass
+class InpatientSummary:
+    beds: int = 0
+    stays: int = 0
+    open_stays: int = 0
+    readmissions: int = 0
+    early_discharges: int = 0
+    refunds: int = 0
+    receipts: int = 0
+
+
+@dataclass
+class Plan:
+    """One simulated stay before it is written."""
+
+    person: int  # index into the people list
+    bed: Bed
+    admitted_at: datetime
+    planned: int
+    nights: int  # nights actually stayed (or planned, for a stay still open)
+    extension: int
+    history: rules.UseHistory
+    previous: Plan | None = None
+    stay: Stay | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def admitted_on(self) -> date:
+        return timezone.localdate(self.admitted_at)
+
+    @property
+    def leaves_on(self) -> date:
+        return self.admitted_on + timedelta(days=self.nights)
+
+
+def build_unit(users: dict, today: date, days: int, rng: random.Random) -> InpatientSummary:
+    """Rooms, tariff, a year of stays and today's patients; returns the counts."""
+    manager, clinician, nurse = users["manager"], users["clinician"], users["nurse"]
+    start = today - timedelta(days=days)
+    beds = _rooms(manager, start)
+    tariffs = _tariffs(manager, start, today)
+    plans, people = _simulate(beds, start, today, rng)
+    summary = InpatientSummary(beds=len(beds))
+    history = [p for p in plans if p.leaves_on < today]
+    current = [p for p in plans if p.leaves_on >= today]
+    persons = _people(people, rng)
+    with transaction.atomic(), capture_paused():
+        _write_history(history, persons, tariffs, users, today, rng, summary)
+        record("demo_inpatient_history", stays=len(history), receipts=summary.receipts)
+    for plan in current:
+        _admit_now(plan, persons[plan.person], manager, clinician, nurse, today, rng)
+    _beds_after(history, today, manager)
+    summary.stays = len(plans)
+    summary.open_stays = len(current)
+    summary.readmissions = sum(1 for p in plans if p.previous is not None)
+    return summary
+
+
+def _rooms(manager, start: date) -> list[Bed]:
+    for n in range(1, PRIVATE_ROOMS + 1):
+        actions.add_room(f"{100 + n}", RoomType.PRIVATE, ["1"], manager)
+    for n in range(1, SHARED_ROOMS + 1):
+        actions.add_room(f"{200 + n}", RoomType.SHARED, ["1", "2", "3", "4"], manager)
+    # The unit opened before the demo's year: its beds count for occupancy from day one.
+    Bed.objects.update(in_service_from=start - timedelta(days=30))
+    return list(Bed.objects.select_related("room").order_by("room__name", "label"))
+
+
+def _tariffs(manager, start: date, today: date) -> list[TariffVersion]:
+    """The documented default from the start of the year, and a 5% dearer version three
+    months ago: stays keep the price they were quoted."""
+    first = actions.create_tariff(_("Standard tariff"), start - timedelta(days=30), manager)
+    actions.publish_tariff(first, manager)
+    second = actions.create_tariff(
+        _("Standard tariff, revised"), today - timedelta(days=90), manager, copy_from=first
+    )
+    for (room, drug), price in rules.DEFAULT_RATES.items():
+        actions.set_rate(
+            second, room, drug, (price * Decimal("1.05")).quantize(Decimal(1)), manager
+        )
+    actions.publish_tariff(second, manager)
+    return [first, second]
+
+
+def _use_history(rng: random.Random, drug: str, previous: int) -> rules.UseHistory:
+    route = {
+        "heroin": rng.choice(("injected", "injected", "smoked")),
+        "methamphetamine": "smoked",
+        "other_opioid": "oral",
+    }[drug]
+    return rules.UseHistory(
+        drug=drug,
+        years_of_use=rng.choice((1, 3, 5, 8, 12, 15, 20)),
+        route=route,
+        amount_band=rng.choice(("low", "medium", "medium", "high")),
+        previous_treatments=previous,
+    )
+
+
+def _simulate(beds: list[Bed], start: date, today: date, rng: random.Random):
+    """Admissions day by day (more in later months), each to a bed free that day."""
+    free_from = {bed.pk: start for bed in beds}
+    plans: list[Plan] = []
+    people: list[tuple[str, int]] = []  # (sex, birth year)
+    last_stay: dict[int, Plan] = {}
+    days = (today - start).days
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        per_day = (22 + 16 * offset / days) / 30  # about 22 a month a year ago, 38 now
+        for _n in range(_poisson(rng, per_day)):
+            returning = [
+                p
+                for p in last_stay.values()
+                if p.leaves_on < day and (day - p.leaves_on).days <= 365
+            ]
+            previous = None
+            if returning and rng.random() < READMISSION_SHARE:
+                previous = rng.choice(returning)
+                person = previous.person
+                drug = previous.history.drug
+                prior = min(previous.history.previous_treatments + 1, 6)
+            else:
+                person = len(people)
+                sex = "F" if rng.random() < 0.12 else "M"
+                people.append((sex, rng.randint(1965, 2002)))
+                drug = _weighted(rng, DRUG_MIX)
+                prior = rng.choice((0, 0, 1, 2, 3))
+            private = rng.random() < 0.25
+            bed = _free_bed(beds, free_from, day, private)
+            if bed is None:
+                continue  # the unit is full: the person is turned away that day
+            planned = rng.choice(PLANNED_DAYS)
+            nights, extension = planned, 0
+            luck = rng.random()
+            if luck < 0.15:
+                nights = rng.randint(1, max(1, planned - 2))  # leaves early: refund
+            elif luck < 0.25:
+                extension = rng.randint(3, 7)
+                nights = planned + extension
+            plan = Plan(
+                person=person,
+                bed=bed,
+                admitted_at=_at(day, 9 * 60 + rng.randrange(7 * 60)),
+                planned=planned,
+                nights=nights,
+                extension=extension,
+                history=_use_history(rng, drug, prior),
+                previous=previous,
+            )
+            free_from[bed.pk] = plan.leaves_on + timedelta(days=1)
+            last_stay[person] = plan
+            plans.append(plan)
+    return plans, people
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    limit, k, product = pow(2.718281828459045, -mean), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+def _weighted(rng: random.Random, choices) -> str:
+    roll, total = rng.random(), 0.0
+    for value, share in choices:
+        total += share
+        if roll < total:
+            return value
+    return choices[-1][0]
+
+
+def _free_bed(beds, free_from, day: date, private: bool) -> Bed | None:
+    wanted = RoomType.PRIVATE if private else RoomType.SHARED
+    free = [b for b in beds if free_from[b.pk] <= day]
+    preferred = [b for b in free if b.room.room_type == wanted]
+    pool = preferred or free
+    return pool[0] if pool else None
+
+
+def _people(people: list[tuple[str, int]], rng: random.Random) -> list[InpatientPerson]:
+    """Alias, sex, birth year and a return card code; nothing else (they are anonymous)."""
+    codes: set[str] = set()
+    rows = []
+    for sex, born in people:
+        code = "".join(rng.choice(rules.CARD_ALPHABET) for _ in range(rules.CARD_LENGTH))
+        while code in codes:
+            code = "".join(rng.choice(rules.CARD_ALPHABET) for _ in range(rules.CARD_LENGTH))
+        codes.add(code)
+        rows.append(
+            InpatientPerson(
+                alias=make_alias(rng, sex, born), sex=sex, birth_year=born, return_card_code=code
+            )
+        )
+    return InpatientPerson.objects.bulk_create(rows, batch_size=500)
+
+
+class _Tables:
+    """Quote tables per tariff version, read once."""
+
+    def __init__(self, tariffs: list[TariffVersion]):
+        self.versions = sorted(tariffs, key=lambda t: t.effective_from)
+        self.tables = {t.pk: actions.table_of(t) for t in self.versions}
+
+    def in_force(self, on: date) -> TariffVersion:
+        return [t for t in self.versions if t.effective_from <= on][-1]
+
+
+def _write_history(history, persons, tariffs, users, today, rng, summary) -> None:
+    manager, clinician, nurse = users["manager"], users["clinician"], users["nurse"]
+    tables = _Tables(tariffs)
+    stays = []
+    for plan in history:
+        tariff = tables.in_force(plan.admitted_on)
+        quote = rules.quote(
+            tables.tables[tariff.pk], plan.bed.room.room_type, plan.history, plan.planned
+        )
+        plan.stay = Stay(
+            person=persons[plan.person],
+            bed=plan.bed,
+            admitted_at=plan.admitted_at,
+            admitted_on=plan.admitted_on,
+            planned_days=plan.planned + plan.extension,
+            discharged_at=_at(plan.leaves_on, 9 * 60 + rng.randrange(150)),
+            discharged_on=plan.leaves_on,
+            reason=_("Detoxification"),
+            discharge_note=(
+                _("Left before the planned end; unused days refunded")
+                if plan.nights < plan.planned
+                else ""
+            ),
+            drug=plan.history.drug,
+            years_of_use=plan.history.years_of_use,
+            route=plan.history.route,
+            amount_band=plan.history.amount_band,
+            previous_treatments=plan.history.previous_treatments,
+            severity_score=quote.severity.score,
+            tariff=tariff,
+            price_per_day=quote.day_price,
+            created_by=manager,
+        )
+        stays.append(plan.stay)
+    Stay.objects.bulk_create(stays, batch_size=500)
+    for plan in history:
+        if plan.previous is not None and plan.previous.stay is not None:
+            plan.stay.readmission_of = plan.previous.stay
+    Stay.objects.bulk_update(
+        [p.stay for p in history if p.previous is not None], ["readmission_of"], batch_size=500
+    )
+    entries = []
+    for plan in history:
+        entries.extend(_ledger(plan, manager, rng, summary))
+    _number_receipts(entries)
+    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    summary.receipts = sum(1 for e in entries if e.receipt_number)
+    _care_history(history, clinician, nurse, rng)
+
+
+def _ledger(plan: Plan, manager, rng: random.Random, summary) -> list[LedgerEntry]:
+    """Charge and prepay the planned days, charge and pay an extension, credit and refund
+    unused days: every stay that ended is settled to a zero balance."""
+    stay, price = plan.stay, plan.stay.price_per_day
+    paid_at = plan.admitted_at + timedelta(minutes=5 + rng.randrange(20))
+
+    def entry(kind, amount, at, days=None, note=""):
+        return LedgerEntry(
+            stay=stay, kind=kind, amount=amount, days=days, at=at, note=note, created_by=manager
+        )
+
+    rows = [
+        entry(
+            EntryKind.CHARGE,
+            price * plan.planned,
+            plan.admitted_at,
+            plan.planned,
+            _("Planned days at admission"),
+        ),
+        entry(EntryKind.PAYMENT, price * plan.planned, paid_at),
+    ]
+    if plan.extension:
+        extended = plan.admitted_at + timedelta(days=plan.planned - 1, hours=1)
+        rows.append(
+            entry(
+                EntryKind.CHARGE, price * plan.extension, extended, plan.extension, _("Extension")
+            )
+        )
+        rows.append(
+            entry(EntryKind.PAYMENT, price * plan.extension, extended + timedelta(minutes=10))
+        )
+    unused = plan.planned - max(1, plan.nights)
+    if unused > 0:
+        rows.append(
+            entry(
+                EntryKind.CREDIT,
+                price * unused,
+                stay.discharged_at,
+                unused,
+                _("Unused days at discharge"),
+            )
+        )
+        rows.append(
+            entry(EntryKind.REFUND, price * unused, stay.discharged_at + timedelta(minutes=15))
+        )
+        summary.early_discharges += 1
+        summary.refunds += 1
+    return rows
+
+
+def _number_receipts(entries: list[LedgerEntry]) -> None:
+    """Receipt numbers YYYY-NNNNNN in time order per year, as the cashier's desk gives
+    them; the year's sequence is left at the last number so the next receipt follows."""
+    cash = sorted(
+        (e for e in entries if e.kind in (EntryKind.PAYMENT, EntryKind.REFUND)), key=lambda e: e.at
+    )
+    last: Counter = Counter()
+    for item in cash:
+        year = timezone.localtime(item.at).year
+        last[year] += 1
+        item.receipt_number = f"{year}-{last[year]:06d}"
+    for year, number in last.items():
+        ReceiptSequence.objects.update_or_create(year=year, defaults={"last": number})
+
+
+def _taper(plan: Plan, rng: random.Random) -> tuple[int, int] | None:
+    """(start mg, daily reduction) for opioid detox; methamphetamine has no methadone."""
+    if plan.history.drug == "methamphetamine":
+        return None
+    start = rng.choice((30, 40, 40, 50, 60)) if plan.history.drug == "heroin" else 30
+    return start, max(5, (start // max(plan.planned, 1) + 4) // 5 * 5)
+
+
+def _care_history(history: list[Plan], clinician, nurse, rng: random.Random) -> None:
+    """Orders, doses, COWS, adjuncts and care events of past stays. Psychiatric reviews and
+    behavioural sessions fall a little short of what the tariff advertises (2 and 3 a
+    week), as the field study found: the stay page shows the gap."""
+    orders, doses, cows, adjuncts, events = [], [], [], [], []
+    for plan in history:
+        stay, first = plan.stay, plan.admitted_on
+        events.append(
+            CareEvent(
+                stay=stay,
+                clinician=clinician,
+                kind=CareKind.ASSESSMENT,
+                at=plan.admitted_at + timedelta(minutes=30),
+                created_by=clinician,
+            )
+        )
+        for n in range(plan.nights):
+            day = first + timedelta(days=n)
+            if rng.random() < 0.22:
+                events.append(_event(stay, clinician, CareKind.PSYCHIATRIC_REVIEW, day, rng))
+            if rng.random() < 0.33:
+                events.append(_event(stay, clinician, CareKind.BEHAVIOURAL_SESSION, day, rng))
+            if rng.random() < 0.5:
+                events.append(_event(stay, nurse, CareKind.NURSING, day, rng))
+        taper = _taper(plan, rng)
+        if taper is None:
+            medication, dose = rng.choice(ADJUNCTS[:2])
+            adjuncts.append(
+                AdjunctMedication(
+                    stay=stay,
+                    at=plan.admitted_at + timedelta(hours=2),
+                    medication=medication,
+                    dose=dose,
+                    given_by=nurse,
+                    created_by=nurse,
+                )
+            )
+            continue
+        start_mg, step = taper
+        orders.append(
+            TaperOrder(
+                stay=stay,
+                start_on=first,
+                start_mg=start_mg,
+                reduce_mg=step,
+                every_days=1,
+                clinician=clinician,
+                created_by=clinician,
+            )
+        )
+        for n in range(plan.nights):
+            day = first + timedelta(days=n)
+            planned = rules.taper_dose(first, start_mg, step, 1, day)
+            if planned == 0:
+                break
+            doses.append(
+                InpatientDose(
+                    stay=stay,
+                    date=day,
+                    planned_mg=planned,
+                    given_mg=planned,
+                    nurse=nurse,
+                    created_by=nurse,
+                )
+            )
+        for n in range(min(3, plan.nights)):
+            cows.append(_cows(stay, nurse, first + timedelta(days=n), 14 - 5 * n, rng))
+    TaperOrder.objects.bulk_create(orders, batch_size=1000)
+    InpatientDose.objects.bulk_create(doses, batch_size=1000)
+    CowsScore.objects.bulk_create(cows, batch_size=1000)
+    AdjunctMedication.objects.bulk_create(adjuncts, batch_size=1000)
+    CareEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def _event(stay: Stay, user, kind: str, day: date, rng: random.Random) -> CareEvent:
+    return CareEvent(
+        stay=stay,
+        clinician=user,
+        kind=kind,
+        at=_at(day, 10 * 60 + rng.randrange(420)),
+        created_by=user,
+    )
+
+
+def _cows_items(target: int, rng: random.Random) -> dict[str, int]:
+    """COWS items (each within its range) adding up to about `target`."""
+    items = {name: 0 for name, _max in rules.COWS_ITEMS}
+    names = [name for name, _max in rules.COWS_ITEMS]
+    ceiling = dict(rules.COWS_ITEMS)
+    for _step in range(max(0, target + rng.randint(-3, 3))):
+        name = rng.choice(names)
+        if items[name] < ceiling[name]:
+            items[name] += 1
+    return items
+
+
+def _cows(stay: Stay, nurse, day: date, target: int, rng: random.Random) -> CowsScore:
+    items = _cows_items(target, rng)
+    return CowsScore(
+        stay=stay,
+        at=_at(day, 8 * 60 + rng.randrange(120)),
+        items=items,
+        total=sum(items.values()),
+        nurse=nurse,
+        created_by=nurse,
+    )
+
+
+def _admit_now(plan: Plan, person: InpatientPerson, manager, clinician, nurse, today, rng) -> None:
+    """A patient in a bed today, through the unit's actions: admission (the person's card
+    links a return), prepayment, the taper order, each day's dose, COWS and care."""
+    data = actions.Admission(
+        alias=person.alias,
+        sex=person.sex,
+        birth_year=person.birth_year,
+        history=plan.history,
+        planned_days=plan.planned,
+        reason=_("Detoxification"),
+        return_card_code=person.return_card_code,
+    )
+    stay = actions.admit(data, plan.bed, manager, at=plan.admitted_at)
+    plan.stay = stay
+    due = queries.ledger(stay).due
+    # A few pay a deposit first and the rest later; the bed board shows what is owed.
+    deposit = rng.random() < 0.15
+    amount = (due / 2).quantize(Decimal("0.01")) if deposit else due
+    payment = billing.take_payment(stay, amount, manager, note=_("Prepayment"))
+    # The cash was taken at the desk at admission; the entry carries that moment.
+    LedgerEntry.objects.filter(pk=payment.pk).update(
+        at=plan.admitted_at + timedelta(minutes=5 + rng.randrange(20))
+    )
+    first = plan.admitted_on
+    care.record_care(
+        stay, CareKind.ASSESSMENT, clinician, at=plan.admitted_at + timedelta(minutes=30)
+    )
+    taper = _taper(plan, rng)
+    if taper is None:
+        medication, dose = rng.choice(ADJUNCTS[:2])
+        care.record_adjunct(stay, medication, dose, nurse)
+        return
+    start_mg, step = taper
+    care.order_taper(stay, first, start_mg, step, 1, clinician)
+    now = timezone.now()
+    for n in range((today - first).days + 1):
+        day = first + timedelta(days=n)
+        if day == today and timezone.localtime(now).hour < 9:
+            break
+        planned = care.planned_mg(stay, day)
+        if planned:
+            care.record_dose(stay, planned, nurse, on=day)
+    for n in range(min(2, (today - first).days + 1)):
+        moment = _at(first + timedelta(days=n), 8 * 60 + rng.randrange(90))
+        if moment < now:
+            care.record_cows(stay, _cows_items(14 - 5 * n, rng), nurse, at=moment)
+    if (today - first).days >= 2:
+        day = first + timedelta(days=rng.randint(1, (today - first).days - 1))
+        care.record_care(
+            stay, CareKind.PSYCHIATRIC_REVIEW, clinician, at=_at(day, 14 * 60 + rng.randrange(120))
+        )
+
+
+def _beds_after(history: list[Plan], today: date, manager) -> None:
+    """Beds left yesterday or today wait for cleaning; two free beds are reserved."""
+    occupied = set(Stay.objects.filter(discharged_at__isnull=True).values_list("bed_id", flat=True))
+    recent = {p.bed.pk for p in history if p.leaves_on >= today - timedelta(days=1)} - occupied
+    Bed.objects.filter(pk__in=recent).update(state=BedState.CLEANING)
+    free = Bed.objects.filter(state=BedState.FREE).exclude(pk__in=occupied).order_by("room__name")
+    for bed in list(free.filter(room__room_type=RoomType.PRIVATE)[:1]) + list(
+        free.filter(room__room_type=RoomType.SHARED)[:1]
+    ):
+        actions.set_bed_state(bed, BedState.RESERVED, manager)
+
+
+def ledger_problems() -> list[str]:
+    """Every way a stay's money could be wrong, in words; empty when all is well. Used by
+    the demo's test and handy in a shell after changing the demo."""
+    problems = []
+    sums: dict[int, Counter] = defaultdict(Counter)
+    for stay_id, kind, amount in LedgerEntry.objects.values_list("stay_id", "kind", "amount"):
+        sums[stay_id][kind] += amount
+    for stay in Stay.objects.only("pk", "discharged_at", "planned_days", "price_per_day"):
+        s = sums[stay.pk]
+        owed = s[EntryKind.CHARGE] - s[EntryKind.CREDIT]
+        paid = s[EntryKind.PAYMENT] - s[EntryKind.REFUND]
+        if s[EntryKind.REFUND] > s[EntryKind.CREDIT]:
+            problems.append(f"stay {stay.pk}: refunds above credits")
+        if paid > owed:
+            problems.append(f"stay {stay.pk}: paid {paid} above owed {owed}")
+        if stay.discharged_at is not None and paid != owed:
+            problems.append(f"stay {stay.pk}: discharged with balance {paid - owed}")
+        if (
+            stay.discharged_at is None
+            and s[EntryKind.CHARGE] != stay.price_per_day * stay.planned_days
+        ):
+            problems.append(f"stay {stay.pk}: charges differ from planned days × price")
+    cash = LedgerEntry.objects.filter(kind__in=(EntryKind.PAYMENT, EntryKind.REFUND))
+    if cash.filter(receipt_number__isnull=True).exists():
+        problems.append("a payment or refund without a receipt number")
+    for year, last in ReceiptSequence.objects.values_list("year", "last"):
+        top = cash.filter(receipt_number__startswith=f"{year}-").aggregate(m=Max("receipt_number"))
+        if top["m"] and int(top["m"].split("-")[1]) > last:
+            problems.append(f"receipt sequence {year} behind the receipts issued")
+    return problems
