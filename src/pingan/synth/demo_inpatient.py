@@ -167,7 +167,7 @@ def _simulate(beds: list[Bed], start: date, today: date, rng: random.Random):
     days = (today - start).days
     for offset in range(days):
         day = start + timedelta(days=offset)
-        per_day = (22 + 16 * offset / days) / 30  # about 22 a month a year ago, 38 now
+        per_day = (20 + 14 * offset / days) / 30  # about 20 a month a year ago, 34 now
         for _n in range(_poisson(rng, per_day)):
             returning = [
                 p
