@@ -94,7 +94,9 @@ def _rows(population, ids, prescriptions, nurse_id, product_id, days, today, see
     rand = random.getrandbits
     first_day = min(by_day) if by_day else today
     at = f"{first_day - timedelta(days=1)} 00:30:00"
-    entries = [(1, f"{rand(128):032x}", at, None, product_id, at, "receipt", receipt, receipt, None)]
+    entries = [
+        (1, f"{rand(128):032x}", at, None, product_id, at, "receipt", receipt, receipt, None)
+    ]
     balance, dose_id, doses = receipt, 0, []
     for d in sorted(by_day):
         stamp = f"{d} 01:{rand(5):02d}:00"

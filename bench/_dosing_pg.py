@@ -201,5 +201,3 @@ def run(url: str, spec: dict, today: date) -> list[dict]:
     if checks["doses_today"] != checks["expected_today"]:
         raise AssertionError(f"postgresql: doses recorded do not match successes: {checks}")
     return rows
-
-

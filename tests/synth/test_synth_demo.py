@@ -36,6 +36,72 @@ print(json.dumps(out))
 """
 
 
+# The newer apps in the demo: the detox unit's beds and money, referrals and what the demo
+# officer may see of them, services, lockboxes and the take-home chain with work for the
+# PIN text run. Run against the demo's own database, in a separate process.
+NEWER_APPS = """
+import json, django
+django.setup()
+from datetime import timedelta
+from django.contrib.auth.models import User
+from django.db.models import Count
+from django.test import Client as Browser
+from django.utils import timezone
+from pingan.inpatient.models import Bed, CowsScore, Stay, TariffVersion, TaperOrder
+from pingan.lockbox.models import Box
+from pingan.messaging.actions import queue_due_pins
+from pingan.referrals.models import CareReferral, PoliceReferral
+from pingan.referrals.queries import officer_rows
+from pingan.services.models import Attendance, NaloxoneKit, ServiceSession
+from pingan.synth.demo_inpatient import ledger_problems
+from pingan.takehome.models import TakeHomeBottle, TakeHomeRequest
+today = timezone.localdate()
+out = {}
+open_stays = Stay.objects.filter(discharged_at__isnull=True)
+out["beds"] = Bed.objects.count()
+out["open"] = open_stays.count()
+out["beds_twice"] = open_stays.values("bed").annotate(n=Count("pk")).filter(n__gt=1).count()
+out["stays"] = Stay.objects.count()
+out["readmissions_same_person"] = all(
+    s.readmission_of.person_id == s.person_id and s.readmission_of.discharged_on <= s.admitted_on
+    for s in Stay.objects.filter(readmission_of__isnull=False).select_related("readmission_of")
+)
+out["readmissions"] = Stay.objects.filter(readmission_of__isnull=False).count()
+out["published_tariffs"] = TariffVersion.objects.filter(published_at__isnull=False).count()
+opioid = open_stays.exclude(drug="methamphetamine")
+out["open_opioid"] = opioid.count()
+out["open_with_taper"] = TaperOrder.objects.filter(
+    stay__in=opioid, superseded_at__isnull=True).values("stay").distinct().count()
+out["cows_open"] = CowsScore.objects.filter(stay__in=open_stays).count()
+out["ledger_problems"] = ledger_problems()
+police = User.objects.get(username="police")
+mine = PoliceReferral.objects.filter(officer=police)
+out["referrals"] = PoliceReferral.objects.count()
+out["mine"] = mine.count()
+rows = officer_rows(police)
+out["rows"] = len(rows)
+out["rows_only_mine"] = {r.external_id for r in rows} == {str(r.external_id) for r in mine}
+out["feedback"] = sorted({r.feedback for r in rows})
+browser = Browser()
+browser.post("/accounts/login/", {"username": "police", "password": "pingan-demo-2026"})
+listing = browser.get("/referrals/police/mine/")
+other = PoliceReferral.objects.exclude(officer=police).first()
+out["mine_page"] = [listing.status_code, str(mine.first().external_id) in listing.content.decode()]
+out["other_detail"] = browser.get(f"/referrals/police/mine/{other.external_id}/").status_code
+out["police_inpatient"] = browser.get("/inpatient/").status_code
+out["care"] = CareReferral.objects.count()
+out["sessions"] = ServiceSession.objects.count()
+out["attendance"] = Attendance.objects.count()
+out["kits"] = NaloxoneKit.objects.count()
+out["boxes"] = Box.objects.filter(retired_on__isnull=True).count()
+out["requests"] = sorted(set(TakeHomeRequest.objects.values_list("status", flat=True)))
+out["bottles_ahead"] = TakeHomeBottle.objects.filter(day__gt=today).count()
+out["bottles_without_box"] = TakeHomeBottle.objects.filter(box__isnull=True).count()
+out["pins_tomorrow"] = queue_due_pins(today + timedelta(days=1), ignore_hour=True).queued
+print(json.dumps(out))
+"""
+
+
 def env_for(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINGAN_")}
     env.update(
@@ -93,6 +159,36 @@ def test_demo_builds_a_centre_whose_logins_work(tmp_path):
         if role in starts:
             assert path == starts[role]
     assert result["wrong"] == [200, False]
+
+    checked = run([sys.executable, "-c", NEWER_APPS], env)
+    assert checked.returncode == 0, checked.stderr
+    newer = json.loads(checked.stdout.strip().splitlines()[-1])
+    # Detox unit: 40 beds, never two patients in one, a year of stays with returns linked
+    # by the card, every ledger settled or owing (never overpaid, never over-refunded).
+    assert newer["beds"] == 40
+    assert 0 < newer["open"] <= newer["beds"] and newer["beds_twice"] == 0
+    assert newer["stays"] > 150 and newer["readmissions"] > newer["stays"] // 5
+    assert newer["readmissions_same_person"]
+    assert newer["published_tariffs"] == 2
+    assert newer["open_with_taper"] == newer["open_opioid"]
+    assert newer["cows_open"] > 0
+    assert newer["ledger_problems"] == []
+    # Referrals: the demo officer sees their own (and only their own), with feedback only
+    # where consent allows; other officers' referrals are a 404, the unit a 403.
+    assert newer["referrals"] > newer["mine"] > 0
+    assert newer["rows"] == newer["mine"] and newer["rows_only_mine"]
+    assert "enrolled" in newer["feedback"] and "none" in newer["feedback"]
+    assert newer["mine_page"] == [200, True]
+    assert newer["other_detail"] == 404
+    assert newer["police_inpatient"] == 403
+    assert newer["care"] > 0 and newer["sessions"] > 50 and newer["attendance"] > newer["sessions"]
+    assert newer["kits"] > 0
+    # Take-home: a box per take-home client, requests waiting at each step, bottles ahead
+    # and PIN texts to send for tomorrow.
+    assert newer["boxes"] >= 10
+    assert {"requested", "approved", "refused", "dispensed"} <= set(newer["requests"])
+    assert newer["bottles_ahead"] > 0 and newer["bottles_without_box"] == 0
+    assert newer["pins_tomorrow"] > 0
 
     # The demo refuses a database that is not a demo's and leaves it as it was.
     db = sqlite3.connect(tmp_path / "pingan.sqlite3")

@@ -134,32 +134,41 @@ def test_pingan_needs_one_negative_in_30_days():
     assert check(decision, "negative_in_30d").passed is False
 
 
-def test_negative_run_counted_back_from_latest_and_tiers_step_down():
+def test_negative_run_counted_back_from_latest_and_only_the_reached_tier_judged():
     h = perfect(400)
-    # A positive 200 days back: the 6-day tier (no positive in 180 days) is met…
+    # Day 400 reaches the 6-day tier; a positive 200 days back is outside its 180 days.
     positive = ((D - timedelta(days=200), True),)
     h2 = rules.History(
         h.code, h.enrolled_on, h.dose_days, tuple(sorted(h.samples + positive)), h.admin
     )
     assert allowed("pingan", h2) == 6
-    # …a positive 100 days back breaks the 6-day tier, not the 4-day one: step down to 4.
+    # A positive 100 days back fails that tier's criterion: 0 days (DESIGN.md §3.3), not a
+    # quiet step down to the 4-day tier, whose criteria are not even shown.
     positive = ((D - timedelta(days=100), True),)
     h3 = rules.History(
         h.code, h.enrolled_on, h.dose_days, tuple(sorted(h.samples + positive)), h.admin
     )
     decision = rules.evaluate(h3, profile_rules("pingan"), D)
-    assert decision.allowed_days == 4
+    assert decision.allowed_days == 0
+    assert check(decision, "no_positive_180d").passed is False
     assert check(decision, "negative_run_6").passed  # 14 negatives since the positive
-    # Only two negatives since the latest positive: run 2 < 3.
+    assert "no_positive_90d" not in {c.name for c in decision.checks}
+    # Only two negatives since the latest positive: the run is counted back from the latest.
     recent = (
-        (D - timedelta(days=95), True),
+        (D - timedelta(days=195), True),
         (D - timedelta(days=20), False),
         (D - timedelta(days=5), False),
     )
     h4 = rules.History(h.code, h.enrolled_on, h.dose_days, recent, h.admin)
     decision = rules.evaluate(h4, profile_rules("pingan"), D)
+    assert check(decision, "negative_run_6").evidence == "negative run 2 < 6"
+    assert decision.allowed_days == 0
+    # At day 200 (the 4-day tier) the same history passes a run of 3? No: 2 < 3.
+    h5 = perfect(200)
+    h5 = rules.History(h5.code, h5.enrolled_on, h5.dose_days, recent[1:], h5.admin)
+    decision = rules.evaluate(h5, profile_rules("pingan"), D)
     assert check(decision, "negative_run_3").evidence == "negative run 2 < 3"
-    assert decision.allowed_days == 2
+    assert decision.allowed_days == 0
 
 
 def test_opioid_positive_is_opiates_or_morphine():

@@ -41,9 +41,10 @@ def _fields(entry: AuditEntry) -> dict:
 
 def record(action: str, target: str = "", client_code: str = "", **detail) -> AuditEntry:
     """Append one entry for the current actor. Runs inside the caller's transaction, so a
-    write and its audit entry commit or roll back together."""
+    write and its audit entry commit or roll back together (no savepoint of its own: a
+    failed append must fail the caller's whole transaction, never leave a write unlogged)."""
     actor = current_actor()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(
             seq=head.seq + 1,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import perm
+from pingan.audit.signals import capture_paused, target_of
 from pingan.registry.models import Client
 
 from . import queries, rules
@@ -268,9 +269,8 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
     the dose the nurse saw: if the prescription changed meanwhile, the dose is refused."""
     day = day or timezone.localdate()
     with transaction.atomic():
-        _lock_client(client)
-        facts = queries.client_facts(client, day)
-        decision = rules.dosing_decision(facts, day, queries.thresholds())
+        sheet = queries.fact_sheet(client, day, lock=True)
+        decision = rules.dosing_decision(sheet.facts, day, queries.thresholds())
         hold = None
         if decision.hold_to_open:
             message = next(
@@ -289,11 +289,10 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             return _refused(client, by, [block])
         product = ensure_default_product()
         volume = queries.volume_ml(decision.mg, product.strength_mg_per_ml)
-        prescription = Prescription.objects.filter(
-            client=client, superseded_at__isnull=True
-        ).first()
         try:
-            with transaction.atomic():
+            # The "dose_record" entry below names both rows this writes, so the row-level
+            # capture would only repeat it (two more links of the chain per dose).
+            with transaction.atomic(), capture_paused():
                 dose = Dose.objects.create(
                     client=client,
                     date=day,
@@ -307,11 +306,11 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
                     volume_ml=volume,
                     given_at=timezone.now(),
                     dispenser=by,
-                    prescription=prescription,
+                    prescription_id=sheet.prescription_id,
                     note=(note or "")[:300],
                     created_by=by,
                 )
-                append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
+                entry = append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
         except IntegrityError:
             existing = Dose.objects.filter(client=client, date=day).select_related("dispenser")
             existing = existing.first()
@@ -331,6 +330,8 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             mg=dose.mg,
             volume_ml=volume,
             why=decision.reasons,
+            rows=[target_of(dose), target_of(entry)],
+            balance_ml=entry.balance_ml,
         )
     return DoseResult(dose=dose)
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Max, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from pingan.core.models import Centre
 from pingan.registry.models import Client, Episode
@@ -29,6 +30,9 @@ REVIEW_KINDS = (HoldKind.MISSED_DOSE_REVIEW, HoldKind.REINDUCTION)
 
 
 def thresholds(centre: Centre | None = None) -> rules.Thresholds:
+    if centre is None:
+        # Read first: on SQLite every transaction takes the write lock, and a read needs none.
+        centre = Centre.objects.order_by("pk").first()
     if centre is None:
         try:
             with transaction.atomic():
@@ -73,32 +77,108 @@ def _counting_from(enrolled_on: date | None, reviewed_at: datetime | None) -> da
     return max(candidates) if candidates else None
 
 
-def client_facts(client: Client, today: date) -> rules.ClientFacts:
-    """The facts about one client that `rules.dosing_decision` needs, read fresh."""
-    episode = (
-        Episode.objects.filter(client=client, discharged_on__isnull=True, enrolled_on__lte=today)
-        .only("enrolled_on")
-        .first()
-    )
-    prescription = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
-    taper = TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).first()
-    dose = Dose.objects.filter(client=client, date=today).select_related("dispenser").first()
-    holds = Hold.objects.filter(client=client, cleared_at__isnull=True).order_by("created_at")
-    last = Dose.objects.filter(client=client, date__lt=today).aggregate(d=Max("date"))["d"]
-    reviewed = Hold.objects.filter(
-        client=client, kind__in=REVIEW_KINDS, cleared_at__isnull=False
-    ).aggregate(at=Max("cleared_at"))["at"]
-    return rules.ClientFacts(
+@dataclass
+class FactSheet:
+    """The facts for the rules plus what the action and the row need next, read together:
+    the prescription in force (the dose records it), today's dose, the open holds."""
+
+    facts: rules.ClientFacts
+    prescription_id: int | None = None
+    dose_today: Dose | None = None
+    holds: list[Hold] = field(default_factory=list)
+    has_photo: bool = False
+
+
+def _fact_sql() -> str:
+    tables = {
+        "client": Client._meta.db_table,
+        "episode": Episode._meta.db_table,
+        "prescription": Prescription._meta.db_table,
+        "dose": Dose._meta.db_table,
+        "hold": Hold._meta.db_table,
+        "taper": TaperPlan._meta.db_table,
+    }
+    return """SELECT
+        (SELECT e.enrolled_on FROM {episode} e WHERE e.client_id = c.id
+            AND e.discharged_on IS NULL AND e.enrolled_on <= %s ORDER BY e.enrolled_on LIMIT 1),
+        (SELECT d.date FROM {dose} d WHERE d.client_id = c.id AND d.date < %s
+            ORDER BY d.date DESC LIMIT 1),
+        (SELECT d.id FROM {dose} d WHERE d.client_id = c.id AND d.date = %s),
+        (SELECT h.cleared_at FROM {hold} h WHERE h.client_id = c.id AND h.kind IN (%s, %s)
+            AND h.cleared_at IS NOT NULL ORDER BY h.cleared_at DESC LIMIT 1),
+        EXISTS (SELECT 1 FROM {hold} h WHERE h.client_id = c.id AND h.cleared_at IS NULL),
+        EXISTS (SELECT 1 FROM {taper} t WHERE t.client_id = c.id AND t.cancelled_at IS NULL),
+        c.photo <> '',
+        p.id, p.mg, p.start_on
+        FROM {client} c
+        LEFT JOIN {prescription} p ON p.client_id = c.id AND p.superseded_at IS NULL
+        WHERE c.id = %s""".format(**tables)
+
+
+def _as_date(value) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_moment(value) -> datetime | None:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
+    """One statement for the usual case (in treatment, no dose yet today, no open hold, no
+    taper): every fact a dose needs is a join or an indexed subquery on the client row.
+    Today's dose, open holds and a taper are fetched only when that statement says they
+    exist. With `lock`, the client row is locked first (FOR UPDATE, where the database has
+    row locks; SQLite's write transaction already excludes every other writer), so the facts
+    are read after any concurrent action on this client has committed.
+
+    Written in SQL rather than the ORM because dosing is the busiest write of the day and
+    compiling this query through the ORM cost ~3 ms of CPU per dose, ten times running it."""
+    day = connection.ops.adapt_datefield_value(today)
+    params = [day, day, day, *REVIEW_KINDS, client.pk]
+    with connection.cursor() as cursor:
+        if lock and connection.features.has_select_for_update:
+            cursor.execute(
+                f"SELECT id FROM {Client._meta.db_table} WHERE id = %s FOR UPDATE", [client.pk]
+            )
+        cursor.execute(_fact_sql(), params)
+        found = cursor.fetchone()
+    if found is None:
+        raise Client.DoesNotExist(client.pk)
+    enrolled_on, last, today_dose, reviewed_at, has_holds, has_taper, photo = found[:7]
+    rx_id, rx_mg, rx_start = found[7:]
+    enrolled_on = _as_date(enrolled_on)
+    dose = None
+    if today_dose is not None:
+        dose = Dose.objects.select_related("dispenser").get(pk=today_dose)
+    holds = []
+    if has_holds:
+        holds = list(
+            Hold.objects.filter(client=client, cleared_at__isnull=True).order_by("created_at")
+        )
+    taper = None
+    if has_taper:
+        taper = TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).first()
+    facts = rules.ClientFacts(
         code=client.code,
-        in_treatment=episode is not None,
-        prescription_mg=prescription.mg if prescription else None,
-        prescription_start_on=prescription.start_on if prescription else None,
+        in_treatment=enrolled_on is not None,
+        prescription_mg=rx_mg,
+        prescription_start_on=_as_date(rx_start),
         taper=_taper(taper),
         dose_today=dose_today_facts(dose),
         open_holds=tuple(_open_hold(h) for h in holds),
-        last_dose_date=last,
-        counting_from=_counting_from(episode.enrolled_on if episode else None, reviewed),
+        last_dose_date=_as_date(last),
+        counting_from=_counting_from(enrolled_on, _as_moment(reviewed_at)),
     )
+    return FactSheet(facts, rx_id, dose, holds, bool(photo))
+
+
+def client_facts(client: Client, today: date) -> rules.ClientFacts:
+    """The facts about one client that `rules.dosing_decision` needs, read fresh."""
+    return fact_sheet(client, today).facts
 
 
 @dataclass
@@ -225,18 +305,17 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
 
 def row_for(client: Client, today: date) -> QueueRow:
     """One queue row, for the htmx partials (same rules as the whole queue)."""
-    facts = client_facts(client, today)
-    decision = rules.dosing_decision(facts, today, thresholds())
+    sheet = fact_sheet(client, today)
+    decision = rules.dosing_decision(sheet.facts, today, thresholds())
     product = active_product()
+    dose = sheet.dose_today
     row = QueueRow(
         client=client,
-        has_photo=bool(Client.objects.filter(pk=client.pk).exclude(photo="").exists()),
-        prescription_mg=facts.prescription_mg or 0,
+        has_photo=sheet.has_photo,
+        prescription_mg=sheet.facts.prescription_mg or 0,
         decision=decision,
-        dose_today=Dose.objects.filter(client=client, date=today, kind=DoseKind.CLINIC)
-        .select_related("dispenser")
-        .first(),
-        holds=list(Hold.objects.filter(client=client, cleared_at__isnull=True)),
+        dose_today=dose if dose is not None and dose.kind == DoseKind.CLINIC else None,
+        holds=sheet.holds,
     )
     if decision.mg and product is not None:
         row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)

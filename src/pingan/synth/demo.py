@@ -54,6 +54,15 @@ class DemoSummary:
     open_stays: int = 0
     readmissions: int = 0
     early_discharges: int = 0
+    police_referrals: int = 0
+    referrals_by_demo_officer: int = 0
+    care_referrals: int = 0
+    overdue_care: int = 0
+    sessions: int = 0
+    naloxone_kits: int = 0
+    lockboxes: int = 0
+    takehome_requests: dict = field(default_factory=dict)
+    bottles_ahead: int = 0
     seconds: float = 0.0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, username, pw)
 
@@ -141,12 +150,14 @@ def build_demo(
 
     from . import demo_records as records
     from .demo_inpatient import build_unit
+    from .demo_partners import build_partners
+    from .demo_takehome import build_takehome
     from .generator import CentreSpec
     from .writers import write_centre
 
     started = time.perf_counter()
     summary = DemoSummary()
-    steps = 7
+    steps = 9
 
     def step(number: int, text: str) -> None:
         say(f"[{number}/{steps}] {text} ({time.perf_counter() - started:.1f} s)")
@@ -199,6 +210,16 @@ def build_demo(
         unit = build_unit(users, today, DEMO_DAYS, random.Random(seed + 1))
         summary.beds, summary.stays, summary.open_stays = unit.beds, unit.stays, unit.open_stays
         summary.readmissions, summary.early_discharges = unit.readmissions, unit.early_discharges
+        step(8, _("Adding police and care referrals, sessions and naloxone kits"))
+        work = build_partners(users, states, today, DEMO_DAYS, random.Random(seed + 2))
+        summary.police_referrals = work.police_referrals
+        summary.referrals_by_demo_officer = work.by_demo_officer
+        summary.care_referrals, summary.overdue_care = work.care_referrals, work.overdue_care
+        summary.sessions, summary.naloxone_kits = work.sessions, work.naloxone_kits
+        step(9, _("Issuing lockboxes and working today's take-home requests"))
+        boxes = build_takehome(users, states, today, held, random.Random(seed + 3))
+        summary.lockboxes, summary.bottles_ahead = boxes.boxes, boxes.bottles_ahead
+        summary.takehome_requests = boxes.by_status
         summary.doses += summary.dosed_today + len(bottles)
         summary.seconds = time.perf_counter() - started
         record(

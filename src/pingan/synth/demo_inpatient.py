@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -49,7 +49,7 @@ from .identity import alias as make_alias
 PRIVATE_ROOMS = 8  # one bed each
 SHARED_ROOMS = 8  # four beds each: 40 beds in all
 DRUG_MIX = (("heroin", 0.8), ("methamphetamine", 0.1), ("other_opioid", 0.1))
-READMISSION_SHARE = 0.45
+READMISSION_SHARE = 0.4
 PLANNED_DAYS = (7, 7, 7, 7, 7, 7, 5, 10, 14, 14)
 ADJUNCTS = (("奥氮平", "5 mg"), ("地西泮", "10 mg"), ("曲唑酮", "50 mg"), ("可乐定", "0.1 mg"))
 
@@ -83,15 +83,13 @@ class Plan:
     history: rules.UseHistory
     previous: Plan | None = None
     stay: Stay | None = None
-    notes: list[str] = field(default_factory=list)
 
-    @property
-    def admitted_on(self) -> date:
-        return timezone.localdate(self.admitted_at)
+    admitted_on: date | None = None
+    leaves_on: date | None = None
 
-    @property
-    def leaves_on(self) -> date:
-        return self.admitted_on + timedelta(days=self.nights)
+    def __post_init__(self) -> None:
+        self.admitted_on = timezone.localdate(self.admitted_at)
+        self.leaves_on = self.admitted_on + timedelta(days=self.nights)
 
 
 def build_unit(users: dict, today: date, days: int, rng: random.Random) -> InpatientSummary:
@@ -108,9 +106,10 @@ def build_unit(users: dict, today: date, days: int, rng: random.Random) -> Inpat
     with transaction.atomic(), capture_paused():
         _write_history(history, persons, tariffs, users, today, rng, summary)
         record("demo_inpatient_history", stays=len(history), receipts=summary.receipts)
-    for plan in current:
-        _admit_now(plan, persons[plan.person], manager, clinician, nurse, today, rng)
-    _beds_after(history, today, manager)
+    with transaction.atomic():  # each action a savepoint; one commit for all of them
+        for plan in current:
+            _admit_now(plan, persons[plan.person], manager, clinician, nurse, today, rng)
+        _beds_after(history, today, manager)
     summary.stays = len(plans)
     summary.open_stays = len(current)
     summary.readmissions = sum(1 for p in plans if p.previous is not None)

@@ -74,8 +74,12 @@ def sql(rules_: Rules, day: date) -> str:
                 conds.append(f"({start(n)} >= {d} OR coalesce(u.n{n}, 0) >= 1)")
         if t.min_negative_run:
             conds.append(f"coalesce(u.run, 0) >= {t.min_negative_run}")
-        tier_terms.append(f"CASE WHEN {' AND '.join(conds)} THEN {t.days} ELSE 0 END")
-    allowed = f"greatest({', '.join(tier_terms)}, 0)"
+        tier_terms.append((t.from_day, f"CASE WHEN {' AND '.join(conds)} THEN {t.days} ELSE 0 END"))
+    # Only the tier the day of treatment reaches is judged (rules.decide): the highest first.
+    branches = " ".join(
+        f"WHEN ep.dot >= {from_day} THEN {term}" for from_day, term in sorted(tier_terms, reverse=True)
+    )
+    allowed = f"CASE {branches} ELSE 0 END"
     w_select = ", ".join(f"coalesce(dz.w{n}, 0) AS w{n}" for n in windows)
     n_select = ", ".join(f"coalesce(u.n{n}, 0) AS n{n}" for n in windows)
     return f"""

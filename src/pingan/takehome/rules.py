@@ -221,18 +221,12 @@ def decide(agg: Aggregates, rules: Rules, day: date) -> Decision:
     """Days allowed and every check with its evidence, from the counts of one client."""
     dot = (day - agg.enrolled_on).days
     reached = [t for t in rules.tiers if t.from_day <= dot]
-    shown = reached or [rules.tiers[0]]
-    checks: list[Check] = []
-    seen: dict[str, Check] = {}
-    allowed = 0
-    for tier in shown:
-        tier_checks = _criteria(agg, tier, day)
-        for check in tier_checks:
-            if check.name not in seen:
-                seen[check.name] = check
-                checks.append(check)
-        if tier in reached and all(c.passed for c in tier_checks):
-            allowed = max(allowed, tier.days)
+    # The client is judged against the tier their day of treatment reaches, and only that
+    # tier: failing any of its data-derived criteria allows 0 days (DESIGN.md §3.3), so a
+    # lapse is never quietly converted into a smaller allowance.
+    tier = reached[-1] if reached else rules.tiers[0]
+    checks = list(_criteria(agg, tier, day))
+    allowed = tier.days if reached and all(c.passed for c in checks) else 0
     if reached:
         top = reached[-1]
         day_text = _("day %(dot)d of treatment: up to %(days)d days from day %(from)d") % {

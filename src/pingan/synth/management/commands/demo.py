@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from pingan.synth.demo import DEMO_NAME, DEMO_PASSWORD, DemoRefused, build_demo
+from pingan.takehome.models import RequestStatus
 
 
 def pad(text: str, width: int) -> str:
@@ -66,9 +67,25 @@ class Command(BaseCommand):
             (_("dosed today"), summary.dosed_today),
             (_("still expected today"), summary.waiting_today),
             (_("urine tests scheduled today"), summary.urine_today),
+            (_("lockboxes issued"), summary.lockboxes),
+            (_("take-home bottles for coming days"), summary.bottles_ahead),
+            (_("detox beds"), summary.beds),
+            (_("detox stays over the year"), summary.stays),
+            (_("detox patients in a bed today"), summary.open_stays),
+            (_("detox readmissions"), summary.readmissions),
+            (_("police referrals"), summary.police_referrals),
+            (_("  filed by the demo police login"), summary.referrals_by_demo_officer),
+            (_("care referrals"), summary.care_referrals),
+            (_("  overdue"), summary.overdue_care),
+            (_("sessions (counselling, groups)"), summary.sessions),
+            (_("naloxone kits"), summary.naloxone_kits),
         ]
         for label, value in facts:
             write(f"  {pad(label, 32)} {value:>8,}")
+        names = dict(RequestStatus.choices)
+        write(_("Take-home requests today, by state:"))
+        for status, count in sorted(summary.takehome_requests.items()):
+            write(f"  {pad(str(names.get(status, status)), 32)} {count:>8,}")
         write("")
         write(_("Logins (password for all: %(pw)s)") % {"pw": DEMO_PASSWORD})
         write(f"  {pad(_('username'), 12)} {_('role')}")
