@@ -43,7 +43,7 @@ def test_timeline_gathers_every_kind_and_summarises_doses(users, rich_client):
 
 
 def test_timeline_on_the_client_page_for_staff_only(client_as, rich_client):
-    url = f"/clients/clients/{rich_client.external_id}/"
+    url = f"/clients/{rich_client.external_id}/"
     page = client_as("nurse").get(url + "?show=dose").content.decode()
     assert 'id="timeline"' in page and "tl-dose" in page and "tl-test" not in page
     cdc = client_as("cdc").get(url)

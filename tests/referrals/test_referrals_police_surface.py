@@ -120,7 +120,7 @@ def test_police_get_403_on_every_centre_and_client_url(client, users, rich_clien
     referral = _file(users["police"])
     client.force_login(users["police"], backend="django.contrib.auth.backends.ModelBackend")
     for url in (
-        f"/clients/clients/{rich_client.external_id}/",
+        f"/clients/{rich_client.external_id}/",
         f"/referrals/inbox/{referral.external_id}/",
         "/referrals/inbox/",
         f"/referrals/care/client/{rich_client.external_id}/",

@@ -77,7 +77,6 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "cdc": {
         "view_health_data",
         "view_indicators",
-        "drilldown_indicators",
         "export_indicators",
         "sign_standard",
     },

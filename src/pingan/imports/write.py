@@ -203,7 +203,7 @@ def _write_doses(plan: Plan, ids: dict[str, int], progress: bool) -> int:
                 "mg_in_clinic": 0 if home else d.mg,
                 "mg_taken_home": d.mg if home else 0,
                 "given_at": given_at,
-                "note": "imported",
+                "note": "",
             }
         )
     _insert_rows(Dose, doses, "doses", progress)
