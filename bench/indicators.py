@@ -122,6 +122,23 @@ def generate(folder: Path, clients: int, threads: int = 2) -> dict[str, int]:
     return out
 
 
+GENERATOR_VERSION = 1  # bump when generate() changes what it writes
+CACHE_ROOT = Path(os.environ.get("PINGAN_BENCH_CACHE", "/tmp/pingan-bench-indicators"))
+
+
+def cached(clients: int, threads: int = 2) -> tuple[Path, dict[str, int] | None]:
+    """The Parquet folder for `clients`, generated once and kept between runs (generation
+    takes minutes at full scale). Keyed by every parameter that shapes the data; returns
+    the folder and the row counts if it had to be generated now (None if reused)."""
+    folder = CACHE_ROOT / f"v{GENERATOR_VERSION}-c{clients}-d{DAYS}-{START.isoformat()}"
+    done = folder / "complete"
+    if done.is_file():
+        return folder, None
+    counts = generate(folder, clients, threads)
+    done.write_text(repr(counts))
+    return folder, counts
+
+
 class _PgConnection:
     """Enough of a Django connection for engines.compute_db: vendor and cursor()."""
 

@@ -53,7 +53,7 @@ from pingan.messaging.actions import queue_due_pins
 from pingan.referrals.models import CareReferral, PoliceReferral
 from pingan.referrals.queries import officer_rows
 from pingan.services.models import Attendance, NaloxoneKit, ServiceSession
-from pingan.synth.demo_inpatient import ledger_problems
+from pingan.synth.demo_inpatient_care import ledger_problems
 from pingan.takehome.models import TakeHomeBottle, TakeHomeRequest
 today = timezone.localdate()
 out = {}
