@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -55,9 +57,28 @@ def digest() -> str:
     return h.hexdigest()
 
 
+def indicator_output(*periods: str) -> dict[str, dict]:
+    """`pingan indicators --format json` for each month, as the CLI prints it."""
+    out = {}
+    for period in periods:
+        buffer = io.StringIO()
+        call_command(
+            "indicators", "--period", period, "--format", "json", "--no-progress", stdout=buffer
+        )
+        out[period] = json.loads(buffer.getvalue())
+    return out
+
+
 def test_backup_then_restore_gives_identical_data(tmp_path):
     load_directory(write_dir(tmp_path / "in", FILES), progress=False)
     before, entries = digest(), AuditEntry.objects.count()
+    indicators_before = indicator_output("2025-01", "2025-02")
+    # The fixture must give the indicators something to count, or equality proves nothing.
+    assert any(
+        (row.get("numerator") or 0) > 0
+        for result in indicators_before.values()
+        for row in result["indicators"].values()
+    )
     target = tmp_path / "pingan.backup"
     call_command("backup", str(target))
     assert target.exists() and not Path(str(target) + ".tmp").exists()
@@ -67,9 +88,11 @@ def test_backup_then_restore_gives_identical_data(tmp_path):
     Dose.objects.filter(date=date(2025, 1, 2)).delete()
     Client.objects.filter(code="C002").update(alias="changed")
     assert digest() != before
+    assert indicator_output("2025-01", "2025-02") != indicators_before
 
     call_command("restore", str(target), "--yes")
     assert digest() == before
+    assert indicator_output("2025-01", "2025-02") == indicators_before
     assert verify() == []
     # The backup's own entry came after the snapshot, so it is not in it; the restore
     # is audited on top of the restored chain.

@@ -34,14 +34,17 @@ _EMPTY = {
 def connect(parquet_dir: str | Path, threads: int | None = None):
     """An in-memory DuckDB holding the Parquet tables of the directory, keyed by `cid`.
 
-    clients(cid, code, enrolled_on); doses(cid, date); urine(cid, date, pos) with only the
-    opioid analytes (opiates, morphine), pos = that result is positive; discharges(cid,
-    date); reenrolments(cid, discharged_on, reenrolled_on). Rows naming an unknown client
+    clients(cid, code, enrolled_on); doses(cid, date); samples(cid, day, pos, next_pos):
+    the days with an opioid result (opiates, morphine), pos = one of them is positive;
+    discharges(cid, date); reenrolments(cid, discharged_on, reenrolled_on). Rows naming an unknown client
     are dropped."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    # Group by the integer id through a directly indexed table, not a hash table: DuckDB
+    # does so only for keys spanning up to 2^12 values unless told (350,000 clients ≈ 2^19).
+    con.execute("SET perfect_ht_threshold = 20")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     folder = Path(parquet_dir)
@@ -58,9 +61,20 @@ def connect(parquet_dir: str | Path, threads: int | None = None):
     )
     key = "JOIN clients c ON c.code = t.client_code"
     con.execute(f"CREATE TABLE doses AS SELECT c.cid, t.date FROM {source('doses')} t {key}")
+    # One row per collection day, as UrineSample holds them in the database: positive if
+    # either opioid analyte is (the Parquet file has one row per analyte). `next_pos`, the
+    # next positive day after this one, lets the nightly query count the negative run in
+    # the same pass as everything else: a negative day before D is in the run exactly when
+    # no positive follows it before D.
     con.execute(
-        f"""CREATE TABLE urine AS SELECT c.cid, t.date, t.result = 'positive' AS pos
-            FROM {source("urine")} t {key} WHERE t.analyte IN ('opiates', 'morphine')"""
+        f"""CREATE TABLE samples AS
+            WITH days AS (
+                SELECT c.cid, t.date AS day, bool_or(t.result = 'positive') AS pos
+                FROM {source("urine")} t {key} WHERE t.analyte IN ('opiates', 'morphine')
+                GROUP BY c.cid, t.date)
+            SELECT cid, day, pos, min(day) FILTER (WHERE pos) OVER (PARTITION BY cid
+                ORDER BY day ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_pos
+            FROM days"""
     )
     con.execute(
         f"CREATE TABLE discharges AS SELECT c.cid, t.date FROM {source('discharges')} t {key}"
@@ -90,7 +104,7 @@ def sql(rules_: Rules, day: date) -> str:
         for n in windows
     )
     neg_cols = ", ".join(
-        f"count(*) FILTER (WHERE NOT sd.pos AND sd.day >= {_lit(day - timedelta(days=n))}) AS n{n}"
+        f"count(*) FILTER (WHERE NOT s.pos AND s.day >= {_lit(day - timedelta(days=n))}) AS n{n}"
         for n in windows
     )
 
@@ -120,6 +134,7 @@ def sql(rules_: Rules, day: date) -> str:
     allowed = f"CASE {branches} ELSE 0 END"
     w_select = ", ".join(f"coalesce(dz.w{n}, 0) AS w{n}" for n in windows)
     n_select = ", ".join(f"coalesce(u.n{n}, 0) AS n{n}" for n in windows)
+    dz_cols = ", ".join(f"a.w{n} - coalesce(c.w{n}, 0) AS w{n}" for n in windows)
     return f"""
     WITH enr AS (
         SELECT cid, enrolled_on AS d FROM clients
@@ -132,21 +147,20 @@ def sql(rules_: Rules, day: date) -> str:
         SELECT ep0.cid, ep0.e, date_diff('day', ep0.e, {d}) AS dot FROM ep0
         WHERE NOT EXISTS (SELECT 1 FROM dis WHERE dis.cid = ep0.cid
                           AND dis.d >= ep0.e AND dis.d <= {d})),
-    dz AS (
-        SELECT x.cid, {dose_cols} FROM doses x JOIN ep USING (cid)
-        WHERE x.date >= {first} AND x.date < {d} AND x.date >= ep.e
-        GROUP BY x.cid),
-    sd AS (
-        SELECT r.cid, r.date AS day, bool_or(r.pos) AS pos
-        FROM urine r JOIN ep USING (cid)
-        WHERE r.date < {d} AND r.date >= ep.e
-        GROUP BY r.cid, r.date),
-    lp AS (SELECT cid, max(day) FILTER (WHERE pos) AS last_pos FROM sd GROUP BY cid),
+    recent AS (SELECT cid, e FROM ep WHERE e > {first}),
+    dz_all AS (
+        SELECT cid, {dose_cols} FROM doses x
+        WHERE x.date >= {first} AND x.date < {d} GROUP BY cid),
+    dz_cut AS (
+        SELECT x.cid, {dose_cols} FROM doses x JOIN recent USING (cid)
+        WHERE x.date >= {first} AND x.date < recent.e GROUP BY x.cid),
+    dz AS (SELECT a.cid, {dz_cols} FROM dz_all a LEFT JOIN dz_cut c USING (cid)),
     u AS (
-        SELECT sd.cid, lp.last_pos,
-            count(*) FILTER (WHERE NOT sd.pos AND (lp.last_pos IS NULL OR sd.day > lp.last_pos))
+        SELECT s.cid, max(s.day) FILTER (WHERE s.pos) AS last_pos,
+            count(*) FILTER (WHERE NOT s.pos AND (s.next_pos IS NULL OR s.next_pos >= {d}))
                 AS run, {neg_cols}
-        FROM sd JOIN lp USING (cid) GROUP BY sd.cid, lp.last_pos)
+        FROM samples s JOIN ep USING (cid)
+        WHERE s.day < {d} AND s.day >= ep.e GROUP BY s.cid)
     SELECT c.code AS client, ep.e AS enrolled_on, {w_select}, {n_select},
         u.last_pos, coalesce(u.run, 0) AS run, {allowed} AS allowed_days
     FROM ep JOIN clients c USING (cid) LEFT JOIN dz USING (cid) LEFT JOIN u USING (cid)
