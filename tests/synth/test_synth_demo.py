@@ -35,6 +35,25 @@ out["wrong"] = [wrong.status_code, "_auth_user_id" in wrong.client.session]
 print(json.dumps(out))
 """
 
+# Every protected value of the demo, decrypted with the demo's own key: the test then looks
+# for each of them in the raw database file (and its WAL).
+PROTECTED = """
+import json, django
+django.setup()
+from pingan.lockbox.models import Box
+from pingan.referrals.models import PoliceReferral
+from pingan.registry.models import Identity
+values = []
+for i in Identity.objects.all():
+    values += [i.name, i.national_id, i.phone, i.address]
+    if i.phone.startswith("+86"):
+        values.append(i.phone[3:])
+values += [b.secret for b in Box.objects.all()]
+for r in PoliceReferral.objects.all():
+    values += [r.person_name, r.person_contact]
+print(json.dumps([v for v in values if len(v) >= 2]))
+"""
+
 
 # The newer apps in the demo: the detox unit's beds and money, referrals and what the demo
 # officer may see of them, services, lockboxes and the take-home chain with work for the
@@ -139,10 +158,19 @@ def test_demo_builds_a_centre_whose_logins_work(tmp_path):
     assert one("SELECT COUNT(*) FROM registry_consent WHERE purpose = 'sms'") > 0
     assert one("SELECT COUNT(*) FROM registry_identity") > 0
     db.close()
-    # Identity is stored encrypted: no national ID in clear in the database or its WAL.
-    for name in ("pingan.sqlite3", "pingan.sqlite3-wal"):
-        raw = (tmp_path / name).read_bytes() if (tmp_path / name).exists() else b""
-        assert not re.search(rb"53\d{4}(19|20)\d{9}[0-9X]", raw), name
+    # Identity is stored encrypted: no name, national ID, phone or address (nor box secret,
+    # nor referred person) in clear in the database or its WAL.
+    raw = b"".join(
+        (tmp_path / name).read_bytes() if (tmp_path / name).exists() else b""
+        for name in ("pingan.sqlite3", "pingan.sqlite3-wal")
+    )
+    assert not re.search(rb"53\d{4}(19|20)\d{9}[0-9X]", raw)
+    protected = run([sys.executable, "-c", PROTECTED], env)
+    assert protected.returncode == 0, protected.stderr
+    values = json.loads(protected.stdout.strip().splitlines()[-1])
+    assert len(values) > 40  # the demo really has identities to hide
+    leaked = [value for value in values if value.encode("utf-8") in raw]
+    assert leaked == []
 
     signed = run([sys.executable, "-c", SIGN_IN], env)
     assert signed.returncode == 0, signed.stderr

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .labels import choices
+
 
 class AuditFilterForm(forms.Form):
     client_code = forms.CharField(label=_("Client code"), required=False, max_length=40)
@@ -15,7 +17,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, actions: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("any"))] + [(a, a) for a in actions]
+        self.fields["action"].choices = [("", _("any"))] + choices(list(actions))
 
     def clean(self):
         data = super().clean()

@@ -129,7 +129,8 @@ def sql(rules_: Rules, day: date) -> str:
         tier_terms.append((t.from_day, f"CASE WHEN {' AND '.join(conds)} THEN {t.days} ELSE 0 END"))
     # Only the tier the day of treatment reaches is judged (rules.decide): the highest first.
     branches = " ".join(
-        f"WHEN ep.dot >= {from_day} THEN {term}" for from_day, term in sorted(tier_terms, reverse=True)
+        f"WHEN ep.dot >= {from_day} THEN {term}"
+        for from_day, term in sorted(tier_terms, reverse=True)
     )
     allowed = f"CASE {branches} ELSE 0 END"
     w_select = ", ".join(f"coalesce(dz.w{n}, 0) AS w{n}" for n in windows)
@@ -166,17 +167,21 @@ def sql(rules_: Rules, day: date) -> str:
     FROM ep JOIN clients c USING (cid) LEFT JOIN dz USING (cid) LEFT JOIN u USING (cid)
     ORDER BY ep.cid
     """
+
+
 def table(con, rules_: Rules, day: date):
-    """The list as an Arrow table (client, counts, allowed_days): the benchmark's unit."""
+    """The nightly list as an Arrow table, one row per client in treatment, in code order:
+    client, enrolled_on, w<N> and n<N> per window, last_pos, run, allowed_days.
+
+    This is the list itself: the days allowed are decided in SQL. Building a `Decision`
+    (every check with its translated evidence) costs far more per client than the query,
+    so it is done on demand, for the rows a screen or an export shows (`decisions_of`)."""
     return con.sql(sql(rules_, day)).to_arrow_table()
 
 
-def aggregates(con, rules_: Rules, day: date) -> list[tuple[rules.Aggregates, int]]:
-    """Each client's counts with the days DuckDB allowed."""
-    windows = rules_.windows
+def _aggregates(rows, windows: tuple[int, ...]) -> list[tuple[rules.Aggregates, int]]:
     out = []
-    for row in con.execute(sql(rules_, day)).fetchall():
-        code, enrolled, *rest = row
+    for code, enrolled, *rest in rows:
         w = rest[: len(windows)]
         n = rest[len(windows) : 2 * len(windows)]
         last_pos, run, allowed = rest[2 * len(windows) :]
@@ -190,6 +195,20 @@ def aggregates(con, rules_: Rules, day: date) -> list[tuple[rules.Aggregates, in
         )
         out.append((agg, int(allowed)))
     return out
+
+
+def aggregates(con, rules_: Rules, day: date) -> list[tuple[rules.Aggregates, int]]:
+    """Each client's counts with the days DuckDB allowed."""
+    return _aggregates(con.execute(sql(rules_, day)).fetchall(), rules_.windows)
+
+
+def decisions_of(rows, rules_: Rules, day: date) -> list[rules.Decision]:
+    """The Decisions for some rows of `table` (an Arrow table or a slice of one)."""
+    columns = [rows.column(i).to_pylist() for i in range(rows.num_columns)]
+    return [
+        rules.decide(agg, rules_, day)
+        for agg, _allowed in _aggregates(zip(*columns, strict=True), rules_.windows)
+    ]
 
 
 def decisions(con, rules_: Rules, day: date) -> list[rules.Decision]:

@@ -18,16 +18,18 @@ from pingan.accounts.decorators import requires
 from pingan.registry.models import Client
 
 from . import actions, closures, queries
+from .describe import describe
 from .models import (
     CentreClosure,
     Incident,
+    Profile,
     RequestKind,
     RequestStatus,
     Standard,
     TakeHomeBottle,
     TakeHomeRequest,
 )
-from .standard import PROFILES, default_document
+from .standard import PROFILES, StandardInvalid, default_document, parse
 
 STAFF = ("view_eligibility", "decide_takehome", "dispense_takehome")
 
@@ -262,8 +264,26 @@ def standards(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "takehome/standards.html",
-        {"versions": versions, "in_force": queries.standard_in_force()},
+        {
+            "versions": [(s, describe(s.document)) for s in versions],
+            "in_force": queries.standard_in_force(),
+        },
     )
+
+
+def _preview(profile: str, text: str) -> tuple[list, list[str]]:
+    """What the draft would say in words, and every reason it would be refused: shown beside
+    the JSON so the drafter sees the meaning before saving."""
+    try:
+        parse(profile, text)
+        problems: list[str] = []
+    except StandardInvalid as error:
+        problems = error.reasons
+    try:
+        parts = describe(json.loads(text))
+    except ValueError:
+        parts = []
+    return parts, problems
 
 
 @requires("draft_standard")
@@ -274,20 +294,30 @@ def standard_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and request.GET.get("profile") in PROFILES:
         profile = request.GET["profile"]
         text = json.dumps(default_document(profile), indent=2)
-    if request.method == "POST":
+    if request.method == "POST" and not request.POST.get("preview"):
         try:
             made = actions.draft_standard(profile, text, request.user, request.POST.get("note", ""))
         except actions.TakeHomeError as error:
-            _fail(request, error)
+            if error.code != "invalid_standard":  # the reasons are listed beside the editor
+                _fail(request, error)
         else:
             messages.success(
                 request, _("Version %(v)d drafted: it needs both signatures.") % {"v": made.version}
             )
             return redirect("takehome:standards")
+    parts, problems = _preview(profile, text)
     return render(
         request,
         "takehome/standard_new.html",
-        {"profile": profile, "document": text, "profiles": PROFILES},
+        {
+            "profile": profile,
+            "document": text,
+            "profiles": Profile.choices,
+            "parts": parts,
+            "problems": problems,
+            "note": request.POST.get("note", ""),
+            "refused": request.method == "POST" and not request.POST.get("preview"),
+        },
     )
 
 

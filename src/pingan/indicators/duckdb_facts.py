@@ -1,0 +1,203 @@
+"""The core indicators in DuckDB, from facts per client and month computed once per run.
+
+At national scale (hundreds of thousands of clients, a hundred million dose rows) running
+the 17 queries of `sql.py` one by one re-reads the month's doses for every indicator and
+joins each dose to the episodes. This module computes the SAME definitions (the
+engine-agreement tests prove identical numbers against sql.py on SQLite, PostgreSQL and
+DuckDB) from a few small tables built for each month in one pass over its doses:
+
+    cm(client, mask, th, lm)   one row per client dosed in the month: `mask` has bit k set
+                               when the client was dosed on day k (0-based) of the month,
+                               `th` when one of those doses was take-home, `lm` packs the
+                               last dose (day · 65536 + mg)
+    cm_prev                    the same for the month before (retention windows reach into it)
+    ept(client, lo, hi)        each episode clipped to the month: days lo..hi (0-based)
+    sm(client, n, npos)        the client's opioid-tested urine samples and positive ones
+
+Days dosed while in treatment are then interval arithmetic on bits (popcount of the mask
+within lo..hi) instead of a join of every dose to the episodes. Every table is keyed by the
+client alone, so with integer client codes DuckDB groups and joins through its perfect hash
+table (an array indexed by the code). A 12-month trend is twelve such months, each month's
+doses read once. One dose per client per day (the Dose model's constraint) is what makes a
+day's bit and a dose row the same thing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from .definitions import ADEQUATE_DOSE_MG, BY_ID, OPIOID_ANALYTES, Period, anchors
+
+RETENTION_MONTHS = (3, 6, 12)
+_OPIOIDS = ", ".join(f"'{a}'" for a in OPIOID_ANALYTES)
+
+
+def _d(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def _mi(p: Period) -> int:
+    return p.year * 12 + p.month - 1
+
+
+def _bits(lo: str, hi: str) -> str:
+    """The mask of days lo..hi (0-based, inclusive; hi ≤ 30)."""
+    return f"((1::BIGINT << (({hi}) + 1)) - (1::BIGINT << ({lo})))"
+
+
+class Facts:
+    """The numbers of every core indicator for the consecutive months first..last, in a
+    DuckDB connection that provides the relations ep, dose_all, urine and itest (see
+    engines.DuckEngine). Computed on first use, month by month."""
+
+    def __init__(self, con, first: Period, last: Period):
+        self.con = con
+        self.months = [first.shift(i) for i in range(_mi(last) - _mi(first) + 1)]
+        self.first, self.last = first, last
+        self._numbers: dict[Period, dict[str, tuple]] | None = None
+
+    def covers(self, period: Period) -> bool:
+        return self.first <= period <= self.last
+
+    def numbers(self) -> dict[Period, dict[str, tuple]]:
+        """(numerator, denominator, people, people_numerator) per month and indicator,
+        zeros where nothing was counted (as the SQL of sql.py gives)."""
+        if self._numbers is None:
+            zero = {
+                ind_id: (0, None, 0, 0) if ind.kind == "count" else (0, 0, 0, 0)
+                for ind_id, ind in BY_ID.items()
+                if ind.source == "core"
+            }
+            self._numbers = {}
+            for i, p in enumerate(self.months):
+                self._month_tables(p, carry=i > 0)
+                self._numbers[p] = {**zero, **self._month_numbers(p)}
+        return self._numbers
+
+    def _month_tables(self, p: Period, carry: bool) -> None:
+        run = self.con.execute
+        start, after = _d(p.start), _d(p.end + timedelta(days=1))
+        # Retention cohorts of this month: enrolment day, anchor day (always in this month)
+        # and the 30-day window ending on it, as day offsets (the window may begin in the
+        # month before: w_lo..w_hi there, then a_lo..a_hi here).
+        rows = []
+        for m in RETENTION_MONTHS:
+            for enrolled, anchor, win in anchors(p.shift(-m), m):
+                w = Period.of(win)
+                here = w == p
+                rows.append(
+                    f"({m}, {_d(enrolled)}, {_d(anchor)}, {(win - w.start).days if here else 0}, "
+                    f"{(anchor - p.start).days}, {'false' if here else 'true'}, "
+                    f"{(win - w.start).days}, {w.days - 1})"
+                )
+        run(
+            f"CREATE OR REPLACE TEMP TABLE an AS SELECT * FROM (VALUES {', '.join(rows)}) "
+            "t(m, enrolled, anchor, a_lo, a_hi, before, w_lo, w_hi)"
+        )
+        if carry:
+            run("DROP TABLE IF EXISTS cm_prev")
+            run("ALTER TABLE cm RENAME TO cm_prev")
+        else:  # the month before the range: only for the clients the windows look at
+            run(
+                "CREATE OR REPLACE TEMP TABLE cm_prev AS "
+                + self._doses(
+                    p.shift(-1),
+                    "AND client IN (SELECT ep.client FROM ep JOIN an ON ep.enrolled_on = "
+                    "an.enrolled WHERE an.before)",
+                )
+            )
+        run("CREATE OR REPLACE TEMP TABLE cm AS " + self._doses(p))
+        run(
+            "CREATE OR REPLACE TEMP TABLE ept AS SELECT client, "
+            f"GREATEST(enrolled_on, {start}) - {start} AS lo, "
+            f"LEAST(COALESCE(discharged_on, {after}), {after}) - {start} - 1 AS hi "
+            f"FROM ep WHERE enrolled_on <= {_d(p.end)} AND (discharged_on IS NULL "
+            f"OR (discharged_on > {start} AND discharged_on > enrolled_on))"
+        )
+        run(
+            "CREATE OR REPLACE TEMP TABLE sm AS SELECT client, COUNT(*) AS n, SUM(pos) AS npos "
+            "FROM (SELECT client, MAX(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) AS pos "
+            f"FROM urine WHERE day BETWEEN {start} AND {_d(p.end)} "
+            f"AND analyte IN ({_OPIOIDS}) GROUP BY client, sample) GROUP BY client"
+        )
+
+    @staticmethod
+    def _doses(p: Period, extra: str = "") -> str:
+        """One month's doses per client. A take-home dose sets the day's bit 32 places
+        higher as well, so one BIT_OR gives both masks (days dosed, days taken home)."""
+        start = _d(p.start)
+        return (
+            "SELECT client, m & 4294967295 AS mask, m >> 32 <> 0 AS th, lm "
+            "FROM (SELECT client, BIT_OR(CASE WHEN kind = 'takehome' THEN 4294967297::BIGINT "
+            f"ELSE 1::BIGINT END << (day - {start})) AS m, "
+            f"MAX((day - {start}) * 65536 + mg) AS lm "
+            f"FROM dose_all WHERE day BETWEEN {start} AND {_d(p.end)} {extra} GROUP BY client)"
+        )
+
+    def _month_numbers(self, p: Period) -> dict[str, tuple]:
+        out: dict[str, tuple] = {}
+        one = self.con.execute
+        n, mg, adequate, th = one(
+            "SELECT COUNT(*), COALESCE(SUM(lm % 65536), 0), "
+            f"COUNT(*) FILTER (WHERE lm % 65536 >= {ADEQUATE_DOSE_MG}), "
+            "COUNT(*) FILTER (WHERE th) FROM cm"
+        ).fetchone()
+        out["active_clients"] = (n, None, n, n)
+        out["takehome_clients"] = (th, None, th, th)
+        out["mean_dose_mg"] = (mg, n, n, n)
+        out["adequate_dose_share"] = (adequate, n, n, adequate)
+        split = {True: "takehome_", False: "clinic_only_"}
+        for name, query in (
+            (
+                "adherence",
+                "WITH ad AS (SELECT e.client, COALESCE(ANY_VALUE(cm.th), false) AS th, "
+                "SUM(e.hi - e.lo + 1) AS days, "
+                f"SUM(COALESCE(BIT_COUNT(cm.mask & {_bits('e.lo', 'e.hi')}), 0)) AS dd "
+                "FROM ept e LEFT JOIN cm ON cm.client = e.client GROUP BY e.client) "
+                "SELECT th, SUM(dd), SUM(days), COUNT(*), COUNT(*) FILTER (WHERE dd > 0) "
+                "FROM ad GROUP BY th",
+            ),
+            (
+                "opiate_positive_rate",
+                "SELECT COALESCE(cm.th, false), SUM(sm.npos), SUM(sm.n), COUNT(*), "
+                "COUNT(*) FILTER (WHERE sm.npos > 0) "
+                "FROM sm LEFT JOIN cm ON cm.client = sm.client GROUP BY ALL",
+            ),
+        ):
+            total = [0, 0, 0, 0]
+            for flag, *numbers in one(query).fetchall():
+                out[split[flag] + name] = tuple(numbers)
+                total = [a + b for a, b in zip(total, numbers, strict=True)]
+            out[name] = tuple(total)
+        since = _d(p.end - timedelta(days=364))
+        n, hiv, hcv, tb = one(
+            "WITH tw AS (SELECT client, "
+            "MAX(CASE WHEN test = 'hiv' THEN 1 ELSE 0 END) AS hiv, "
+            "MAX(CASE WHEN test = 'hcv' THEN 1 ELSE 0 END) AS hcv, "
+            "MAX(CASE WHEN test = 'tb' THEN 1 ELSE 0 END) AS tb "
+            f"FROM itest WHERE day BETWEEN {since} AND {_d(p.end)} GROUP BY client) "
+            "SELECT COUNT(*), COALESCE(SUM(tw.hiv), 0), COALESCE(SUM(tw.hcv), 0), "
+            "COALESCE(SUM(tw.tb), 0) FROM cm LEFT JOIN tw ON tw.client = cm.client"
+        ).fetchone()
+        for ind_id, k in (("hiv_tested_12m", hiv), ("hcv_tested_12m", hcv), ("tb_screened_12m", tb)):
+            out[ind_id] = (k, n, n, k)
+        (n,) = one(
+            "SELECT COUNT(*) FROM (SELECT client, MIN(day) AS first_on FROM itest "
+            "WHERE test = 'hiv' AND result = 'positive' GROUP BY client) "
+            f"WHERE first_on BETWEEN {_d(p.start)} AND {_d(p.end)}"
+        ).fetchone()
+        out["hiv_new_positive"] = (n, None, n, n)
+        for m, ok, n in one(
+            "WITH co AS (SELECT an.m, ep.client, "
+            "(ep.discharged_on IS NULL OR ep.discharged_on > an.anchor) AND ("
+            f"COALESCE(ca.mask & {_bits('an.a_lo', 'an.a_hi')}, 0) <> 0 OR (an.before "
+            f"AND COALESCE(cw.mask & {_bits('an.w_lo', 'an.w_hi')}, 0) <> 0)) AS ok "
+            "FROM ep JOIN an ON ep.enrolled_on = an.enrolled "
+            "LEFT JOIN cm ca ON ca.client = ep.client "
+            "LEFT JOIN cm_prev cw ON cw.client = ep.client) "
+            "SELECT m, COUNT(DISTINCT client) FILTER (WHERE ok), COUNT(DISTINCT client) "
+            "FROM co GROUP BY m"
+        ).fetchall():
+            out[f"retention_{m}m"] = (ok, n, n, ok)
+        return out
