@@ -430,7 +430,7 @@ def run(scale: str = "small", in_place: bool = False, **_options) -> list[dict]:
     migrated and empty; otherwise on a SQLite file of the bench's own."""
     from django.utils import timezone
 
-    from . import _dosing_data, _dosing_pg
+    from . import _dosing_pg
 
     today = timezone.localdate()
     if in_place:

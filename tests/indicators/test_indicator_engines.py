@@ -62,6 +62,7 @@ def _awkward_centre(folder: Path, seed: int) -> None:
     import random
 
     import duckdb
+    import pandas as pd
 
     rng = random.Random(seed)
     start = date(2025, 1, 1)
@@ -106,19 +107,20 @@ def _awkward_centre(folder: Path, seed: int) -> None:
     ):
         con.execute(f"CREATE TABLE {name} ({columns})")
         if rows:
-            con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            frame = pd.DataFrame(rows)  # noqa: F841 (read by name in the query)
+            con.execute(f"INSERT INTO {name} SELECT * FROM frame")
         con.execute(f"COPY {name} TO '{folder / name}.parquet' (FORMAT parquet)")
     con.close()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_duckdb_facts_match_the_sql_definitions(tmp_path: Path, seed: int):
     """The per-client-month formulation DuckDB runs gives the numbers of sql.py as written,
     month by month and as a trend, on awkward data."""
     _awkward_centre(tmp_path, seed)
     duck = DuckEngine(tmp_path)
     last = Period(2026, 2)
-    trend = duck.trend(last, months=14, ids=CORE_IDS)
+    trend = duck.trend(last, months=8, ids=CORE_IDS)
     for got in trend:
         reference = _numbers(duck.compute_sql(got.period, CORE_IDS).results)
         assert _numbers(got.results) == reference, got.period

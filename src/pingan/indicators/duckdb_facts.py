@@ -24,7 +24,6 @@ day's bit and a dose row the same thing.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 
 from .definitions import ADEQUATE_DOSE_MG, BY_ID, OPIOID_ANALYTES, Period, anchors
@@ -180,7 +179,11 @@ class Facts:
             "SELECT COUNT(*), COALESCE(SUM(tw.hiv), 0), COALESCE(SUM(tw.hcv), 0), "
             "COALESCE(SUM(tw.tb), 0) FROM cm LEFT JOIN tw ON tw.client = cm.client"
         ).fetchone()
-        for ind_id, k in (("hiv_tested_12m", hiv), ("hcv_tested_12m", hcv), ("tb_screened_12m", tb)):
+        for ind_id, k in (
+            ("hiv_tested_12m", hiv),
+            ("hcv_tested_12m", hcv),
+            ("tb_screened_12m", tb),
+        ):
             out[ind_id] = (k, n, n, k)
         (n,) = one(
             "SELECT COUNT(*) FROM (SELECT client, MIN(day) AS first_on FROM itest "

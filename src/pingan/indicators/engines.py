@@ -1,7 +1,9 @@
 """The engines that run the definitions: SQL on the centre's database, DuckDB over Parquet.
 
-Both run the very same SQL from `sql.py`; they differ only in where the four relations
-(ep, dose, urine, itest) come from. Indicators whose data live in other apps (referrals,
+The centre's database runs the SQL of `sql.py` as written. DuckDB, made for national
+datasets, runs the same definitions from facts per client and month (`duckdb_facts.py`),
+which the engine-agreement tests hold to the numbers of `sql.py`; `DuckEngine.compute_sql`
+still runs `sql.py` as written, over the same four relations (ep, dose, urine, itest). Indicators whose data live in other apps (referrals,
 services, inpatient) come from `modules.py` on the centre's database and are null, with a
 note, where those data are not available (the import-format Parquet files hold none).
 """
@@ -16,7 +18,6 @@ from django.db import connection as default_connection
 from django.utils.translation import gettext as _
 
 from . import modules
-from .duckdb_facts import Facts
 from .definitions import (
     BY_ID,
     CORE_IDS,
@@ -27,6 +28,7 @@ from .definitions import (
     make_result,
     unavailable,
 )
+from .duckdb_facts import Facts
 from .sql import DUCKDB, POSTGRESQL, QUERIES, SQLITE, Dialect
 
 Progress = Callable[[str], None] | None
@@ -175,9 +177,7 @@ class DuckEngine:
 
     def facts(self, first: Period, last: Period) -> Facts:
         """The per-client-month facts for first..last, reused while they cover what is asked."""
-        if self._facts is None or not (
-            self._facts.covers(first) and self._facts.covers(last)
-        ):
+        if self._facts is None or not (self._facts.covers(first) and self._facts.covers(last)):
             self._facts = Facts(self.con, first, last)
         return self._facts
 

@@ -110,37 +110,51 @@ def queue_due_pins(day: date, now: datetime | None = None, ignore_hour: bool = F
         else {}
     )
     jobs = [(pk, secret, cid, lang, phones.get(cid)) for pk, secret, cid, lang in todo]
-    rows = []
-    for result in compose(jobs, pin.day_number(day)):
-        if isinstance(result, str):
-            run.skipped[result] = run.skipped.get(result, 0) + 1
-        else:
-            rows.append(result)
+    counter = pin.day_number(day)
     with transaction.atomic(), capture_paused():
-        _insert(rows, day, now)
+        # Chunks are inserted as the workers finish them, so the database work overlaps
+        # the encryption; the transaction keeps the run all-or-nothing.
+        for part in compose_parts(jobs, counter):
+            rows = []
+            for result in part:
+                if isinstance(result, str):
+                    run.skipped[result] = run.skipped.get(result, 0) + 1
+                else:
+                    rows.append(result)
+            _insert(rows, day, now)
+            run.queued += len(rows)
         # The phone numbers were read from the vault to address the messages.
-        record("sms_queue", day=day.isoformat(), queued=len(rows), phones_read=len(rows))
-    run.queued = len(rows)
+        record("sms_queue", day=day.isoformat(), queued=run.queued, phones_read=run.queued)
     return run
 
 
 PARALLEL_FROM = 5000
 
 
+CHUNK = 2500  # messages per worker task: small enough to start inserting early
+
+
 def compose(jobs: list[tuple], counter: int, parallel_from: int = PARALLEL_FROM) -> list:
     """Decrypt secret and phone, derive the PIN, encrypt number and text, for every job.
 
+    Each result is a row for `_insert`, or the reason the message was skipped."""
+    return [row for part in compose_parts(jobs, counter, parallel_from) for row in part]
+
+
+def compose_parts(jobs: list[tuple], counter: int, parallel_from: int = PARALLEL_FROM):
+    """`compose` in chunks, in order, each yielded as soon as it is ready.
+
     Four authenticated-encryption operations per message are most of the daily run's
     cost, so a large run spreads them over the machine's cores (forked workers touch no
-    database). Each result is a row for `_insert`, or the reason the message was skipped."""
+    database) while the caller inserts the chunks already done."""
     if len(jobs) < parallel_from or (os.cpu_count() or 1) < 2:
-        return _compose_chunk(jobs, counter)
+        yield _compose_chunk(jobs, counter)
+        return
     workers = min(os.cpu_count() or 2, 8)
-    size = -(-len(jobs) // workers)
+    size = min(CHUNK, -(-len(jobs) // workers))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        parts = pool.map(_compose_chunk, chunks, [counter] * len(chunks))
-        return [row for part in parts for row in part]
+        yield from pool.map(_compose_chunk, chunks, [counter] * len(chunks))
 
 
 def _compose_chunk(jobs: list[tuple], counter: int) -> list:
@@ -156,7 +170,17 @@ def _compose_chunk(jobs: list[tuple], counter: int) -> list:
             continue
         code = pin.hotp(bytes.fromhex(keys.decrypt(secret)), counter)
         text = rules.pin_text(language, code)
-        out.append((client_id, keys.encrypt(phone), keys.encrypt(text), language, box_pk))
+        out.append(
+            (
+                client_id,
+                keys.encrypt(phone),
+                keys.encrypt(text),
+                language,
+                box_pk,
+                uuid.uuid4().hex,
+                secrets.token_hex(16),
+            )
+        )
     return out
 
 
@@ -169,15 +193,15 @@ def _insert(rows: list[tuple], day: date, now: datetime) -> None:
     columns = ", ".join(ops.quote_name(c) for c in _INSERT_COLUMNS)
     created = ops.adapt_datetimefield_value(now)
     day_value = ops.adapt_datefield_value(day)
-    uuid_value = (lambda: uuid.uuid4().hex) if connection.vendor == "sqlite" else uuid.uuid4
+    as_uuid = connection.vendor != "sqlite"  # SQLite stores the 32 hex digits
     per_row = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
             params = []
-            for client_id, to, text, language, box_pk in chunk:
+            for client_id, to, text, language, box_pk, external_id, token in chunk:
                 params += [
-                    uuid_value(),
+                    uuid.UUID(external_id) if as_uuid else external_id,
                     created,
                     client_id,
                     to,
@@ -193,7 +217,7 @@ def _insert(rows: list[tuple], day: date, now: datetime) -> None:
                     "",
                     "",
                     "",
-                    secrets.token_hex(16),
+                    token,
                 ]
             values = ", ".join([per_row] * len(chunk))
             cursor.execute(
