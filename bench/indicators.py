@@ -9,6 +9,8 @@ date order (appended day by day), so a month's slice reads a twelfth of the row 
 discharged, attendance around 92%, doses 30-120 mg, one client in five on take-home doses
 after 90 days in treatment, two urine samples a month, yearly HIV / HCV / TB tests.
 
+The files are generated once per set of parameters and kept (see `cached`).
+
 Measured in the same run, each the median of several runs:
 - floor: one bare DuckDB scan of the dose table (count and sum);
 - DuckDB: the full core monthly set (engines.DuckEngine), then the 12-month trend;
@@ -235,7 +237,7 @@ def run(scale: str = "small", runs: int | None = None, keep: str | None = None) 
             }
         )
 
-    with tempfile.TemporaryDirectory(prefix="pingan-bench-ind-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="pingan-bench-ind-"):
         started = time.perf_counter()
         if keep:
             full_dir, small_dir = Path(keep) / "full", Path(keep) / "reduced"
@@ -281,6 +283,7 @@ def run(scale: str = "small", runs: int | None = None, keep: str | None = None) 
             duck_month,
             f"{duck_month / floor:.1f}× floor; goal ≤ 2 s",
         )
+
         def year():
             engine.reset()
             return engine.trend(period, 12, CORE_IDS)
