@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 DRUG, FORM = "methadone hydrochloride", "oral solution"
+RECEIPT_ML = 50_000_000
 DOSE_COLUMNS = (
     "id, external_id, created_at, created_by_id, client_id, date, kind, mg, drug, form,"
     " strength_mg_per_ml, volume_ml, mg_in_clinic, mg_taken_home, given_at, dispenser_id,"
@@ -90,14 +91,17 @@ def _rows(population, ids, prescriptions, nurse_id, product_id, days, today, see
         for d in dose_days(p, days, today, seed * 1_000_003 + n):
             by_day.setdefault(d, []).append((n, p.mg))
     total_ml = sum(mg for rows in by_day.values() for _, mg in rows)
-    receipt = total_ml + 200_000
     rand = random.getrandbits
     first_day = min(by_day) if by_day else today
     at = f"{first_day - timedelta(days=1)} 00:30:00"
-    entries = [
-        (1, f"{rand(128):032x}", at, None, product_id, at, "receipt", receipt, receipt, None)
-    ]
-    balance, dose_id, doses = receipt, 0, []
+    # Enough stock for the whole history, in receipts a ledger line can hold (< 10^8 ml).
+    entries, balance = [], 0
+    for _ in range(-(-(total_ml + 200_000) // RECEIPT_ML)):
+        balance += RECEIPT_ML
+        entries.append(
+            (0, f"{rand(128):032x}", at, None, product_id, at, "receipt", RECEIPT_ML, balance, None)
+        )
+    dose_id, doses = 0, []
     for d in sorted(by_day):
         stamp = f"{d} 01:{rand(5):02d}:00"
         for n, mg in by_day[d]:
@@ -108,9 +112,10 @@ def _rows(population, ids, prescriptions, nurse_id, product_id, days, today, see
                  mg, DRUG, FORM, "1.00", f"{mg}.00", mg, 0, stamp, nurse_id, prescriptions[n], "")
             )  # fmt: skip
             entries.append(
-                (dose_id + 1, f"{rand(128):032x}", stamp, nurse_id, product_id, stamp, "dose",
+                (0, f"{rand(128):032x}", stamp, nurse_id, product_id, stamp, "dose",
                  -mg, balance, dose_id)
             )  # fmt: skip
+    entries = [(n, *e[1:]) for n, e in enumerate(entries, start=1)]
     return doses, entries
 
 

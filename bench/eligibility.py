@@ -246,7 +246,8 @@ def _database_engines(
         load_s = time.perf_counter() - t0
         sql_time, aggs, sql_cpu, load = _median(lambda: queries.aggregates_set_based(day, rules_))
         t0 = time.perf_counter()
-        decisions = [rules.decide(a, rules_, day) for a in aggs]
+        translate = rules.translator()
+        decisions = [rules.decide(a, rules_, day, translate) for a in aggs]
         decide_s = time.perf_counter() - t0
         clients = list(Client.objects.order_by("code").defer("photo")[:sample])
         t0 = time.perf_counter()

@@ -92,6 +92,10 @@ def _awkward_centre(folder: Path, seed: int) -> None:
             for _ in range(rng.randrange(0, 3)):
                 day = start + timedelta(days=rng.randrange(-200, 420))
                 tests.append((code, day, test, rng.choice(["positive", "negative"])))
+        # The edges of the 365-day windows: the month's end and 364 / 365 days before it.
+        month_end = Period(2025, 6).shift(code % 9).end
+        for test, back in (("hiv", 364), ("hcv", 365), ("tb", 0)):
+            tests.append((code, month_end - timedelta(days=back), test, "negative"))
     con = duckdb.connect()
     for name, columns, rows in (
         ("clients", "code INTEGER, enrolled_on DATE", clients),

@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from .definitions import ADEQUATE_DOSE_MG, BY_ID, OPIOID_ANALYTES, Period, anchors
 
 RETENTION_MONTHS = (3, 6, 12)
+TEST_BLOCK = 60  # months per bit mask of infection tests (a BIGINT holds 63)
 _OPIOIDS = ", ".join(f"'{a}'" for a in OPIOID_ANALYTES)
 
 
@@ -70,9 +71,41 @@ class Facts:
             }
             self._numbers = {}
             for i, p in enumerate(self.months):
+                if i % TEST_BLOCK == 0:
+                    self._range_tables(i)
                 self._month_tables(p, carry=i > 0)
-                self._numbers[p] = {**zero, **self._month_numbers(p)}
+                self._numbers[p] = {**zero, **self._month_numbers(p, i % TEST_BLOCK)}
         return self._numbers
+
+    def _range_tables(self, block: int) -> None:
+        """Infection tests, read once (one scan of the file) for up to TEST_BLOCK months from
+        `block` on instead of once a month; `first_on` is each client's first positive HIV
+        test. `tm` gives each client, per test, a bit per
+        month of the block whose 365-day window (end of month − 364 .. end of month) holds
+        one of their tests: a test on day t counts for the months from t's month up to the
+        last month ending on or before t + 364."""
+        run = self.con.execute
+        months = self.months[block : block + TEST_BLOCK]
+        base, n = _mi(months[0]), len(months)
+        since, until = _d(months[0].end - timedelta(days=364)), _d(months[-1].end)
+        later = "day + 364"
+        k_to = (
+            f"year({later}) * 12 + month({later}) - 1 - {base} "
+            f"- CASE WHEN {later} = last_day({later}) THEN 0 ELSE 1 END"
+        )
+        in_window = f"day BETWEEN {since} AND {until} AND test IN ('hiv', 'hcv', 'tb')"
+        run(
+            "CREATE OR REPLACE TEMP TABLE tm AS SELECT client, "
+            + ", ".join(
+                f"COALESCE(BIT_OR(m) FILTER (WHERE test = '{t}'), 0) AS {t}"
+                for t in ("hiv", "hcv", "tb")
+            )
+            + ", MIN(day) FILTER (WHERE test = 'hiv' AND result = 'positive') AS first_on "
+            f"FROM (SELECT client, test, day, result, CASE WHEN {in_window} AND lo <= hi THEN "
+            f"{_bits('lo', 'hi')} ELSE 0 END AS m FROM (SELECT client, test, day, result, "
+            f"GREATEST(year(day) * 12 + month(day) - 1 - {base}, 0) AS lo, "
+            f"LEAST({k_to}, {n - 1}) AS hi FROM itest)) GROUP BY client"
+        )
 
     def _month_tables(self, p: Period, carry: bool) -> None:
         run = self.con.execute
@@ -134,13 +167,17 @@ class Facts:
             f"FROM dose_all WHERE day BETWEEN {start} AND {_d(p.end)} {extra} GROUP BY client)"
         )
 
-    def _month_numbers(self, p: Period) -> dict[str, tuple]:
+    def _month_numbers(self, p: Period, k: int) -> dict[str, tuple]:
         out: dict[str, tuple] = {}
         one = self.con.execute
-        n, mg, adequate, th = one(
+        n, mg, adequate, th, hiv, hcv, tb = one(
             "SELECT COUNT(*), COALESCE(SUM(lm % 65536), 0), "
             f"COUNT(*) FILTER (WHERE lm % 65536 >= {ADEQUATE_DOSE_MG}), "
-            "COUNT(*) FILTER (WHERE th) FROM cm"
+            "COUNT(*) FILTER (WHERE th), "
+            + ", ".join(
+                f"COUNT(*) FILTER (WHERE (tm.{t} >> {k}) & 1 = 1)" for t in ("hiv", "hcv", "tb")
+            )
+            + " FROM cm LEFT JOIN tm ON tm.client = cm.client"
         ).fetchone()
         out["active_clients"] = (n, None, n, n)
         out["takehome_clients"] = (th, None, th, th)
@@ -169,26 +206,14 @@ class Facts:
                 out[split[flag] + name] = tuple(numbers)
                 total = [a + b for a, b in zip(total, numbers, strict=True)]
             out[name] = tuple(total)
-        since = _d(p.end - timedelta(days=364))
-        n, hiv, hcv, tb = one(
-            "WITH tw AS (SELECT client, "
-            "MAX(CASE WHEN test = 'hiv' THEN 1 ELSE 0 END) AS hiv, "
-            "MAX(CASE WHEN test = 'hcv' THEN 1 ELSE 0 END) AS hcv, "
-            "MAX(CASE WHEN test = 'tb' THEN 1 ELSE 0 END) AS tb "
-            f"FROM itest WHERE day BETWEEN {since} AND {_d(p.end)} GROUP BY client) "
-            "SELECT COUNT(*), COALESCE(SUM(tw.hiv), 0), COALESCE(SUM(tw.hcv), 0), "
-            "COALESCE(SUM(tw.tb), 0) FROM cm LEFT JOIN tw ON tw.client = cm.client"
-        ).fetchone()
-        for ind_id, k in (
+        for ind_id, tested in (
             ("hiv_tested_12m", hiv),
             ("hcv_tested_12m", hcv),
             ("tb_screened_12m", tb),
         ):
-            out[ind_id] = (k, n, n, k)
+            out[ind_id] = (tested, n, n, tested)
         (n,) = one(
-            "SELECT COUNT(*) FROM (SELECT client, MIN(day) AS first_on FROM itest "
-            "WHERE test = 'hiv' AND result = 'positive' GROUP BY client) "
-            f"WHERE first_on BETWEEN {_d(p.start)} AND {_d(p.end)}"
+            f"SELECT COUNT(*) FROM tm WHERE first_on BETWEEN {_d(p.start)} AND {_d(p.end)}"
         ).fetchone()
         out["hiv_new_positive"] = (n, None, n, n)
         for m, ok, n in one(

@@ -205,11 +205,12 @@ def aggregates(con, rules_: Rules, day: date) -> list[tuple[rules.Aggregates, in
 def decisions_of(rows, rules_: Rules, day: date) -> list[rules.Decision]:
     """The Decisions for some rows of `table` (an Arrow table or a slice of one)."""
     columns = [rows.column(i).to_pylist() for i in range(rows.num_columns)]
+    translate = rules.translator()
     return [
-        rules.decide(agg, rules_, day)
+        rules.decide(agg, rules_, day, translate)
         for agg, _allowed in _aggregates(zip(*columns, strict=True), rules_.windows)
     ]
 
 
 def decisions(con, rules_: Rules, day: date) -> list[rules.Decision]:
-    return [rules.decide(agg, rules_, day) for agg, _allowed in aggregates(con, rules_, day)]
+    return decisions_of(table(con, rules_, day), rules_, day)

@@ -239,7 +239,10 @@ def aggregates_set_based(day: date, rules_: Rules) -> list[rules.Aggregates]:
         .order_by("enrolled_on")
         .values_list("client_id", "enrolled_on")
     }
-    codes = dict(Client.objects.filter(pk__in=enrolled).values_list("pk", "code"))
+    # A subquery, not the ids: a national list has more clients than a query has parameters.
+    codes = dict(
+        Client.objects.filter(pk__in=episodes_on(day).values("client_id")).values_list("pk", "code")
+    )
     with connection.cursor() as cursor:
         cursor.execute(doses_sql, params)
         doses = {row[0]: row[1:] for row in cursor.fetchall()}
@@ -270,4 +273,5 @@ def aggregates_set_based(day: date, rules_: Rules) -> list[rules.Aggregates]:
 def eligibility(day: date, rules_: Rules | None = None) -> list[rules.Decision]:
     """The nightly list: every client in treatment on `day`, set-based, sorted by code."""
     rules_ = rules_ or rules_for(day)
-    return [rules.decide(a, rules_, day) for a in aggregates_set_based(day, rules_)]
+    translate = rules.translator()
+    return [rules.decide(a, rules_, day, translate) for a in aggregates_set_based(day, rules_)]

@@ -18,6 +18,7 @@ The SQL and DuckDB engines compute the same counts set-based and call the same `
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -28,14 +29,21 @@ from .standard import Rules, Tier
 _TRANSLATED: dict[tuple[str | None, str], str] = {}
 
 
-def _(message: str) -> str:
-    """gettext, remembered per language: the nightly list asks for the same few texts
-    hundreds of thousands of times, and Django's lookup walks every app's catalogue."""
-    key = (get_language(), message)
-    found = _TRANSLATED.get(key)
-    if found is None:
-        found = _TRANSLATED[key] = gettext(message)
-    return found
+def translator(language: str | None = None) -> Callable[[str], str]:
+    """gettext for one language, remembered: the nightly list asks for the same few texts
+    hundreds of thousands of times, and both Django's catalogue lookup and finding the
+    active language (a context-local read) cost more than deciding. A list asks for it once
+    and passes it to `decide`, which hands it to the helpers (where it is called `_`)."""
+    language = language or get_language()
+
+    def translate(message: str) -> str:
+        key = (language, message)
+        found = _TRANSLATED.get(key)
+        if found is None:
+            found = _TRANSLATED[key] = gettext(message)
+        return found
+
+    return translate
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,7 @@ def aggregate(history: History, rules: Rules, day: date) -> Aggregates:
     )
 
 
-def _criteria(agg: Aggregates, tier: Tier, day: date) -> list[Check]:
+def _criteria(agg: Aggregates, tier: Tier, day: date, _: Callable[[str], str]) -> list[Check]:
     checks: list[Check] = []
     dot = (day - agg.enrolled_on).days
     w = tier.adherence_window
@@ -184,7 +192,9 @@ def _criteria(agg: Aggregates, tier: Tier, day: date) -> list[Check]:
     return checks
 
 
-def _administrative(agg: Aggregates, rules: Rules, day: date) -> list[Check]:
+def _administrative(
+    agg: Aggregates, rules: Rules, day: date, _: Callable[[str], str]
+) -> list[Check]:
     admin, checks = agg.admin, []
     for name in rules.administrative:
         if name == "police_record_check":
@@ -217,15 +227,19 @@ def _administrative(agg: Aggregates, rules: Rules, day: date) -> list[Check]:
     return checks
 
 
-def decide(agg: Aggregates, rules: Rules, day: date) -> Decision:
-    """Days allowed and every check with its evidence, from the counts of one client."""
+def decide(
+    agg: Aggregates, rules: Rules, day: date, translate: Callable[[str], str] | None = None
+) -> Decision:
+    """Days allowed and every check with its evidence, from the counts of one client;
+    `translate`: a `translator()` shared by a whole list (the active language otherwise)."""
+    _ = translate or translator()
     dot = (day - agg.enrolled_on).days
     reached = [t for t in rules.tiers if t.from_day <= dot]
     # The client is judged against the tier their day of treatment reaches, and only that
     # tier: failing any of its data-derived criteria allows 0 days (DESIGN.md §3.3), so a
     # lapse is never quietly converted into a smaller allowance.
     tier = reached[-1] if reached else rules.tiers[0]
-    checks = list(_criteria(agg, tier, day))
+    checks = list(_criteria(agg, tier, day, _))
     allowed = tier.days if reached and all(c.passed for c in checks) else 0
     if reached:
         top = reached[-1]
@@ -240,7 +254,7 @@ def decide(agg: Aggregates, rules: Rules, day: date) -> Decision:
             "from": rules.tiers[0].from_day,
         }
     checks.insert(0, Check("day_of_treatment", bool(reached), day_text))
-    admin = _administrative(agg, rules, day)
+    admin = _administrative(agg, rules, day, _)
     checks.extend(admin)
     checks.extend(
         Check(f"confirm_{i + 1}", None, _("to confirm: %(text)s") % {"text": text})
