@@ -150,7 +150,7 @@ def _work(url: str, number: int, ids: list[int], seconds: float, barrier, out) -
 
 def _check(url: str, today: date, expected: int, out) -> None:
     _setup(url)
-    from .dosing import check
+    from ._dosing_checks import check
 
     out.put(check(today, expected))
 
@@ -164,7 +164,7 @@ def _in_process(ctx, target, *args):
     return value
 
 
-def run(url: str, spec: dict, today: date) -> list[dict]:
+def run(url: str, spec: dict, today: date, workers: int = WORKERS) -> list[dict]:
     ctx = multiprocessing.get_context("spawn")
     scratch = _scratch_url(url)
     keep = os.environ.get("PINGAN_BENCH_PG_KEEP") == "1"
@@ -179,13 +179,13 @@ def run(url: str, spec: dict, today: date) -> list[dict]:
         print(f"postgresql: loading {spec['clients']:,} clients x {spec['days']} days", flush=True)
         counts, due = _in_process(ctx, _load, scratch, spec, today)
         print(f"  loaded: {counts}; {len(due):,} due today", flush=True)
-        lists = plan(due)
+        lists = plan(due, workers)
         attempts_planned = sum(len(x) for x in lists)
         out = ctx.Queue()
-        barrier = ctx.Barrier(WORKERS)
+        barrier = ctx.Barrier(workers)
         procs = [
             ctx.Process(target=_work, args=(scratch, n, lists[n], spec["pg_seconds"], barrier, out))
-            for n in range(WORKERS)
+            for n in range(workers)
         ]
         for p in procs:
             p.start()
@@ -206,7 +206,7 @@ def run(url: str, spec: dict, today: date) -> list[dict]:
     double_attempts = sum(t["already_dosed"] for t in tallies)
     rows = [
         {
-            "measure": f"postgresql, {WORKERS} workers, record_dose",
+            "measure": f"postgresql, {workers} workers, record_dose",
             "db": "postgresql",
             "n": f"{ok} doses in {wall:.1f} s (of {attempts_planned} planned)",
             "p50_ms": round(statistics.median(latencies), 2),

@@ -27,10 +27,11 @@ import os
 import pstats
 import shutil
 import statistics
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+from ._dosing_checks import check, double_attempts, verdict
 
 SCALES = {
     "small": {"clients": 200, "days": 60, "measure": 60, "repeats": 3, "profile": 30,
@@ -206,80 +207,6 @@ def _http(clients, nurse) -> Timings:
     return out
 
 
-def _doubles(clients, nurse) -> dict[str, int]:
-    """Two nurses press Confirm for the same client at the same instant, for each client."""
-    from django.db import connection
-
-    from pingan.audit.context import Actor, acting_as
-    from pingan.dosing import actions
-
-    outcome = {"attempts": 0, "recorded": 0, "refused_already_dosed": 0, "errors": 0}
-    lock = threading.Lock()
-    for c in clients:
-        barrier = threading.Barrier(2)
-
-        def press(client=c, barrier=barrier):
-            try:
-                with acting_as(Actor(nurse.get_username(), "nurse", "")):
-                    barrier.wait()
-                    result = actions.record_dose(client, nurse)
-                key = "recorded" if result.ok else (
-                    "refused_already_dosed"
-                    if any(b.code == "already_dosed" for b in result.blocks) else "errors"
-                )  # fmt: skip
-            except Exception:  # noqa: BLE001  counted: the check below fails on any
-                key = "errors"
-            finally:
-                connection.close()
-            with lock:
-                outcome[key] += 1
-                outcome["attempts"] += 1
-
-        threads = [threading.Thread(target=press) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    return outcome
-
-
-def check(day: date, expected_today: int) -> dict:
-    """The invariants after a run: zero double doses, every dose recorded with exactly one
-    ledger line, balance == sum of the ledger, the audit chain intact."""
-    from django.db.models import Count, Sum
-
-    from pingan.audit.log import verify
-    from pingan.audit.models import AuditEntry
-    from pingan.dosing.models import Dose, StockEntry
-    from pingan.dosing.queries import active_product, balance_at
-
-    doubles = (
-        Dose.objects.values("client_id", "date").annotate(n=Count("id")).filter(n__gt=1).count()
-    )
-    today = Dose.objects.filter(date=day)
-    lines = StockEntry.objects.filter(dose__date=day).values("dose_id").annotate(n=Count("id"))
-    product = active_product()
-    ledger_sum = StockEntry.objects.filter(product=product).aggregate(s=Sum("ml"))["s"]
-    balance = balance_at(product)
-    targets = {str(u) for u in today.values_list("external_id", flat=True)}
-    audited = set(
-        AuditEntry.objects.filter(action="dose_record", target__in=targets).values_list(
-            "target", flat=True
-        )
-    )
-    return {
-        "double_doses": doubles,
-        "doses_today": today.count(),
-        "expected_today": expected_today,
-        "doses_without_one_ledger_line": today.count() - sum(1 for row in lines if row["n"] == 1),
-        "ledger_balance_ml": balance,
-        "ledger_sum_ml": ledger_sum,
-        "ledger_ok": balance == ledger_sum and balance >= 0,
-        "doses_without_audit_entry": len(targets - audited),
-        "audit_breaks": len(verify()),
-    }
-
-
 def _queries_per_dose(client, nurse) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -333,7 +260,7 @@ def measure(scale: str, today: date) -> tuple[list[dict], dict]:
         runs["http"].append(_percentiles(_http(measured, nurse)))
         if r + 1 < spec["repeats"]:
             _clear_day(today)
-    doubles = _doubles(spare[: spec["doubles"]], nurse)
+    doubles = double_attempts(spare[: spec["doubles"]], nurse)
     spare = spare[spec["doubles"] :]
     queries = _queries_per_dose(spare[0], nurse)
     profile = _profile(spare[1 : 1 + spec["profile"]], nurse)
@@ -390,28 +317,6 @@ def _report(rows: list[dict], summary: dict, title: str) -> None:
     print("  checks:", summary["checks"])
     print("  profile of record_dose (cumulative):")
     print(summary["profile"])
-
-
-def verdict(summary: dict) -> None:
-    """Fail loudly when a correctness invariant does not hold (timing never fails a run)."""
-    c, d = summary["checks"], summary["doubles"]
-    problems = []
-    if c["double_doses"]:
-        problems.append(f"{c['double_doses']} double doses")
-    if c["doses_today"] != c["expected_today"]:
-        problems.append(f"{c['doses_today']} doses today, expected {c['expected_today']}")
-    if c["doses_without_one_ledger_line"]:
-        problems.append(f"{c['doses_without_one_ledger_line']} doses without one ledger line")
-    if not c["ledger_ok"]:
-        problems.append(f"ledger balance {c['ledger_balance_ml']} != sum {c['ledger_sum_ml']}")
-    if c["doses_without_audit_entry"]:
-        problems.append(f"{c['doses_without_audit_entry']} doses without a dose_record entry")
-    if c["audit_breaks"]:
-        problems.append(f"audit chain: {c['audit_breaks']} breaks")
-    if d["errors"] or d["recorded"] * 2 != d["attempts"]:
-        problems.append(f"double attempts: {d}")
-    if problems:
-        raise AssertionError("; ".join(problems))
 
 
 def measure_in_place(scale: str = "small") -> tuple[list[dict], dict]:

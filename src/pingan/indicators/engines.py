@@ -106,6 +106,9 @@ class DuckEngine:
         # Group-bys on integer client codes use DuckDB's perfect hash table (an array
         # indexed by the code) up to 2^22 distinct keys instead of a general hash table.
         self.con.execute("SET perfect_ht_threshold = 22")
+        # A trend runs two dozen queries over the same files; without this cache each one
+        # re-reads and parses the dose file's footer (745 row groups at national scale).
+        self.con.execute("SET parquet_metadata_cache = true")
         self._views()
         self._sliced: Period | None = None
         self._facts: Facts | None = None
