@@ -22,10 +22,11 @@ from pingan.dosing.models import StockEntryKind
 
 SOURCE = Path(pingan.__file__).resolve().parent
 # Helpers whose action parameter is passed through to record(); their callers are scanned.
-ACTION_ARGUMENT = {"record": 0, "audit": 1, "_stockaudit": 1}
+ACTION_ARGUMENT = {"record": 0, "audit": 1, "_stockaudit": 1, "_cash_entry": 1}
 PASS_THROUGH = {
     ("dosing/common.py", "action"),
     ("inpatient/common.py", "action"),
+    ("inpatient/billing.py", "action"),
     ("dosing/stock.py", "action"),
     ("dosing/stock.py", "f'stock_{kind}'"),  # its codes: test_stock_movements_built_...
 }

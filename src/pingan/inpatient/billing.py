@@ -36,24 +36,21 @@ def _locked(stay: Stay) -> Stay:
     return Stay.objects.select_for_update().get(pk=stay.pk)
 
 
-def take_payment(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
+def _cash_entry(
+    stay: Stay, action: str, kind: str, amount, user, note: str, limit, refusal
+) -> LedgerEntry:
+    """Write one cash movement with its receipt, under a lock on the stay, if it stays within
+    `limit(ledger)`; otherwise refuse with `refusal(amount, limit)` and write nothing."""
     require(user, "inpatient_billing")
     amount = rules.check_amount(amount)
     with transaction.atomic():
         stay = _locked(stay)
-        due = queries.ledger(stay).due
-        if amount > due:
-            raise Refusal(
-                _(
-                    "A payment of %(amount)s would make the balance negative: only %(due)s "
-                    "is owed. Take at most %(due)s."
-                )
-                % {"amount": amount, "due": max(due, ZERO)},
-                code="overpayment",
-            )
+        allowed = limit(queries.ledger(stay))
+        if amount > allowed:
+            raise refusal(amount, max(allowed, ZERO))
         entry = LedgerEntry.objects.create(
             stay=stay,
-            kind=EntryKind.PAYMENT,
+            kind=kind,
             amount=amount,
             at=timezone.now(),
             receipt_number=_next_receipt_number(),
@@ -62,46 +59,62 @@ def take_payment(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
         )
         audit(
             user,
-            "inpatient_payment",
+            action,
             f"inpatient.stay:{stay.external_id}",
             amount=amount,
             receipt=entry.receipt_number,
         )
     return entry
+
+
+def take_payment(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
+    """Cash in: never more than is owed, so the client's balance cannot go negative."""
+
+    def refusal(amount, due):
+        return Refusal(
+            _(
+                "A payment of %(amount)s would make the balance negative: only %(due)s "
+                "is owed. Take at most %(due)s."
+            )
+            % {"amount": amount, "due": due},
+            code="overpayment",
+        )
+
+    return _cash_entry(
+        stay,
+        "inpatient_payment",
+        EntryKind.PAYMENT,
+        amount,
+        user,
+        note,
+        lambda led: led.due,
+        refusal,
+    )
 
 
 def refund(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
-    require(user, "inpatient_billing")
-    amount = rules.check_amount(amount)
-    with transaction.atomic():
-        stay = _locked(stay)
-        credit = queries.ledger(stay).credit
-        if amount > credit:
-            raise Refusal(
-                _(
-                    "A refund of %(amount)s would make the balance negative: the client's "
-                    "credit is %(credit)s."
-                )
-                % {"amount": amount, "credit": max(credit, ZERO)},
-                code="overrefund",
+    """Cash out: never more than the client's credit, so the unit's cash cannot go negative."""
+
+    def refusal(amount, credit):
+        return Refusal(
+            _(
+                "A refund of %(amount)s would make the balance negative: the client's "
+                "credit is %(credit)s."
             )
-        entry = LedgerEntry.objects.create(
-            stay=stay,
-            kind=EntryKind.REFUND,
-            amount=amount,
-            at=timezone.now(),
-            receipt_number=_next_receipt_number(),
-            note=(note or "").strip()[:200],
-            created_by=user,
+            % {"amount": amount, "credit": credit},
+            code="overrefund",
         )
-        audit(
-            user,
-            "inpatient_refund",
-            f"inpatient.stay:{stay.external_id}",
-            amount=amount,
-            receipt=entry.receipt_number,
-        )
-    return entry
+
+    return _cash_entry(
+        stay,
+        "inpatient_refund",
+        EntryKind.REFUND,
+        amount,
+        user,
+        note,
+        lambda led: led.credit,
+        refusal,
+    )
 
 
 def extend(stay: Stay, days, user) -> LedgerEntry:
