@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
+from pingan.core.posting import form_errors, run_form
 from pingan.registry.models import Client
 
 from . import actions, queries
@@ -30,13 +31,6 @@ STATUS_FILTERS = ("open", "all", *ReferralStatus.values)
 def _messages_from(request, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
-
-
-def _form_errors(request, form) -> None:
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        for message in errors:
-            messages.error(request, f"{label}: {message}" if label else message)
 
 
 @require_GET
@@ -99,16 +93,12 @@ def _back(referral: PoliceReferral):
 @requires("manage_referrals")
 def contact(request, external_id):
     referral = _referral(external_id)
-    form = ContactForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return _back(referral)
-    try:
-        actions.record_contact(referral, user=request.user, **form.cleaned_data)
-    except ValidationError as exc:
-        _messages_from(request, exc)
-    else:
-        messages.success(request, _("Contact attempt recorded."))
+    run_form(
+        request,
+        ContactForm(request.POST),
+        lambda d: actions.record_contact(referral, user=request.user, **d),
+        _("Contact attempt recorded."),
+    )
     return _back(referral)
 
 
@@ -116,21 +106,14 @@ def contact(request, external_id):
 @requires("manage_referrals")
 def outcome(request, external_id):
     referral = _referral(external_id)
-    form = OutcomeForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return _back(referral)
-    try:
-        actions.record_outcome(
-            referral,
-            outcome=form.cleaned_data["outcome"],
-            on=form.cleaned_data["on"],
-            user=request.user,
-        )
-    except ValidationError as exc:
-        _messages_from(request, exc)
-    else:
-        messages.success(request, _("Outcome recorded."))
+    run_form(
+        request,
+        OutcomeForm(request.POST),
+        lambda d: actions.record_outcome(
+            referral, outcome=d["outcome"], on=d["on"], user=request.user
+        ),
+        _("Outcome recorded."),
+    )
     return _back(referral)
 
 
@@ -140,7 +123,7 @@ def link(request, external_id):
     referral = _referral(external_id)
     form = LinkForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return _back(referral)
     code = form.cleaned_data["code"].strip().upper()
     client = Client.objects.filter(code=code).first()
@@ -162,7 +145,7 @@ def enrol(request, external_id):
     referral = _referral(external_id)
     form = EnrolFromReferralForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return _back(referral)
     try:
         client = actions.enrol_from_referral(referral, user=request.user, **form.cleaned_data)

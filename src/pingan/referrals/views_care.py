@@ -11,12 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
+from pingan.core.posting import form_errors
 from pingan.registry.models import Client
 
 from . import actions, queries
 from .forms import CareReferralForm, CompleteCareForm, PartnerForm
 from .models import CareReferral, Partner
-from .views import _form_errors, _messages_from
+from .views import _messages_from
 
 
 @require_GET
@@ -106,7 +107,7 @@ def complete(request, external_id):
     form = CompleteCareForm(request.POST)
     back = request.POST.get("back") == "worklist"
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
     else:
         try:
             actions.complete_care_referral(referral, user=request.user, **form.cleaned_data)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
+from pingan.core.posting import run_form
 
 from . import actions, queries, timeline
 from .forms import (
@@ -207,18 +208,7 @@ def identity_erase(request, external_id):
 
 def _post_action(request, client, form, run, success: str):
     """Shared shape of the small POST forms on the client page."""
-    if form.is_valid():
-        try:
-            run(form.cleaned_data)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, success)
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+    run_form(request, form, run, success)
     return redirect("registry:detail", external_id=client.external_id)
 
 
