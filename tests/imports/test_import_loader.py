@@ -254,7 +254,8 @@ def test_any_mg_cell_is_either_a_valid_dose_or_an_error_at_that_cell(tmp_path_fa
         assert [(e.file, e.line, e.column) for e in rejected.errors] == [("doses.csv", 2, "mg")]
         assert not Client.objects.exists()
     else:
-        assert 1 <= Dose.objects.get().mg <= 400
+        # Accepted only when the cell is a whole number in range, stored exactly as written.
+        assert Dose.objects.get().mg == int(mg.strip()) and 1 <= int(mg.strip()) <= 400
         Dose.objects.all().delete()
         Episode.objects.all().delete()
         Client.objects.all().delete()
