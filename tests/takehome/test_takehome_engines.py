@@ -15,7 +15,7 @@ from pingan.dosing.models import Dose
 from pingan.labs.models import UrineResult, UrineSample
 from pingan.lockbox.models import Box
 from pingan.registry.models import Client, Consent, Episode
-from pingan.takehome import duck, queries, rules
+from pingan.takehome import duck, nightly, queries, rules
 from pingan.takehome.models import RecordCheck, TakeHomeRequest
 from pingan.takehome.standard import profile_rules
 
@@ -167,8 +167,10 @@ def test_engines_agree(specs, users, tmp_path_factory):
             rules_ = profile_rules(profile)
             for day in (D, D - timedelta(days=45)):
                 per_client = [d.as_dict() for d in queries.evaluate_per_client(day, rules_)]
-                set_based = [d.as_dict() for d in queries.eligibility(day, rules_)]
+                listed = nightly.nightly_list(day, rules_)
+                set_based = [d.as_dict() for d in listed.decisions()]
                 assert set_based == per_client
+                assert [row[-1] for row in listed.rows] == [d["allowed_days"] for d in per_client]
                 in_duck = duck.aggregates(con, rules_, day)
                 decided = [rules.decide(agg, rules_, day) for agg, _ in in_duck]
                 assert [strip(d.as_dict()) for d in decided] == [strip(d) for d in per_client]

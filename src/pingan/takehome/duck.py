@@ -1,9 +1,9 @@
 """The nightly eligibility list in DuckDB, over the Parquet files of `pingan synth --format
 parquet` (the national-scale path, DESIGN.md §6).
 
-The same counts as `queries.aggregates_set_based`, and the days allowed computed in SQL from
-the same tiers, so the whole list is one vectorised query. `decisions` turns the rows into
-the same `rules.Decision`s as every other engine. The Parquet files carry no administrative
+The same query shape as the database's nightly list (`listsql`: counts per window and the
+days allowed in SQL), so the whole list is one vectorised query. `decisions` turns the rows
+into the same `rules.Decision`s as every other engine. The Parquet files carry no administrative
 record (record checks, boxes, consents): those checks fail here, so `ready` is false.
 
 `connect` reads the Parquet files once into DuckDB tables keyed by an integer client id:
@@ -14,10 +14,10 @@ nightly query reads only the loaded tables.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-from . import rules
+from . import listsql, rules
 from .standard import Rules
 
 TABLES = ("clients", "doses", "urine", "discharges", "reenrolments")
@@ -86,56 +86,16 @@ def connect(parquet_dir: str | Path, threads: int | None = None):
     return con
 
 
-def _lit(day: date) -> str:
-    return f"DATE '{day.isoformat()}'"
-
-
 def sql(rules_: Rules, day: date) -> str:
-    """The whole list for `day` as one query (dates are literals: no user input reaches it).
+    """The whole list for `day` as one query (listsql: the shape every engine shares).
 
-    Every table is read once: doses and urine samples are cut to the longest window (the
-    negative run alone looks further back, to the enrolment) before the join on the
-    integer id, and all windows are counted in the same pass (count … FILTER)."""
-    d = _lit(day)
-    windows = rules_.windows
-    first = _lit(day - timedelta(days=max(windows)))
-    dose_cols = ", ".join(
-        f"count(*) FILTER (WHERE x.date >= {_lit(day - timedelta(days=n))}) AS w{n}"
-        for n in windows
+    Here the episodes come from the enrolment and discharge files, and the negative run
+    is counted in the same pass as the rest thanks to the samples' precomputed `next_pos`."""
+    q = listsql.DUCKDB
+    d = q.date(day)
+    negatives = listsql.window_counts(
+        rules_.negative_windows, day, q, "s.day", "n", where="NOT s.pos"
     )
-    neg_cols = ", ".join(
-        f"count(*) FILTER (WHERE NOT s.pos AND s.day >= {_lit(day - timedelta(days=n))}) AS n{n}"
-        for n in windows
-    )
-
-    def start(n: int) -> str:
-        return f"greatest({_lit(day - timedelta(days=n))}, ep.e)"
-
-    tier_terms = []
-    for t in rules_.tiers:
-        w = t.adherence_window
-        span = f"least({w}, ep.dot)"
-        conds = [
-            f"ep.dot >= {t.from_day}",
-            f"({span} = 0 OR coalesce(dz.w{w}, 0) * 100 >= {t.adherence_min} * {span})",
-        ]
-        if t.positive_free_days:
-            n = t.positive_free_days
-            conds.append(f"(u.last_pos IS NULL OR u.last_pos < {start(n)})")
-            if t.needs_one_negative_in_window:
-                conds.append(f"({start(n)} >= {d} OR coalesce(u.n{n}, 0) >= 1)")
-        if t.min_negative_run:
-            conds.append(f"coalesce(u.run, 0) >= {t.min_negative_run}")
-        tier_terms.append((t.from_day, f"CASE WHEN {' AND '.join(conds)} THEN {t.days} ELSE 0 END"))
-    # Only the tier the day of treatment reaches is judged (rules.decide): the highest first.
-    branches = " ".join(
-        f"WHEN ep.dot >= {from_day} THEN {term}"
-        for from_day, term in sorted(tier_terms, reverse=True)
-    )
-    allowed = f"CASE {branches} ELSE 0 END"
-    w_select = ", ".join(f"coalesce(dz.w{n}, 0) AS w{n}" for n in windows)
-    n_select = ", ".join(f"coalesce(u.n{n}, 0) AS n{n}" for n in windows)
-    dz_cols = ", ".join(f"a.w{n} - coalesce(c.w{n}, 0) AS w{n}" for n in windows)
     return f"""
     WITH enr AS (
         SELECT cid, enrolled_on AS d FROM clients
@@ -145,61 +105,38 @@ def sql(rules_: Rules, day: date) -> str:
         SELECT cid, date AS d FROM discharges
         UNION ALL SELECT cid, discharged_on FROM reenrolments),
     ep AS (
-        SELECT ep0.cid, ep0.e, date_diff('day', ep0.e, {d}) AS dot FROM ep0
+        SELECT ep0.cid, ep0.e, {q.days("ep0.e", d)} AS dot FROM ep0
         WHERE NOT EXISTS (SELECT 1 FROM dis WHERE dis.cid = ep0.cid
                           AND dis.d >= ep0.e AND dis.d <= {d})),
-    recent AS (SELECT cid, e FROM ep WHERE e > {first}),
-    dz_all AS (
-        SELECT cid, {dose_cols} FROM doses x
-        WHERE x.date >= {first} AND x.date < {d} GROUP BY cid),
-    dz_cut AS (
-        SELECT x.cid, {dose_cols} FROM doses x JOIN recent USING (cid)
-        WHERE x.date >= {first} AND x.date < recent.e GROUP BY x.cid),
-    dz AS (SELECT a.cid, {dz_cols} FROM dz_all a LEFT JOIN dz_cut c USING (cid)),
+    {listsql.dose_counts(rules_, day, q, "doses", "cid", "date")},
     u AS (
         SELECT s.cid, max(s.day) FILTER (WHERE s.pos) AS last_pos,
             count(*) FILTER (WHERE NOT s.pos AND (s.next_pos IS NULL OR s.next_pos >= {d}))
-                AS run, {neg_cols}
+                AS run{negatives}
         FROM samples s JOIN ep USING (cid)
         WHERE s.day < {d} AND s.day >= ep.e GROUP BY s.cid)
-    SELECT c.code AS client, ep.e AS enrolled_on, {w_select}, {n_select},
-        u.last_pos, coalesce(u.run, 0) AS run, {allowed} AS allowed_days
+    SELECT {listsql.select_list(rules_, day, q, "c.code")}
     FROM ep JOIN clients c USING (cid) LEFT JOIN dz USING (cid) LEFT JOIN u USING (cid)
     ORDER BY ep.cid
     """
 
 
 def table(con, rules_: Rules, day: date):
-    """The nightly list as an Arrow table, one row per client in treatment, in code order:
-    client, enrolled_on, w<N> and n<N> per window, last_pos, run, allowed_days.
+    """The nightly list as an Arrow table, one row per client in treatment, in code order,
+    with the columns of `listsql.row_columns` (the days allowed decided in SQL).
 
-    This is the list itself: the days allowed are decided in SQL. Building a `Decision`
-    (every check with its translated evidence) costs far more per client than the query,
-    so it is done on demand, for the rows a screen or an export shows (`decisions_of`)."""
+    Building a `Decision` (every check with its translated evidence) costs far more per
+    client than the query, so it is done on demand, for the rows a screen or an export
+    shows (`decisions_of`)."""
     return con.sql(sql(rules_, day)).to_arrow_table()
-
-
-def _aggregates(rows, windows: tuple[int, ...]) -> list[tuple[rules.Aggregates, int]]:
-    out = []
-    for code, enrolled, *rest in rows:
-        w = rest[: len(windows)]
-        n = rest[len(windows) : 2 * len(windows)]
-        last_pos, run, allowed = rest[2 * len(windows) :]
-        agg = rules.Aggregates(
-            code=code,
-            enrolled_on=enrolled,
-            doses_in=dict(zip(windows, map(int, w), strict=True)),
-            negatives_in=dict(zip(windows, map(int, n), strict=True)),
-            last_positive=last_pos,
-            negative_run=int(run),
-        )
-        out.append((agg, int(allowed)))
-    return out
 
 
 def aggregates(con, rules_: Rules, day: date) -> list[tuple[rules.Aggregates, int]]:
     """Each client's counts with the days DuckDB allowed."""
-    return _aggregates(con.execute(sql(rules_, day)).fetchall(), rules_.windows)
+    return [
+        (listsql.aggregates_of(row, rules_), int(row[-1]))
+        for row in con.execute(sql(rules_, day)).fetchall()
+    ]
 
 
 def decisions_of(rows, rules_: Rules, day: date) -> list[rules.Decision]:
@@ -207,8 +144,8 @@ def decisions_of(rows, rules_: Rules, day: date) -> list[rules.Decision]:
     columns = [rows.column(i).to_pylist() for i in range(rows.num_columns)]
     translate = rules.translator()
     return [
-        rules.decide(agg, rules_, day, translate)
-        for agg, _allowed in _aggregates(zip(*columns, strict=True), rules_.windows)
+        rules.decide(listsql.aggregates_of(row, rules_), rules_, day, translate)
+        for row in zip(*columns, strict=True)
     ]
 
 

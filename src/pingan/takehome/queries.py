@@ -1,21 +1,20 @@
-"""Read models of the take-home app: the standard in force, one client's history through the
-ORM (the per-client engine), and the same counts set-based in SQL for every client at once.
-
-Both engines hand their counts to `rules.decide`, so they cannot disagree on the thresholds;
-the property test checks that they agree on the counts.
+"""Read models of the take-home app: the standard in force, the administrative facts, and one
+client's history through the ORM (the per-client engine). The set-based list for every client
+at once is in `nightly` (the database) and `duck` (Parquet at national scale); the property
+test checks that all of them agree.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from pingan.dosing.models import Dose
-from pingan.labs.models import UrineResult, UrineSample
+from pingan.labs.models import UrineResult
 from pingan.lockbox.models import Box
 from pingan.registry.models import Client, Consent, Episode
 
@@ -116,21 +115,31 @@ def admin_facts(client: Client, day: date) -> rules.AdminFacts:
     )
 
 
-def all_admin_facts(day: date) -> dict[int, rules.AdminFacts]:
+def all_admin_facts(day: date, client_ids=None) -> dict[int, rules.AdminFacts]:
+    """The administrative facts of many clients at once: of `client_ids`, or of everyone.
+
+    A few thousand ids go into the queries; beyond that everyone is read and the rest
+    dropped, since a query holds only so many parameters."""
+    wanted = None if client_ids is None else set(client_ids)
+    scope = Q()
+    if wanted is not None and len(wanted) <= 2_000:
+        scope = Q(client_id__in=wanted)
     checks: dict[int, tuple[date, bool]] = {}
     for client_id, on, passed in (
-        RecordCheck.objects.filter(checked_on__lte=day)
+        RecordCheck.objects.filter(scope, checked_on__lte=day)
         .order_by("checked_on", "pk")
         .values_list("client_id", "checked_on", "passed")
     ):
         checks[client_id] = (on, passed)
-    boxes = set(Box.objects.filter(_box_on(day)).values_list("client_id", flat=True))
+    boxes = set(Box.objects.filter(scope, _box_on(day)).values_list("client_id", flat=True))
     consents: dict[int, set[str]] = defaultdict(set)
-    for client_id, purpose in Consent.objects.filter(_live_on(day)).values_list(
+    for client_id, purpose in Consent.objects.filter(scope, _live_on(day)).values_list(
         "client_id", "purpose"
     ):
         consents[client_id].add(purpose)
     ids = set(checks) | boxes | set(consents)
+    if wanted is not None:
+        ids &= wanted
     return {
         i: rules.AdminFacts(checks.get(i), i in boxes, frozenset(consents.get(i, ()))) for i in ids
     }
@@ -178,100 +187,3 @@ def evaluate_per_client(day: date, rules_: Rules, clients=None) -> list[rules.De
         if decision is not None:
             out.append(decision)
     return out
-
-
-# The set-based engine --------------------------------------------------------------------------
-
-
-def _as_date(value) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def _sql(windows: tuple[int, ...]) -> tuple[str, str]:
-    episode, dose = Episode._meta.db_table, Dose._meta.db_table
-    sample, result = UrineSample._meta.db_table, UrineResult._meta.db_table
-    ep = f"""ep AS (
-        SELECT client_id, MAX(enrolled_on) AS enrolled_on FROM {episode}
-        WHERE enrolled_on <= %(day)s AND (discharged_on IS NULL OR discharged_on > %(day)s)
-        GROUP BY client_id)"""
-    dose_cols = ", ".join(
-        f"SUM(CASE WHEN d.date >= %(s{n})s THEN 1 ELSE 0 END) AS w{n}" for n in windows
-    )
-    doses_sql = f"""WITH {ep}
-        SELECT ep.client_id, {dose_cols} FROM ep JOIN {dose} d ON d.client_id = ep.client_id
-        AND d.date >= ep.enrolled_on AND d.date < %(day)s AND d.date >= %(first)s
-        GROUP BY ep.client_id"""
-    neg_cols = ", ".join(
-        f"SUM(CASE WHEN sd.pos = 0 AND sd.day >= %(s{n})s THEN 1 ELSE 0 END) AS n{n}"
-        for n in windows
-    )
-    urine_sql = f"""WITH {ep},
-        sd AS (
-            SELECT s.client_id, s.collected_on AS day,
-                MAX(CASE WHEN r.result = 'positive' THEN 1 ELSE 0 END) AS pos
-            FROM {sample} s JOIN {result} r ON r.sample_id = s.id
-            JOIN ep ON ep.client_id = s.client_id
-            WHERE r.analyte IN ('opiates', 'morphine')
-              AND s.collected_on >= ep.enrolled_on AND s.collected_on < %(day)s
-            GROUP BY s.client_id, s.collected_on),
-        lp AS (SELECT client_id, MAX(CASE WHEN pos = 1 THEN day END) AS last_pos
-            FROM sd GROUP BY client_id)
-        SELECT sd.client_id, lp.last_pos,
-            SUM(CASE WHEN sd.pos = 0 AND (lp.last_pos IS NULL OR sd.day > lp.last_pos)
-                THEN 1 ELSE 0 END) AS run, {neg_cols}
-        FROM sd JOIN lp ON lp.client_id = sd.client_id
-        GROUP BY sd.client_id, lp.last_pos"""
-    return doses_sql, urine_sql
-
-
-def aggregates_set_based(day: date, rules_: Rules) -> list[rules.Aggregates]:
-    """The counts for every client in treatment on `day`, in a fixed number of queries."""
-    windows = rules_.windows
-    params: dict = {"day": day, "first": day - timedelta(days=max(windows))}
-    for n in windows:
-        params[f"s{n}"] = day - timedelta(days=n)
-    doses_sql, urine_sql = _sql(windows)
-    enrolled = {
-        cid: _as_date(on)
-        for cid, on in episodes_on(day)
-        .order_by("enrolled_on")
-        .values_list("client_id", "enrolled_on")
-    }
-    # A subquery, not the ids: a national list has more clients than a query has parameters.
-    codes = dict(
-        Client.objects.filter(pk__in=episodes_on(day).values("client_id")).values_list("pk", "code")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(doses_sql, params)
-        doses = {row[0]: row[1:] for row in cursor.fetchall()}
-        cursor.execute(urine_sql, params)
-        urine = {row[0]: row[1:] for row in cursor.fetchall()}
-    admin = all_admin_facts(day)
-    empty_admin = rules.AdminFacts()
-    zeros = (0,) * len(windows)
-    out = []
-    for cid, on in enrolled.items():
-        counts = doses.get(cid, zeros)
-        last_pos, run, *negs = urine.get(cid, (None, 0, *zeros))
-        out.append(
-            rules.Aggregates(
-                code=codes[cid],
-                enrolled_on=on,
-                doses_in={n: int(c or 0) for n, c in zip(windows, counts, strict=True)},
-                negatives_in={n: int(c or 0) for n, c in zip(windows, negs, strict=True)},
-                last_positive=_as_date(last_pos),
-                negative_run=int(run or 0),
-                admin=admin.get(cid, empty_admin),
-            )
-        )
-    out.sort(key=lambda a: a.code)
-    return out
-
-
-def eligibility(day: date, rules_: Rules | None = None) -> list[rules.Decision]:
-    """The nightly list: every client in treatment on `day`, set-based, sorted by code."""
-    rules_ = rules_ or rules_for(day)
-    translate = rules.translator()
-    return [rules.decide(a, rules_, day, translate) for a in aggregates_set_based(day, rules_)]

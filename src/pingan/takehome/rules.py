@@ -7,12 +7,13 @@ collection day, opioid-positive if `opiates` or `morphine` is positive that day,
 it has an opioid result and none is positive; the negative run counts negative samples back
 from the latest one.
 
-Tiers step down: the client gets the largest tier reached by day of treatment whose every
-data-derived criterion passes; failing the criteria of every reached tier means 0 days.
+Only the tier the day of treatment reaches is judged: failing any of its data-derived
+criteria allows 0 days (DESIGN.md §3.3); a lapse never quietly becomes a smaller allowance.
 
 The engine has two halves so the set-based engines share the second one: `aggregate`
 counts what a history holds for each window, `decide` turns those counts into a Decision.
-The SQL and DuckDB engines compute the same counts set-based and call the same `decide`.
+The set-based engines (`nightly` in the database, `duck` over Parquet) compute the same counts
+and decide the days allowed in SQL (`listsql`, held to `decide` by the property test).
 """
 
 from __future__ import annotations
@@ -124,11 +125,14 @@ def aggregate(history: History, rules: Rules, day: date) -> Aggregates:
     enrolled = history.enrolled_on
     doses = sorted(d for d in history.dose_days if enrolled <= d < day)
     samples = [(d, pos) for d, pos in history.samples if enrolled <= d < day]
-    doses_in, negatives_in = {}, {}
-    for n in rules.windows:
-        start = window_start(day, enrolled, n)
-        doses_in[n] = len(doses) - bisect.bisect_left(doses, start)
-        negatives_in[n] = sum(1 for d, pos in samples if d >= start and not pos)
+    doses_in = {
+        n: len(doses) - bisect.bisect_left(doses, window_start(day, enrolled, n))
+        for n in rules.dose_windows
+    }
+    negatives_in = {
+        n: sum(1 for d, pos in samples if not pos and d >= window_start(day, enrolled, n))
+        for n in rules.negative_windows
+    }
     positives = [d for d, pos in samples if pos]
     last_positive = positives[-1] if positives else None
     run = sum(1 for d, pos in samples if not pos and (last_positive is None or d > last_positive))

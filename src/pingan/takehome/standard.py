@@ -136,14 +136,16 @@ class Rules:
     closed_days: ClosedDays
 
     @property
-    def windows(self) -> tuple[int, ...]:
-        """Every window length the tiers look at (the set-based engines count per window)."""
-        found = set()
-        for t in self.tiers:
-            found.add(t.adherence_window)
-            if t.positive_free_days:
-                found.add(t.positive_free_days)
-        return tuple(sorted(found))
+    def dose_windows(self) -> tuple[int, ...]:
+        """The adherence windows of the tiers: the engines count dose days per window."""
+        return tuple(sorted({t.adherence_window for t in self.tiers}))
+
+    @property
+    def negative_windows(self) -> tuple[int, ...]:
+        """The windows in which a tier needs a negative sample: counted per window."""
+        return tuple(
+            sorted({t.positive_free_days for t in self.tiers if t.needs_one_negative_in_window})
+        )
 
 
 class StandardInvalid(ValueError):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from pingan.accounts.decorators import requires
 from pingan.registry.models import Client
 
-from . import actions, closures, queries
+from . import actions, closures, nightly, queries
 from .describe import describe
 from .models import (
     CentreClosure,
@@ -57,12 +57,11 @@ def index(request: HttpRequest) -> HttpResponse:
 def eligibility(request: HttpRequest) -> HttpResponse:
     day = timezone.localdate()
     standard = queries.standard_in_force(day)
-    decisions = queries.eligibility(day, queries.rules_of(standard))
+    listed = nightly.nightly_list(day, queries.rules_of(standard))
+    only = request.GET.get("show", "allowed")
+    decisions = listed.decisions(only_allowed=only == "allowed")
     codes = {d.client for d in decisions}
     ids = dict(Client.objects.filter(code__in=codes).values_list("code", "external_id"))
-    only = request.GET.get("show", "allowed")
-    if only == "allowed":
-        decisions = [d for d in decisions if d.allowed_days]
     rows = [(d, ids.get(d.client)) for d in decisions]
     return render(
         request,

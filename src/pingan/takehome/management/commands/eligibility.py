@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.takehome import queries
+from pingan.takehome import nightly, queries
 from pingan.takehome.standard import PROFILES
 
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
                     _("Not a date (YYYY-MM-DD): %(value)s") % {"value": options["date"]}
                 ) from None
         rules = queries.rules_for(day, options["profile"])
-        decisions = queries.eligibility(day, rules)
+        decisions = nightly.eligibility(day, rules)
         if options["format"] == "json":
             self.stdout.write(
                 json.dumps([d.as_dict() for d in decisions], ensure_ascii=False, indent=1)

@@ -1,0 +1,117 @@
+"""The nightly eligibility list from the clinic's database (PostgreSQL or SQLite).
+
+One query decides the whole list (`listsql`: counts per window and the days allowed in
+SQL). A `Decision` — every check with its translated evidence and the administrative
+facts — costs far more per client than the query, so `NightlyList` builds them on demand,
+for the rows a screen, an export or an approval needs. The per-client engine
+(`queries.evaluate_client`) is the reference both are tested against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection, transaction
+
+from pingan.dosing.models import Dose
+from pingan.labs.models import UrineResult, UrineSample
+from pingan.registry.models import Client, Episode
+
+from . import listsql, queries, rules
+from .standard import Rules
+
+# PostgreSQL's defaults are sized for many small queries: a national list groups 350,000
+# clients and joins millions of urine results, which at 4 MB of work memory spill to disk.
+# Raised for this transaction only.
+POSTGRESQL_SETTINGS = ("SET LOCAL work_mem = '256MB'",)
+
+
+def sql(rules_: Rules, day: date, dialect: listsql.Dialect) -> str:
+    """The list for `day` in the database's own tables."""
+    q = dialect
+    d = q.date(day)
+    episode, dose, client = Episode._meta.db_table, Dose._meta.db_table, Client._meta.db_table
+    sample, result = UrineSample._meta.db_table, UrineResult._meta.db_table
+    negatives = listsql.window_counts(
+        rules_.negative_windows, day, q, "sd.day", "n", where="sd.pos = 0"
+    )
+    # ep: the episode open on D (enrolled on or before it, not discharged by then).
+    # sd: one row per collection day with an opioid result, pos = any of them positive.
+    return f"""
+    WITH ep AS (
+        SELECT client_id AS cid, max(enrolled_on) AS e, {q.days("max(enrolled_on)", d)} AS dot
+        FROM {episode}
+        WHERE enrolled_on <= {d} AND (discharged_on IS NULL OR discharged_on > {d})
+        GROUP BY client_id),
+    {listsql.dose_counts(rules_, day, q, dose, "client_id", "date")},
+    sd AS (
+        SELECT s.client_id AS cid, s.collected_on AS day,
+            max(CASE WHEN r.result = 'positive' THEN 1 ELSE 0 END) AS pos
+        FROM {sample} s JOIN {result} r ON r.sample_id = s.id JOIN ep ON ep.cid = s.client_id
+        WHERE r.analyte IN ('opiates', 'morphine')
+            AND s.collected_on >= ep.e AND s.collected_on < {d}
+        GROUP BY s.client_id, s.collected_on),
+    lp AS (SELECT cid, max(CASE WHEN pos = 1 THEN day END) AS last_pos FROM sd GROUP BY cid),
+    u AS (
+        SELECT sd.cid, lp.last_pos,
+            count(*) FILTER (WHERE sd.pos = 0 AND (lp.last_pos IS NULL OR sd.day > lp.last_pos))
+                AS run{negatives}
+        FROM sd JOIN lp ON lp.cid = sd.cid GROUP BY sd.cid, lp.last_pos)
+    SELECT {listsql.select_list(rules_, day, q, "c.code")}
+    FROM ep JOIN {client} c ON c.id = ep.cid
+        LEFT JOIN dz ON dz.cid = ep.cid LEFT JOIN u ON u.cid = ep.cid
+    ORDER BY c.code
+    """
+
+
+@dataclass
+class NightlyList:
+    """Every client in treatment on `day`, in code order: rows in `listsql.row_columns`
+    order, the days allowed decided in SQL."""
+
+    day: date
+    rules: Rules
+    rows: list[tuple]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def allowed_count(self) -> int:
+        return sum(1 for row in self.rows if row[-1])
+
+    def decisions(self, only_allowed: bool = False) -> list[rules.Decision]:
+        """The Decisions of the list (or of its clients allowed take-home), with the
+        administrative facts read for those clients only."""
+        rows = [r for r in self.rows if r[-1]] if only_allowed else self.rows
+        admin = queries.all_admin_facts(self.day, [r[0] for r in rows])
+        empty = rules.AdminFacts()
+        translate = rules.translator()
+        return [
+            rules.decide(
+                listsql.aggregates_of(row, self.rules, admin.get(row[0], empty)),
+                self.rules,
+                self.day,
+                translate,
+            )
+            for row in rows
+        ]
+
+
+def nightly_list(day: date, rules_: Rules | None = None) -> NightlyList:
+    """The list, set-based, in one query."""
+    rules_ = rules_ or queries.rules_for(day)
+    dialect = listsql.DIALECTS[connection.vendor]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for setting in POSTGRESQL_SETTINGS:
+                cursor.execute(setting)
+        cursor.execute(sql(rules_, day, dialect))
+        rows = cursor.fetchall()
+    return NightlyList(day, rules_, rows)
+
+
+def eligibility(day: date, rules_: Rules | None = None) -> list[rules.Decision]:
+    """The nightly list as Decisions, sorted by code (the command and small lists)."""
+    return nightly_list(day, rules_).decisions()
