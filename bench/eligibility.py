@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 DAYS = 180
+OPIOID = "analyte IN ('opiates', 'morphine')"
 SCALES = {
     "small": {"clients": 2_000, "db_clients": {"sqlite": 2_000}},
     # ORM inserts bound SQLite's share; PostgreSQL is loaded with COPY, at national scale.
@@ -93,11 +94,16 @@ def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str,
         f"""CREATE TABLE c AS SELECT (row_number() OVER (ORDER BY code))::INTEGER AS id, code,
             enrolled_on FROM '{folder}/clients.parquet' ORDER BY code LIMIT {limit}"""
     )
+    # A sample per client and day, with the opioid outcome the database's triggers would
+    # give it (they are off during a COPY load).
     con.execute(
         f"""CREATE TABLE s AS SELECT row_number() OVER (ORDER BY c.id, u.date) AS id,
             {uuid} AS external_id, {now} AS created_at, c.id AS client_id,
-            u.date AS collected_on, true AS observed, false AS scheduled
-            FROM (SELECT DISTINCT client_code, date FROM '{folder}/urine.parquet') u
+            u.date AS collected_on, true AS observed, false AS scheduled, u.opioid
+            FROM (SELECT client_code, date, CASE
+                    WHEN bool_or(result = 'positive') FILTER (WHERE {OPIOID}) THEN 1
+                    WHEN count(*) FILTER (WHERE {OPIOID}) > 0 THEN 0 END AS opioid
+                FROM '{folder}/urine.parquet' GROUP BY client_code, date) u
             JOIN c ON c.code = u.client_code"""
     )
     return {
@@ -117,7 +123,7 @@ def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str,
                 FROM '{folder}/doses.parquet' d JOIN c ON c.code = d.client_code""",
         ),
         "labs_urinesample": (
-            "id, external_id, created_at, client_id, collected_on, observed, scheduled",
+            "id, external_id, created_at, client_id, collected_on, observed, scheduled, opioid",
             "SELECT * FROM s",
         ),
         "labs_urineresult": (

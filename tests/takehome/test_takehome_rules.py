@@ -173,12 +173,27 @@ def test_negative_run_counted_back_from_latest_and_only_the_reached_tier_judged(
 
 def test_opioid_positive_is_opiates_or_morphine():
     rows = [
-        (D, "methadone", "positive"),
-        (D, "opiates", "negative"),
-        (D - timedelta(days=1), "morphine", "positive"),
-        (D - timedelta(days=2), "ketamine", "positive"),
+        (1, D, "methadone", "positive"),
+        (1, D, "opiates", "negative"),
+        (2, D - timedelta(days=1), "morphine", "positive"),
+        (2, D - timedelta(days=1), "opiates", "negative"),
+        (3, D - timedelta(days=2), "ketamine", "positive"),
     ]
     assert rules.opioid_samples(rows) == ((D - timedelta(days=1), True), (D, False))
+
+
+def test_two_samples_on_one_day_count_twice():
+    """DESIGN.md §3.3 counts samples; a negative the day of a positive is not in the run."""
+    day = D - timedelta(days=3)
+    rows = [(1, day, "opiates", "negative"), (2, day, "opiates", "negative")]
+    assert rules.opioid_samples(rows) == ((day, False), (day, False))
+    rows.append((3, day, "morphine", "positive"))
+    rows.append((4, D - timedelta(days=1), "opiates", "negative"))
+    history = perfect(400, samples=rules.opioid_samples(rows))
+    agg = rules.aggregate(history, profile_rules("pingan"), D)
+    assert agg.last_positive == day
+    assert agg.negative_run == 1
+    assert agg.negatives_in[30] == 3
 
 
 def test_administrative_checks_decide_ready():

@@ -31,6 +31,9 @@ class UrineSample(TrackedModel):
     collected_on = models.DateField(_("collected on"))
     observed = models.BooleanField(_("collection observed"), default=True)
     scheduled = models.BooleanField(_("from the random schedule"), default=False)
+    # What the results say about opioids: 1 positive, 0 negative, NULL no opioid result.
+    # Kept by the database from the results (labs/opioid_sql.py), never written by code.
+    opioid = models.SmallIntegerField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("urine sample")

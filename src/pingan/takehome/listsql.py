@@ -82,13 +82,19 @@ def allowed_days(rules_: Rules, day: date, sql: Dialect) -> str:
 
 
 def window_counts(
-    windows: tuple[int, ...], day: date, sql: Dialect, column: str, prefix: str, where: str = ""
+    windows: tuple[int, ...],
+    day: date,
+    sql: Dialect,
+    column: str,
+    prefix: str,
+    where: str = "",
+    counted: str = "*",
 ) -> str:
-    """One `, count(*) FILTER …` per window, named <prefix><N>: the rows (that meet `where`)
-    whose `column` is on or after the window's first day. Empty without windows."""
+    """One `, count(<counted>) FILTER …` per window, named <prefix><N>: the rows (that meet
+    `where`) whose `column` is on or after the window's first day. Empty without windows."""
     extra = f"{where} AND " if where else ""
     return "".join(
-        f", count(*) FILTER (WHERE {extra}{column} >= {sql.date(day - timedelta(days=n))})"
+        f", count({counted}) FILTER (WHERE {extra}{column} >= {sql.date(day - timedelta(days=n))})"
         f" AS {prefix}{n}"
         for n in windows
     )

@@ -15,7 +15,7 @@ from datetime import date
 from django.db import connection, transaction
 
 from pingan.dosing.models import Dose
-from pingan.labs.models import UrineResult, UrineSample
+from pingan.labs.models import UrineSample
 from pingan.registry.models import Client, Episode
 
 from . import listsql, queries, rules
@@ -28,16 +28,22 @@ POSTGRESQL_SETTINGS = ("SET LOCAL work_mem = '256MB'",)
 
 
 def sql(rules_: Rules, day: date, dialect: listsql.Dialect) -> str:
-    """The list for `day` in the database's own tables."""
+    """The list for `day` in the database's own tables.
+
+    Urine is read from each sample's `opioid` outcome, which the database keeps from the
+    per-analyte results (labs/opioid_sql.py): joining millions of results every night
+    cost more than everything else together. The latest positive per client comes first
+    (few rows: `pos`); one pass over the samples since enrolment then counts the negatives
+    after it (the run) and in each window."""
     q = dialect
     d = q.date(day)
     episode, dose, client = Episode._meta.db_table, Dose._meta.db_table, Client._meta.db_table
-    sample, result = UrineSample._meta.db_table, UrineResult._meta.db_table
+    sample = UrineSample._meta.db_table
     negatives = listsql.window_counts(
-        rules_.negative_windows, day, q, "sd.day", "n", where="sd.pos = 0"
+        rules_.negative_windows, day, q, "s.collected_on", "n", where="s.opioid = 0"
     )
+    since_enrolment = f"s.collected_on >= ep.e AND s.collected_on < {d}"
     # ep: the episode open on D (enrolled on or before it, not discharged by then).
-    # sd: one row per collection day with an opioid result, pos = any of them positive.
     return f"""
     WITH ep AS (
         SELECT client_id AS cid, max(enrolled_on) AS e, {q.days("max(enrolled_on)", d)} AS dot
@@ -45,19 +51,16 @@ def sql(rules_: Rules, day: date, dialect: listsql.Dialect) -> str:
         WHERE enrolled_on <= {d} AND (discharged_on IS NULL OR discharged_on > {d})
         GROUP BY client_id),
     {listsql.dose_counts(rules_, day, q, dose, "client_id", "date")},
-    sd AS (
-        SELECT s.client_id AS cid, s.collected_on AS day,
-            max(CASE WHEN r.result = 'positive' THEN 1 ELSE 0 END) AS pos
-        FROM {sample} s JOIN {result} r ON r.sample_id = s.id JOIN ep ON ep.cid = s.client_id
-        WHERE r.analyte IN ('opiates', 'morphine')
-            AND s.collected_on >= ep.e AND s.collected_on < {d}
-        GROUP BY s.client_id, s.collected_on),
-    lp AS (SELECT cid, max(CASE WHEN pos = 1 THEN day END) AS last_pos FROM sd GROUP BY cid),
+    pos AS (
+        SELECT s.client_id AS cid, max(s.collected_on) AS last_pos
+        FROM {sample} s JOIN ep ON ep.cid = s.client_id
+        WHERE s.opioid = 1 AND {since_enrolment} GROUP BY s.client_id),
     u AS (
-        SELECT sd.cid, lp.last_pos,
-            count(*) FILTER (WHERE sd.pos = 0 AND (lp.last_pos IS NULL OR sd.day > lp.last_pos))
-                AS run{negatives}
-        FROM sd JOIN lp ON lp.cid = sd.cid GROUP BY sd.cid, lp.last_pos)
+        SELECT s.client_id AS cid, max(pos.last_pos) AS last_pos,
+            count(*) FILTER (WHERE s.opioid = 0
+                AND (pos.last_pos IS NULL OR s.collected_on > pos.last_pos)) AS run{negatives}
+        FROM {sample} s JOIN ep ON ep.cid = s.client_id LEFT JOIN pos ON pos.cid = s.client_id
+        WHERE s.opioid IS NOT NULL AND {since_enrolment} GROUP BY s.client_id)
     SELECT {listsql.select_list(rules_, day, q, "c.code")}
     FROM ep JOIN {client} c ON c.id = ep.cid
         LEFT JOIN dz ON dz.cid = ep.cid LEFT JOIN u ON u.cid = ep.cid

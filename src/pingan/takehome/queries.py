@@ -158,7 +158,7 @@ def history(client: Client, day: date) -> rules.History | None:
         sample__client=client,
         sample__collected_on__gte=enrolled,
         sample__collected_on__lt=day,
-    ).values_list("sample__collected_on", "analyte", "result")
+    ).values_list("sample_id", "sample__collected_on", "analyte", "result")
     return rules.History(
         code=client.code,
         enrolled_on=enrolled,

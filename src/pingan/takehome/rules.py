@@ -2,10 +2,11 @@
 
 Definitions (DESIGN.md §3.3): day of treatment = days since the latest enrolment (day 0);
 a window "over the last N days" is D−N … D−1, cut at the enrolment day, and an empty window
-passes; adherence = days with a dose (any kind) ÷ days in the window; a urine sample is a
-collection day, opioid-positive if `opiates` or `morphine` is positive that day, negative if
-it has an opioid result and none is positive; the negative run counts negative samples back
-from the latest one.
+passes; adherence = days with a dose (any kind) ÷ days in the window; a urine sample is
+opioid-positive if `opiates` or `morphine` is positive, negative if it has an opioid result
+and none is positive (a sample without either does not count); the negative run counts the
+negative samples back from the latest one to the latest positive. Samples carry a day, not
+a time, so a negative collected the same day as a positive is not in the run.
 
 Only the tier the day of treatment reaches is judged: failing any of its data-derived
 criteria allows 0 days (DESIGN.md §3.3); a lapse never quietly becomes a smaller allowance.
@@ -112,13 +113,15 @@ def window_start(day: date, enrolled_on: date, n: int) -> date:
     return max(day - timedelta(days=n), enrolled_on)
 
 
-def opioid_samples(results: list[tuple[date, str, str]]) -> tuple[tuple[date, bool], ...]:
-    """Collection days from (day, analyte, result) rows: only opiates and morphine count."""
-    days: dict[date, bool] = {}
-    for day, analyte, result in results:
+def opioid_samples(results: list[tuple]) -> tuple[tuple[date, bool], ...]:
+    """(day, opioid-positive) per sample, in day order, from (sample, day, analyte, result)
+    rows: only opiates and morphine count, and a sample with neither is left out."""
+    found: dict = {}
+    for sample, day, analyte, result in results:
         if analyte in ("opiates", "morphine"):
-            days[day] = days.get(day, False) or result == "positive"
-    return tuple(sorted(days.items()))
+            _, positive = found.get(sample, (day, False))
+            found[sample] = (day, positive or result == "positive")
+    return tuple(sorted(found.values()))
 
 
 def aggregate(history: History, rules: Rules, day: date) -> Aggregates:

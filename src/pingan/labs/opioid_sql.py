@@ -1,0 +1,60 @@
+"""SQL that keeps `UrineSample.opioid` equal to what the sample's results say.
+
+The take-home list reads one column per sample instead of joining millions of per-analyte
+results every night (DESIGN.md §6). The database keeps it, whatever writes the results (the
+screen, an import, a restore), so it cannot drift: after every insert, update or delete of a
+result, the sample's value is recomputed from all its results, as `labs.rules.opioid_positive`
+decides — positive (1) if `opiates` or `morphine` is positive, negative (0) if one of them
+has a result and none is positive, NULL with neither.
+"""
+
+OPIOID_ANALYTES = "('opiates', 'morphine')"
+
+
+def _value(sample_id: str) -> str:
+    return f"""(SELECT CASE WHEN max(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) = 1
+        THEN 1 WHEN count(*) > 0 THEN 0 END FROM labs_urineresult
+        WHERE sample_id = {sample_id} AND analyte IN {OPIOID_ANALYTES})"""
+
+
+def _sqlite_trigger(event: str, row: str) -> str:
+    return f"""CREATE TRIGGER labs_result_opioid_{event.lower()}_{row.lower()}
+        AFTER {event} ON labs_urineresult BEGIN
+        UPDATE labs_urinesample SET opioid = {_value(f"{row}.sample_id")}
+        WHERE id = {row}.sample_id; END;"""
+
+
+SQLITE = [
+    _sqlite_trigger("INSERT", "NEW"),
+    _sqlite_trigger("UPDATE", "NEW"),
+    _sqlite_trigger("UPDATE", "OLD"),
+    _sqlite_trigger("DELETE", "OLD"),
+]
+SQLITE_REVERSE = [
+    "DROP TRIGGER IF EXISTS labs_result_opioid_insert_new;",
+    "DROP TRIGGER IF EXISTS labs_result_opioid_update_new;",
+    "DROP TRIGGER IF EXISTS labs_result_opioid_update_old;",
+    "DROP TRIGGER IF EXISTS labs_result_opioid_delete_old;",
+]
+POSTGRES = [
+    f"""CREATE OR REPLACE FUNCTION labs_result_opioid() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            UPDATE labs_urinesample SET opioid = {_value("OLD.sample_id")}
+            WHERE id = OLD.sample_id;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            UPDATE labs_urinesample SET opioid = {_value("NEW.sample_id")}
+            WHERE id = NEW.sample_id;
+        END IF;
+        RETURN NULL;
+    END; $$ LANGUAGE plpgsql;""",
+    """CREATE TRIGGER labs_result_opioid AFTER INSERT OR UPDATE OR DELETE
+        ON labs_urineresult FOR EACH ROW EXECUTE FUNCTION labs_result_opioid();""",
+]
+POSTGRES_REVERSE = [
+    "DROP TRIGGER IF EXISTS labs_result_opioid ON labs_urineresult;",
+    "DROP FUNCTION IF EXISTS labs_result_opioid();",
+]
+# Existing samples, once.
+BACKFILL = f"UPDATE labs_urinesample SET opioid = {_value('labs_urinesample.id')};"
