@@ -177,7 +177,7 @@ def build(clients: int, days: int, today: date, seed: int = 7) -> dict:
     from pingan.audit.log import record
     from pingan.audit.signals import capture_paused
     from pingan.dosing.models import Prescription
-    from pingan.dosing.stock import ensure_default_product
+    from pingan.dosing.stock import ensure_default_product, sync_balance
     from pingan.registry.models import Client, Episode
 
     t0 = time.perf_counter()
@@ -218,6 +218,7 @@ def build(clients: int, days: int, today: date, seed: int = 7) -> dict:
             _write_postgres(doses, entries)
         else:
             _write_sqlite(doses, entries)
+        sync_balance()  # the lines were written straight to the table
         record("bench_load", clients=clients, doses=len(doses), ledger_lines=len(entries))
     if sqlite and not connection.in_atomic_block:
         with connection.cursor() as cursor:

@@ -41,7 +41,7 @@ SCALES = {
 }  # fmt: skip
 GOAL_P95_MS = 30.0
 GOAL_PG_RATE = 250
-DATASET_VERSION = 1
+DATASET_VERSION = 2  # 2: the product row carries the ledger's balance
 
 
 @contextlib.contextmanager
@@ -118,9 +118,12 @@ def _median_of(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def _clear_day(day: date) -> None:
-    """Remove one day's doses and their ledger lines (the ledger's tail), between repeats.
-    Their audit entries stay: the chain is append-only."""
+    """Remove one day's doses and their ledger lines (the ledger's tail), between repeats,
+    and set the product's balance back to the ledger's. Their audit entries stay: the chain
+    is append-only."""
     from django.db import connection
+
+    from pingan.dosing.stock import sync_balance
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -129,6 +132,7 @@ def _clear_day(day: date) -> None:
             [day],
         )
         cursor.execute("DELETE FROM dosing_dose WHERE date = %s", [day])
+    sync_balance()
 
 
 def _due_today(today: date) -> list:

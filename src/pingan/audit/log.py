@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from .context import current_actor
@@ -54,32 +54,127 @@ def _lock_head() -> tuple[int, str]:
     return int(found[0]), found[1]
 
 
+def _columns() -> list:
+    return [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+
+
+def _append(entry: AuditEntry) -> None:
+    """Insert the entry and move the head to it (the head is locked already)."""
+    fields = _columns()
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: the proxy costs a lookup a use
+    values = [f.get_db_prep_save(getattr(entry, f.attname), db) for f in fields]
+    quote = db.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING id".format(
+                quote(AuditEntry._meta.db_table),
+                ", ".join(quote(f.column) for f in fields),
+                ", ".join(["%s"] * len(fields)),
+            ),
+            values,
+        )
+        entry.pk = cursor.fetchone()[0]
+        cursor.execute(
+            f"UPDATE {AuditHead._meta.db_table} SET seq = %s, hash = %s WHERE id = 1",
+            [entry.seq, entry.hash],
+        )
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+_LINKED_KEYS = ["action", "client_code", "detail", "ip", "role", "target", "username"]
+
+
+def _payload_around(fields: dict) -> list[str]:
+    """`_digest`'s JSON text cut where the time, the previous hash and the sequence go
+    (its keys are sorted: action, at, client_code, detail, ip, prev, role, seq, target,
+    username), for the database to fill in under the head lock."""
+    if sorted(fields) != _LINKED_KEYS:  # `_fields` changed: cut this text again
+        raise RuntimeError(f"audit fields {sorted(fields)} are not {_LINKED_KEYS}")
+    text = {k: _dumps(k) + ":" + _dumps(v) for k, v in fields.items()}
+    return [
+        "{" + text["action"] + ',"at":"',
+        '",' + ",".join(text[k] for k in ("client_code", "detail", "ip")) + ',"prev":"',
+        '",' + text["role"] + ',"seq":',
+        "," + text["target"] + "," + text["username"] + "}",
+    ]
+
+
+# PostgreSQL: lock the head, make the link and move the head in one statement. The time is
+# the server's clock once the lock is held, so times follow the sequence; the hash is
+# `_digest` computed by the server (sha256 over the same JSON text, the time written as
+# Python's isoformat writes it), so `verify` checks it like any other entry.
+_ISO_AT = (
+    "to_char(x.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || CASE WHEN mod(date_part('microseconds', x.at)::bigint, 1000000) = 0 THEN ''"
+    " ELSE to_char(x.at AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+)
+_LINK_SQL = (
+    "WITH h AS (SELECT seq, hash FROM {head} WHERE id = 1 FOR UPDATE),"
+    " x AS (SELECT h.seq + 1 AS seq, h.hash AS prev, clock_timestamp() AS at FROM h),"
+    " e AS (INSERT INTO {entry} ({columns}, seq, at, prev_hash, hash)"
+    " SELECT {values}, x.seq, x.at, x.prev,"
+    " encode(sha256(convert_to(%s || {iso} || %s || x.prev || %s || x.seq::text || %s,"
+    " 'UTF8')), 'hex') FROM x RETURNING id, seq, at, prev_hash, hash)"
+    " UPDATE {head} SET seq = e.seq, hash = e.hash FROM e WHERE {head}.id = 1"
+    " RETURNING e.id, e.seq, e.at, e.prev_hash, e.hash"
+)
+_CHAINED = ("seq", "at", "prev_hash", "hash")
+
+
+def _link_in_database(entry: AuditEntry) -> bool:
+    fields = [f for f in _columns() if f.attname not in _CHAINED]
+    db = connections[DEFAULT_DB_ALIAS]
+    sql = _LINK_SQL.format(
+        head=AuditHead._meta.db_table,
+        entry=db.ops.quote_name(AuditEntry._meta.db_table),
+        columns=", ".join(db.ops.quote_name(f.column) for f in fields),
+        values=", ".join(["%s"] * len(fields)),
+        iso=_ISO_AT,
+    )
+    values = [f.get_db_prep_save(getattr(entry, f.attname), db) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *_payload_around(_fields(entry))])
+        found = cursor.fetchone()
+    if found is None:  # no head row yet
+        return False
+    entry.pk, entry.seq, entry.at, entry.prev_hash, entry.hash = found
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return True
+
+
 def record(action: str, target: str = "", client_code: str = "", **detail) -> AuditEntry:
     """Append one entry for the current actor. Runs inside the caller's transaction, so a
     write and its audit entry commit or roll back together (no savepoint of its own: a
-    failed append must fail the caller's whole transaction, never leave a write unlogged)."""
+    failed append must fail the caller's whole transaction, never leave a write unlogged).
+
+    Everything that does not depend on the chain is prepared before the head is locked:
+    the head lock is held until the caller commits, and every write of the centre queues
+    for it. On PostgreSQL the link is one statement (`_LINK_SQL`), so nothing else runs
+    between taking the lock and the commit; elsewhere (SQLite, where the write
+    transaction already excludes every other writer) it is made here in Python."""
     actor = current_actor()
+    entry = AuditEntry(
+        username=actor.username,
+        role=actor.role,
+        action=action,
+        target=target[:120],
+        client_code=client_code,
+        ip=actor.ip,
+        detail=json.loads(json.dumps(detail, default=str)),
+    )
     with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql" and _link_in_database(entry):
+            return entry
         seq, prev_hash = _lock_head()
-        entry = AuditEntry(
-            seq=seq + 1,
-            at=timezone.now(),
-            username=actor.username,
-            role=actor.role,
-            action=action,
-            target=target[:120],
-            client_code=client_code,
-            ip=actor.ip,
-            detail=json.loads(json.dumps(detail, default=str)),
-            prev_hash=prev_hash,
-        )
+        entry.seq, entry.prev_hash, entry.at = seq + 1, prev_hash, timezone.now()
         entry.hash = _digest(entry.prev_hash, entry.seq, entry.at.isoformat(), _fields(entry))
-        entry.save()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {AuditHead._meta.db_table} SET seq = %s, hash = %s WHERE id = 1",
-                [entry.seq, entry.hash],
-            )
+        _append(entry)
+        entry._state.adding = False
+        entry._state.db = connection.alias
     return entry
 
 

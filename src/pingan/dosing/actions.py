@@ -8,14 +8,16 @@ the final guard; the code turns their refusals into clear messages.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.accounts.roles import perm
+from pingan.accounts.roles import perm, role_of
+from pingan.audit.context import Actor, acting_as, current_actor
 from pingan.audit.signals import capture_paused, target_of
 from pingan.registry.models import Client
 
@@ -28,6 +30,7 @@ from .stock import (  # noqa: F401
     append_entry,
     correct,
     ensure_default_product,
+    insert_row,
     receive,
     reconcile,
     record_waste,
@@ -35,6 +38,7 @@ from .stock import (  # noqa: F401
 )
 
 MAX_MG = 400
+DOSE_ON_CONFLICT = "ON CONFLICT (client_id, date) DO NOTHING"
 
 
 @dataclass
@@ -255,6 +259,15 @@ def clear_hold(hold: Hold, by, note: str) -> Hold:
 # Doses -------------------------------------------------------------------------------------
 
 
+def _actor_resolved(by):
+    """The actor the audit entries name, resolved before any lock is taken (a request has
+    it from the middleware; a command or a test would otherwise look the role up between
+    the stock and the audit locks)."""
+    if by is None or current_actor().username:
+        return nullcontext()
+    return acting_as(Actor(by.get_username(), role_of(by), ""))
+
+
 def _refused(client: Client, by, blocks: list[rules.Block], hold: Hold | None = None):
     audit(by, "dose_refused", client_code=client.code, blocks=[b.code for b in blocks])
     return DoseResult(dose=None, blocks=blocks, hold_opened=hold)
@@ -268,9 +281,9 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
     The dose and its stock entry are written together or not at all. `mg`, when given, is
     the dose the nurse saw: if the prescription changed meanwhile, the dose is refused."""
     day = day or timezone.localdate()
-    with transaction.atomic():
+    with _actor_resolved(by), transaction.atomic():
         sheet = queries.fact_sheet(client, day, lock=True)
-        decision = rules.dosing_decision(sheet.facts, day, queries.thresholds())
+        decision = rules.dosing_decision(sheet.facts, day, sheet.thresholds or queries.thresholds())
         hold = None
         if decision.hold_to_open:
             message = next(
@@ -287,39 +300,44 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
                 % {"mg": decision.mg},
             )
             return _refused(client, by, [block])
-        product = ensure_default_product()
+        product = sheet.product or ensure_default_product()
         volume = queries.volume_ml(decision.mg, product.strength_mg_per_ml)
-        try:
-            # The "dose_record" entry below names both rows this writes, so the row-level
-            # capture would only repeat it (two more links of the chain per dose).
-            with transaction.atomic(), capture_paused():
-                dose = Dose.objects.create(
-                    client=client,
-                    date=day,
-                    kind=DoseKind.CLINIC,
-                    mg=decision.mg,
-                    mg_in_clinic=decision.mg,
-                    mg_taken_home=0,
-                    drug=product.drug,
-                    form=product.form,
-                    strength_mg_per_ml=product.strength_mg_per_ml,
-                    volume_ml=volume,
-                    given_at=timezone.now(),
-                    dispenser=by,
-                    prescription_id=sheet.prescription_id,
-                    note=(note or "")[:300],
-                    created_by=by,
-                )
-                entry = append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
-        except IntegrityError:
-            existing = Dose.objects.filter(client=client, date=day).select_related("dispenser")
-            existing = existing.first()
-            if existing is None:
-                raise
+        dose = Dose(
+            client=client,
+            date=day,
+            kind=DoseKind.CLINIC,
+            mg=decision.mg,
+            mg_in_clinic=decision.mg,
+            mg_taken_home=0,
+            drug=product.drug,
+            form=product.form,
+            strength_mg_per_ml=product.strength_mg_per_ml,
+            volume_ml=volume,
+            given_at=timezone.now(),
+            dispenser=by,
+            prescription_id=sheet.prescription_id,
+            note=(note or "")[:300],
+            created_by=by,
+        )
+        # The unique (client, date) constraint answers a second dose with "nothing
+        # inserted" instead of an error, so no savepoint is needed to survive it.
+        if not insert_row(dose, on_conflict=DOSE_ON_CONFLICT):
+            # Only a committed dose (or one of this transaction) makes the insert do
+            # nothing, so it is there to read.
+            existing = Dose.objects.select_related("dispenser").get(client=client, date=day)
             return _refused(
                 client, by, [rules.already_dosed_block(queries.dose_today_facts(existing))]
             )
+        # The two locks every dose of the centre passes through come last: the product row
+        # (in `append_entry`) and then the audit chain's head (in the "dose_record" entry),
+        # each held until commit. The entry names both rows this writes, so the row-level
+        # capture would only repeat it (two more links of the chain per dose).
+        try:
+            with capture_paused():
+                entry = append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
         except StockError as refusal:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {Dose._meta.db_table} WHERE id = %s", [dose.pk])
             return _refused(client, by, [rules.Block("stock", refusal.message)])
         audit(
             by,

@@ -165,9 +165,21 @@ class Product(models.Model):
         _("strength (mg/ml)"), max_digits=6, decimal_places=2, unique=True
     )
     active = models.BooleanField(_("in use"), default=True)
+    # The ledger's running balance, kept on the row every line locks anyway: one UPDATE …
+    # RETURNING moves it and hands the new balance to the line (see `stock.append_entry`),
+    # instead of a lock, a read of the last line and an insert. Always equal to the last
+    # line's `balance_ml`; bulk loaders that write lines directly call `stock.sync_balance`.
+    balance_ml = models.DecimalField(
+        _("balance (ml)"), max_digits=12, decimal_places=2, default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("product")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance_ml__gte=0), name="product_balance_never_negative"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.strength_mg_per_ml} mg/ml"

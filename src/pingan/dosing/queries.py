@@ -87,6 +87,11 @@ class FactSheet:
     dose_today: Dose | None = None
     holds: list[Hold] = field(default_factory=list)
     has_photo: bool = False
+    # Read in the same statement, so a dose costs no round trip for them: the centre's
+    # thresholds (None before the centre exists) and the product in use (id, drug, form and
+    # strength loaded; None before one exists).
+    thresholds: rules.Thresholds | None = None
+    product: Product | None = None
 
 
 def _fact_sql() -> str:
@@ -97,6 +102,8 @@ def _fact_sql() -> str:
         "dose": Dose._meta.db_table,
         "hold": Hold._meta.db_table,
         "taper": TaperPlan._meta.db_table,
+        "centre": Centre._meta.db_table,
+        "product": Product._meta.db_table,
     }
     return """SELECT
         (SELECT e.enrolled_on FROM {episode} e WHERE e.client_id = c.id
@@ -109,9 +116,15 @@ def _fact_sql() -> str:
         EXISTS (SELECT 1 FROM {hold} h WHERE h.client_id = c.id AND h.cleared_at IS NULL),
         EXISTS (SELECT 1 FROM {taper} t WHERE t.client_id = c.id AND t.cancelled_at IS NULL),
         c.photo <> '',
-        p.id, p.mg, p.start_on
+        p.id, p.mg, p.start_on,
+        ct.review_after_missed_days, ct.reinduction_after_missed_days,
+        pr.id, pr.drug, pr.form, pr.strength_mg_per_ml
         FROM {client} c
         LEFT JOIN {prescription} p ON p.client_id = c.id AND p.superseded_at IS NULL
+        LEFT JOIN (SELECT review_after_missed_days, reinduction_after_missed_days
+            FROM {centre} ORDER BY id LIMIT 1) ct ON 1 = 1
+        LEFT JOIN (SELECT id, drug, form, strength_mg_per_ml
+            FROM {product} WHERE active ORDER BY id LIMIT 1) pr ON 1 = 1
         WHERE c.id = %s""".format(**tables)
 
 
@@ -149,7 +162,16 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
     if found is None:
         raise Client.DoesNotExist(client.pk)
     enrolled_on, last, today_dose, reviewed_at, has_holds, has_taper, photo = found[:7]
-    rx_id, rx_mg, rx_start = found[7:]
+    rx_id, rx_mg, rx_start, review_after, reinduction_after = found[7:12]
+    product = None
+    if found[12] is not None:
+        # SQLite hands back a float for a decimal column: through str() to stay exact.
+        strength = Decimal(str(found[15])).quantize(Decimal("0.01"))
+        fields = ["id", "drug", "form", "strength_mg_per_ml"]
+        product = Product.from_db(connection.alias, fields, [*found[12:15], strength])
+    limits = None
+    if review_after is not None:
+        limits = rules.Thresholds(review_after, reinduction_after)
     enrolled_on = _as_date(enrolled_on)
     dose = None
     if today_dose is not None:
@@ -173,7 +195,7 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
         last_dose_date=_as_date(last),
         counting_from=_counting_from(enrolled_on, _as_moment(reviewed_at)),
     )
-    return FactSheet(facts, rx_id, dose, holds, bool(photo))
+    return FactSheet(facts, rx_id, dose, holds, bool(photo), limits, product)
 
 
 def client_facts(client: Client, today: date) -> rules.ClientFacts:
@@ -306,8 +328,8 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
 def row_for(client: Client, today: date) -> QueueRow:
     """One queue row, for the htmx partials (same rules as the whole queue)."""
     sheet = fact_sheet(client, today)
-    decision = rules.dosing_decision(sheet.facts, today, thresholds())
-    product = active_product()
+    decision = rules.dosing_decision(sheet.facts, today, sheet.thresholds or thresholds())
+    product = sheet.product
     dose = sheet.dose_today
     row = QueueRow(
         client=client,

@@ -1,7 +1,8 @@
 """The methadone stock ledger: receipts, waste, corrections, movements, reconciliation.
 
-Every line is appended under a lock on the product row (see `append_entry`), so the running
-balance is always the sum of the lines and never negative."""
+Every line is appended under a lock on the product row, which also carries the running
+balance (see `append_entry`), so the balance is always the sum of the lines and never
+negative."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,15 +47,80 @@ def _ml(value, positive: bool = True) -> Decimal:
     return ml
 
 
-def _lock(product: Product) -> None:
-    """Row lock on the product (PostgreSQL). SQLite has no row locks: its write transaction
-    (BEGIN IMMEDIATE) already keeps every other writer out, so the lock statement would only
-    cost time on the busiest write of the day."""
-    if connection.features.has_select_for_update:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM {Product._meta.db_table} WHERE id = %s FOR UPDATE", [product.pk]
-            )
+SYNC_BALANCE = (
+    "UPDATE {product} SET balance_ml = COALESCE((SELECT e.balance_ml FROM {entry} e"
+    " WHERE e.product_id = {product}.id ORDER BY e.id DESC LIMIT 1), 0)"
+)
+
+
+def sync_balance() -> None:
+    """Set each product's balance to its ledger's last line. For loaders that write ledger
+    lines straight to the table (bulk_create, COPY), bypassing `append_entry`."""
+    sql = SYNC_BALANCE.format(product=Product._meta.db_table, entry=StockEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def _row(instance: models.Model) -> tuple[list[str], list]:
+    """The columns and database values of a new row, prepared as the ORM's INSERT prepares
+    them (defaults, auto_now_add, per-database adaptation), for a statement of our own."""
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: the proxy costs a lookup a use
+    fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
+    return [db.ops.quote_name(f.column) for f in fields], values
+
+
+def _saved(instance: models.Model, pk: int) -> None:
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+def insert_row(instance: models.Model, on_conflict: str = "") -> bool:
+    """INSERT one new row in one statement, its id back by RETURNING. `on_conflict` (e.g.
+    "ON CONFLICT (client_id, date) DO NOTHING") lets the database refuse a duplicate
+    without an error, so no savepoint is needed around it: returns False then. Sends no
+    signals (the callers audit these rows themselves)."""
+    columns, values = _row(instance)
+    sql = "INSERT INTO {} ({}) VALUES ({}) {} RETURNING {}".format(
+        connection.ops.quote_name(instance._meta.db_table),
+        ", ".join(columns),
+        ", ".join(["%s"] * len(values)),
+        on_conflict,
+        connection.ops.quote_name(instance._meta.pk.column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        found = cursor.fetchone()
+    if found is None:
+        return False
+    _saved(instance, found[0])
+    return True
+
+
+def _append_sql(columns: list[str]) -> str:
+    """PostgreSQL: move the product's balance and append the line in one statement. The
+    UPDATE takes the product row lock and, if it had to wait, works on the row as the last
+    writer committed it, so the new balance is always the previous line's plus `ml`; a
+    move that would go below zero updates nothing and appends nothing."""
+    values = ", ".join("moved.balance_ml" if c == '"balance_ml"' else "%s" for c in columns)
+    return (
+        "WITH moved AS (UPDATE {product} SET balance_ml = balance_ml + %s"
+        " WHERE id = %s AND balance_ml + %s >= 0 RETURNING balance_ml),"
+        " line AS (INSERT INTO {entry} ({columns}) SELECT {values} FROM moved RETURNING id)"
+        " SELECT moved.balance_ml, line.id FROM moved, line"
+    ).format(
+        product=Product._meta.db_table,
+        entry=StockEntry._meta.db_table,
+        columns=", ".join(columns),
+        values=values,
+    )
+
+
+def _balance_of(product_id: int, cursor) -> Decimal:
+    cursor.execute(f"SELECT balance_ml FROM {Product._meta.db_table} WHERE id = %s", [product_id])
+    # SQLite hands back an int or a float for a decimal column: through str() to stay exact.
+    return Decimal(str(cursor.fetchone()[0])).quantize(Decimal("0.01"))
 
 
 def append_entry(
@@ -65,34 +132,58 @@ def append_entry(
     batch: str = "",
     reason: str = "",
 ) -> StockEntry:
-    """Append one ledger line under a lock on the product, so concurrent lines each see the
-    balance before them. A line that would take the balance below zero is refused here; the
-    database check constraint is the backstop."""
-    with transaction.atomic():
-        _lock(product)
-        previous = (
-            StockEntry.objects.filter(product=product)
-            .order_by("-pk")
-            .values_list("balance_ml", flat=True)
-            .first()
-        ) or Decimal("0")
-        balance = previous + ml
-        if balance < 0:
-            raise StockError(
-                _("Not enough stock: the balance is %(balance)s ml and this needs %(ml)s ml.")
-                % {"balance": previous, "ml": -ml}
-            )
-        return StockEntry.objects.create(
-            product=product,
-            at=timezone.now(),
-            kind=kind,
-            ml=ml,
-            balance_ml=balance,
-            dose=dose,
-            batch=batch,
-            reason=reason,
-            created_by=by,
+    """Append one ledger line and move the product's running balance with it, so
+    concurrent lines each see the balance before them. A line that would take the balance
+    below zero is refused here; the check constraints are the backstop.
+
+    On PostgreSQL this is one statement (`_append_sql`), which takes the product row lock:
+    the dose action calls it as late as it can. On SQLite the write transaction already
+    keeps every other writer out, so the balance is read, moved and written in turn (in
+    Python, where decimals stay exact). The row-level audit capture sees the line as it
+    would an ORM save."""
+    entry = StockEntry(
+        product=product,
+        at=timezone.now(),
+        kind=kind,
+        ml=ml,
+        balance_ml=Decimal("0"),
+        dose=dose,
+        batch=batch,
+        reason=reason,
+        created_by=by,
+    )
+    # A shortage is raised after the block: nothing was written, and an exception leaving
+    # a block without a savepoint would doom the caller's whole transaction.
+    short = None
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns, values = _row(entry)
+            del values[columns.index('"balance_ml"')]
+            cursor.execute(_append_sql(columns), [ml, product.pk, ml, *values])
+            found = cursor.fetchone()
+            if found is None:
+                short = _balance_of(product.pk, cursor)
+            else:
+                entry.balance_ml = found[0]
+                _saved(entry, found[1])
+        else:
+            previous = _balance_of(product.pk, cursor)
+            if previous + ml < 0:
+                short = previous
+            else:
+                entry.balance_ml = previous + ml
+                cursor.execute(
+                    f"UPDATE {Product._meta.db_table} SET balance_ml = %s WHERE id = %s",
+                    [connection.ops.adapt_decimalfield_value(entry.balance_ml), product.pk],
+                )
+                insert_row(entry)
+    if short is not None:
+        raise StockError(
+            _("Not enough stock: the balance is %(balance)s ml and this needs %(ml)s ml.")
+            % {"balance": short, "ml": -ml}
         )
+    post_save.send(StockEntry, instance=entry, created=True, raw=False, using=connection.alias)
+    return entry
 
 
 def _stockaudit(by, action: str, entry: StockEntry, **detail) -> None:

@@ -28,6 +28,7 @@ from pingan.dosing.models import (
     StockEntry,
     StockEntryKind,
 )
+from pingan.dosing.stock import sync_balance
 from pingan.labs.models import ScheduledUrineTest
 from pingan.registry.models import Client, Consent, Episode, Purpose
 
@@ -298,6 +299,7 @@ def write_ledger(product: Product, today: date, manager, nurse, rng: random.Rand
         )
         end_of_day[timezone.localtime(when).date()] = balance
     StockEntry.objects.bulk_create(entries, batch_size=1000)
+    sync_balance()
     counts, expected = [], Decimal("0")
     for offset in range(LEDGER_DAYS):
         day = first + timedelta(days=offset)
