@@ -202,21 +202,29 @@ def _row(engine: str, clients: int, wall: float, cpu: float | None = None, load=
 
 
 def _database_engines(
-    folder: Path, day: date, limit: int, sample: int, rules_, duck: tuple[int, float, dict]
+    folder: Path,
+    day: date,
+    limit: int,
+    sample: int,
+    rules_,
+    duck: tuple[int, float, dict],
+    in_place: bool = False,
 ) -> list[dict]:
     """Load the first `limit` clients, time the set-based list and the per-client engine.
 
     `duck` = (clients, seconds, days allowed by code) of the DuckDB list in the same run:
     the database list must allow the same days to the same clients, and the per-client
-    cost (linear in clients) is also compared with DuckDB's at its population."""
+    cost (linear in clients) is also compared with DuckDB's at its population.
+    `in_place`: load into the current (empty test) database instead of a throwaway one."""
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     from pingan.registry.models import Client
     from pingan.takehome import nightly, queries
 
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    if not in_place:
+        setup_test_environment()
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         vendor = connection.vendor
         t0 = time.perf_counter()
@@ -235,8 +243,9 @@ def _database_engines(
         queries.evaluate_per_client(day, rules_, clients)
         per_client = (time.perf_counter() - t0) / len(clients) * limit
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
+        if not in_place:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+            teardown_test_environment()
     differ = sum(1 for row in listed.rows if duck[2].get(row[1]) != row[-1])
     return [
         _row(f"{vendor}: load (outside the timing)", limit, load_s),
@@ -268,9 +277,14 @@ def _database_engines(
 
 
 def run(
-    scale: str = "small", clients: int | None = None, sample: int = 500, keep: str = ""
+    scale: str = "small",
+    clients: int | None = None,
+    sample: int = 500,
+    keep: str = "",
+    in_place: bool = False,
 ) -> list[dict]:
-    """`keep`: a folder to reuse the generated Parquet population from (made if empty)."""
+    """`keep`: a folder to reuse the generated Parquet population from (made if empty);
+    `in_place`: use the current database (the test suite's) instead of a throwaway one."""
     from django.db import connection
 
     from pingan.takehome import duck
@@ -335,7 +349,13 @@ def run(
         limit = min(clients, db)
         rows.extend(
             _database_engines(
-                folder, day, limit, min(sample, limit), rules_, (clients, duck_time, by_code)
+                folder,
+                day,
+                limit,
+                min(sample, limit),
+                rules_,
+                (clients, duck_time, by_code),
+                in_place,
             )
         )
     for row in rows:

@@ -56,5 +56,8 @@ POSTGRES_REVERSE = [
     "DROP TRIGGER IF EXISTS labs_result_opioid ON labs_urineresult;",
     "DROP FUNCTION IF EXISTS labs_result_opioid();",
 ]
-# Existing samples, once.
-BACKFILL = f"UPDATE labs_urinesample SET opioid = {_value('labs_urinesample.id')};"
+# Existing samples, once, in one set-based pass (samples without an opioid result stay NULL).
+BACKFILL = f"""UPDATE labs_urinesample SET opioid = o.value FROM (
+    SELECT sample_id, max(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) AS value
+    FROM labs_urineresult WHERE analyte IN {OPIOID_ANALYTES} GROUP BY sample_id) o
+    WHERE o.sample_id = labs_urinesample.id;"""

@@ -35,9 +35,9 @@ def connect(parquet_dir: str | Path, threads: int | None = None):
     """An in-memory DuckDB holding the Parquet tables of the directory, keyed by `cid`.
 
     clients(cid, code, enrolled_on); doses(cid, date); samples(cid, day, pos, next_pos):
-    the days with an opioid result (opiates, morphine), pos = one of them is positive;
-    discharges(cid, date); reenrolments(cid, discharged_on, reenrolled_on). Rows naming an unknown client
-    are dropped."""
+    the samples with an opioid result (opiates, morphine), pos = one of them is positive;
+    discharges(cid, date); reenrolments(cid, discharged_on, reenrolled_on). Rows naming an
+    unknown client are dropped."""
     import duckdb
 
     con = duckdb.connect()
@@ -61,11 +61,11 @@ def connect(parquet_dir: str | Path, threads: int | None = None):
     )
     key = "JOIN clients c ON c.code = t.client_code"
     con.execute(f"CREATE TABLE doses AS SELECT c.cid, t.date FROM {source('doses')} t {key}")
-    # One row per collection day, as UrineSample holds them in the database: positive if
-    # either opioid analyte is (the Parquet file has one row per analyte). `next_pos`, the
-    # next positive day after this one, lets the nightly query count the negative run in
-    # the same pass as everything else: a negative day before D is in the run exactly when
-    # no positive follows it before D.
+    # One sample per client and day (the Parquet file has one row per analyte and names no
+    # sample), with the outcome UrineSample.opioid holds in the database: positive if either
+    # opioid analyte is. `next_pos`, the next positive day after this one, lets the nightly
+    # query count the negative run in the same pass as everything else: a negative sample
+    # before D is in the run exactly when no positive follows it on a later day before D.
     con.execute(
         f"""CREATE TABLE samples AS
             WITH days AS (

@@ -35,6 +35,9 @@ class Dialect:
     greatest: str
     least: str
     days_between: str  # days from {a} to {b}, an integer
+    # How to ask that a CTE be computed where it is used: PostgreSQL materialises one used
+    # several times, and a materialised CTE keeps the query that reads it off parallel workers.
+    inline: str = ""
 
     def date(self, day: date) -> str:
         return f"{self.date_prefix}'{day.isoformat()}'"
@@ -44,7 +47,9 @@ class Dialect:
 
 
 DUCKDB = Dialect("duckdb", "DATE ", "greatest", "least", "date_diff('day', {a}, {b})")
-POSTGRESQL = Dialect("postgresql", "DATE ", "greatest", "least", "({b} - {a})")
+POSTGRESQL = Dialect(
+    "postgresql", "DATE ", "greatest", "least", "({b} - {a})", inline="NOT MATERIALIZED"
+)
 # SQLite keeps dates as ISO text: they compare as text, and scalar max/min take several.
 SQLITE = Dialect("sqlite", "", "max", "min", "CAST(julianday({b}) - julianday({a}) AS INTEGER)")
 DIALECTS = {d.name: d for d in (DUCKDB, POSTGRESQL, SQLITE)}

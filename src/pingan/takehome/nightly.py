@@ -45,7 +45,7 @@ def sql(rules_: Rules, day: date, dialect: listsql.Dialect) -> str:
     since_enrolment = f"s.collected_on >= ep.e AND s.collected_on < {d}"
     # ep: the episode open on D (enrolled on or before it, not discharged by then).
     return f"""
-    WITH ep AS (
+    WITH ep AS {q.inline} (
         SELECT client_id AS cid, max(enrolled_on) AS e, {q.days("max(enrolled_on)", d)} AS dot
         FROM {episode}
         WHERE enrolled_on <= {d} AND (discharged_on IS NULL OR discharged_on > {d})
