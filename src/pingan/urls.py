@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 
+from pingan.accounts import views as account_views
 from pingan.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", account_views.switch_language, name="set_language"),
     path("accounts/", include("pingan.accounts.urls")),
     path("clients/", include("pingan.registry.urls")),
     path("dosing/", include("pingan.dosing.urls")),

@@ -117,6 +117,24 @@ def test_language_switcher_renders_chinese_and_returns_to_the_page(client_as):
     assert "退出" in html
 
 
+def test_header_language_switch_is_saved_as_the_preference(client_as, users):
+
+    client = client_as("nurse")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert profile_of(users["nurse"]).language == "en"
+    assert AuditEntry.objects.filter(action="language_set").count() == 1
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})  # unchanged
+    assert AuditEntry.objects.filter(action="language_set").count() == 1
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})  # not offered
+    assert profile_of(users["nurse"]).language == "en"
+
+
+def test_header_language_switch_works_signed_out(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+
+
 def test_profile_language_form_saves_and_switches(client_as, users):
     client = client_as("clinician")
     response = client.post(reverse("accounts:profile_language"), {"language": "en"})

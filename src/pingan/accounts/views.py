@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -136,6 +137,22 @@ def profile_language(request: HttpRequest) -> HttpResponse:
     actions.set_language(request.user, language)
     response = _with_language(redirect("accounts:profile"), language)
     messages.success(request, _("Language saved."))
+    return response
+
+
+@require_POST
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """The header's language buttons, for everyone (the sign-in page has them too). A
+    signed-in staff member's choice is also saved as their preference, so the next sign-in
+    opens in the same language, as the profile form does."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and profile_of(request.user).language != language
+    ):
+        actions.set_language(request.user, language)
     return response
 
 

@@ -1,7 +1,7 @@
 """The nightly eligibility list from the clinic's database (PostgreSQL or SQLite).
 
-One query decides the whole list (`listsql`: counts per window and the days allowed in
-SQL). A `Decision` — every check with its translated evidence and the administrative
+A few set-based statements decide the whole list (`listsql`: counts per window and the days
+allowed in SQL). A `Decision` — every check with its translated evidence and the administrative
 facts — costs far more per client than the query, so `NightlyList` builds them on demand,
 for the rows a screen, an export or an approval needs. The per-client engine
 (`queries.evaluate_client`) is the reference both are tested against.
@@ -22,19 +22,25 @@ from . import listsql, queries, rules
 from .standard import Rules
 
 # PostgreSQL's defaults are sized for many small queries: a national list groups 350,000
-# clients and joins millions of urine results, which at 4 MB of work memory spill to disk.
-# Raised for this transaction only.
+# clients, which at 4 MB of work memory spills to disk. Raised for this transaction only.
 POSTGRESQL_SETTINGS = ("SET LOCAL work_mem = '256MB'",)
+STAGES = ("nightly_dz", "nightly_u")
 
 
-def sql(rules_: Rules, day: date, dialect: listsql.Dialect) -> str:
-    """The list for `day` in the database's own tables.
+def statements(rules_: Rules, day: date, dialect: listsql.Dialect) -> tuple[list[str], str]:
+    """The list for `day` in the database's own tables: the statements that fill two
+    temporary tables (dose counts, urine counts: one row per client each), then the query
+    that joins them to the episodes and decides the days allowed.
+
+    In stages because one statement left PostgreSQL's planner to guess how 350,000 groups
+    from each side would join, and it guessed wrong (a 17 s plan for 10 s of work); each
+    stage on its own gets a parallel plan, and the final join reads the measured tables.
 
     Urine is read from each sample's `opioid` outcome, which the database keeps from the
-    per-analyte results (labs/opioid_sql.py): joining millions of results every night
-    cost more than everything else together. The latest positive per client comes first
-    (few rows: `pos`); one pass over the samples since enrolment then counts the negatives
-    after it (the run) and in each window."""
+    per-analyte results (labs/opioid_sql.py): joining millions of results every night cost
+    more than everything else together. The latest positive per client comes first (few
+    rows, a partial index: `pos`); one pass over the samples since enrolment then counts the
+    negatives after it (the run) and in each window."""
     q = dialect
     d = q.date(day)
     episode, dose, client = Episode._meta.db_table, Dose._meta.db_table, Client._meta.db_table
@@ -44,28 +50,30 @@ def sql(rules_: Rules, day: date, dialect: listsql.Dialect) -> str:
     )
     since_enrolment = f"s.collected_on >= ep.e AND s.collected_on < {d}"
     # ep: the episode open on D (enrolled on or before it, not discharged by then).
-    return f"""
-    WITH ep AS {q.inline} (
+    ep = f"""WITH ep AS {q.inline} (
         SELECT client_id AS cid, max(enrolled_on) AS e, {q.days("max(enrolled_on)", d)} AS dot
         FROM {episode}
         WHERE enrolled_on <= {d} AND (discharged_on IS NULL OR discharged_on > {d})
-        GROUP BY client_id),
-    {listsql.dose_counts(rules_, day, q, dose, "client_id", "date")},
+        GROUP BY client_id)"""
+    doses = f"""CREATE TEMP TABLE nightly_dz AS {ep},
+    {listsql.dose_counts(rules_, day, q, dose, "client_id", "date")}
+    SELECT * FROM dz"""
+    urine = f"""CREATE TEMP TABLE nightly_u AS {ep},
     pos AS (
         SELECT s.client_id AS cid, max(s.collected_on) AS last_pos
         FROM {sample} s JOIN ep ON ep.cid = s.client_id
-        WHERE s.opioid = 1 AND {since_enrolment} GROUP BY s.client_id),
-    u AS (
-        SELECT s.client_id AS cid, max(pos.last_pos) AS last_pos,
-            count(*) FILTER (WHERE s.opioid = 0
-                AND (pos.last_pos IS NULL OR s.collected_on > pos.last_pos)) AS run{negatives}
-        FROM {sample} s JOIN ep ON ep.cid = s.client_id LEFT JOIN pos ON pos.cid = s.client_id
-        WHERE s.opioid IS NOT NULL AND {since_enrolment} GROUP BY s.client_id)
+        WHERE s.opioid = 1 AND {since_enrolment} GROUP BY s.client_id)
+    SELECT s.client_id AS cid, max(pos.last_pos) AS last_pos,
+        count(*) FILTER (WHERE s.opioid = 0
+            AND (pos.last_pos IS NULL OR s.collected_on > pos.last_pos)) AS run{negatives}
+    FROM {sample} s JOIN ep ON ep.cid = s.client_id LEFT JOIN pos ON pos.cid = s.client_id
+    WHERE s.opioid IS NOT NULL AND {since_enrolment} GROUP BY s.client_id"""
+    final = f"""{ep}
     SELECT {listsql.select_list(rules_, day, q, "c.code")}
     FROM ep JOIN {client} c ON c.id = ep.cid
-        LEFT JOIN dz ON dz.cid = ep.cid LEFT JOIN u ON u.cid = ep.cid
-    ORDER BY c.code
-    """
+        LEFT JOIN nightly_dz dz ON dz.cid = ep.cid LEFT JOIN nightly_u u ON u.cid = ep.cid
+    ORDER BY c.code"""
+    return [doses, urine], final
 
 
 @dataclass
@@ -103,15 +111,23 @@ class NightlyList:
 
 
 def nightly_list(day: date, rules_: Rules | None = None) -> NightlyList:
-    """The list, set-based, in one query."""
+    """The list, set-based: two aggregate statements and one query, in one transaction."""
     rules_ = rules_ or queries.rules_for(day)
-    dialect = listsql.DIALECTS[connection.vendor]
+    postgres = connection.vendor == "postgresql"
+    stages, final = statements(rules_, day, listsql.DIALECTS[connection.vendor])
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for setting in POSTGRESQL_SETTINGS:
-                cursor.execute(setting)
-        cursor.execute(sql(rules_, day, dialect))
+        for setting in POSTGRESQL_SETTINGS if postgres else ():
+            cursor.execute(setting)
+        # Temporary tables belong to this connection; on an error the rollback drops them.
+        for table, statement in zip(STAGES, stages, strict=True):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(statement)
+            if postgres:
+                cursor.execute(f"ANALYZE {table}")
+        cursor.execute(final)
         rows = cursor.fetchall()
+        for table in STAGES:
+            cursor.execute(f"DROP TABLE {table}")
     return NightlyList(day, rules_, rows)
 
 
