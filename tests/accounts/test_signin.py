@@ -118,7 +118,6 @@ def test_language_switcher_renders_chinese_and_returns_to_the_page(client_as):
 
 
 def test_header_language_switch_is_saved_as_the_preference(client_as, users):
-
     client = client_as("nurse")
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert profile_of(users["nurse"]).language == "en"
