@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -152,7 +152,7 @@ BAD = {
 @pytest.mark.django_db
 def test_bad_rows_in_every_file_are_all_listed_and_nothing_written(tmp_path):
     before = counts()
-    with pytest.raises(ImportRejected) as caught:
+    with translation.override("en"), pytest.raises(ImportRejected) as caught:
         load_directory(write_dir(tmp_path / "in", BAD), progress=False)
     where = {(e.file, e.line, e.column) for e in caught.value.errors}
     assert where == {
@@ -178,7 +178,7 @@ def test_bad_rows_in_every_file_are_all_listed_and_nothing_written(tmp_path):
 @pytest.mark.django_db
 def test_existing_client_code_is_an_error_not_a_merge(tmp_path):
     load_directory(write_dir(tmp_path / "a", {"clients.csv": GOOD["clients.csv"]}), progress=False)
-    with pytest.raises(ImportRejected) as caught:
+    with translation.override("en"), pytest.raises(ImportRejected) as caught:
         load_directory(
             write_dir(tmp_path / "b", {"clients.csv": GOOD["clients.csv"]}), progress=False
         )
@@ -201,7 +201,7 @@ def test_later_files_may_refer_to_clients_already_in_the_database(tmp_path):
     episode = Episode.objects.get(client__code="C002")
     assert (episode.discharged_on, episode.discharge_reason) == (date(2025, 2, 10), "completed")
     again = {"doses.csv": "client_code,date,mg,kind\nC002,2025-02-03,20,clinic\n"}
-    with pytest.raises(ImportRejected) as caught:
+    with translation.override("en"), pytest.raises(ImportRejected) as caught:
         load_directory(write_dir(tmp_path / "c", again), progress=False)
     assert "already has a dose" in caught.value.errors[0].reason
 

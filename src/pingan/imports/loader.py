@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
 from pingan.audit.signals import capture_paused
@@ -53,12 +54,11 @@ def load_directory(path: Path, *, progress: bool = True) -> ImportReport:
     `path` holds. Raises ImportRejected listing every bad row; then nothing is written."""
     path = Path(path)
     if not path.is_dir():
-        raise ImportRejected([RowError(str(path), 0, "", "not a directory")])
+        raise ImportRejected([RowError(str(path), 0, "", _("not a directory"))])
     rows, errors, bad_codes = read_directory(path)
     if not rows:
-        raise ImportRejected(
-            [RowError(str(path), 0, "", f"none of {', '.join(parse.FILES)} found")]
-        )
+        found = _("none of %(files)s found") % {"files": ", ".join(parse.FILES)}
+        raise ImportRejected([RowError(str(path), 0, "", found)])
     with transaction.atomic():
         # The checks read the database inside the write transaction, so nothing can slip
         # in between checking a client code and inserting it.

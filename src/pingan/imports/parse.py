@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from pingan.labs.models import Analyte, Result, TestKind
 
 from .errors import RowError
@@ -91,9 +93,9 @@ class _Row:
     def text(self, column: str, max_length: int, required: bool = True) -> str:
         value = self.cells.get(column, "")
         if required and not value:
-            self.bad(column, "empty")
+            self.bad(column, _("empty"))
         elif len(value) > max_length:
-            self.bad(column, f"longer than {max_length} characters")
+            self.bad(column, _("longer than %(max)d characters") % {"max": max_length})
         return value
 
     def day(self, column: str) -> date | None:
@@ -101,13 +103,13 @@ class _Row:
         try:
             parsed = date.fromisoformat(value)
         except ValueError:
-            self.bad(column, f"bad date {value!r} (expected YYYY-MM-DD)")
+            self.bad(column, _("bad date %(value)s (expected YYYY-MM-DD)") % {"value": repr(value)})
             return None
         if parsed > self.today:
-            self.bad(column, f"future date {value}")
+            self.bad(column, _("future date %(value)s") % {"value": value})
             return None
         if parsed.year < 1900:
-            self.bad(column, f"date {value} before 1900")
+            self.bad(column, _("date %(value)s before 1900") % {"value": value})
             return None
         return parsed
 
@@ -116,17 +118,25 @@ class _Row:
         try:
             number = int(value)
         except ValueError:
-            self.bad(column, f"not a whole number: {value!r}")
+            self.bad(column, _("not a whole number: %(value)s") % {"value": repr(value)})
             return None
         if not low <= number <= high:
-            self.bad(column, f"{number} out of range {low}..{high}")
+            self.bad(
+                column,
+                _("%(number)d out of range %(low)d..%(high)d")
+                % {"number": number, "low": low, "high": high},
+            )
             return None
         return number
 
     def choice(self, column: str, allowed: tuple[str, ...], fold=str.lower) -> str | None:
         value = fold(self.cells.get(column, ""))
         if value not in allowed:
-            self.bad(column, f"{self.cells.get(column, '')!r} is not one of {', '.join(allowed)}")
+            self.bad(
+                column,
+                _("%(value)s is not one of %(allowed)s")
+                % {"value": repr(self.cells.get(column, "")), "allowed": ", ".join(allowed)},
+            )
             return None
         return value
 
@@ -137,7 +147,7 @@ def _decode(path: Path) -> tuple[str | None, RowError | None]:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, RowError(path.name, line, "", "not UTF-8 text (save the file as UTF-8)")
+        return None, RowError(path.name, line, "", _("not UTF-8 text (save the file as UTF-8)"))
 
 
 def read_rows(path: Path, today: date, make: Callable[[_Row], object | None], key: str = ""):
@@ -150,14 +160,14 @@ def read_rows(path: Path, today: date, make: Callable[[_Row], object | None], ke
         return [], [error], set()
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
-    errors = [RowError(name, 1, c, "column missing") for c in required if c not in header]
+    errors = [RowError(name, 1, c, _("column missing")) for c in required if c not in header]
     errors += [
-        RowError(name, 1, c or "?", "unknown column")
+        RowError(name, 1, c or "?", _("unknown column"))
         for c in header
         if c not in required and c not in optional
     ]
     if len(set(header)) != len(header):
-        errors.append(RowError(name, 1, "", "a column appears twice"))
+        errors.append(RowError(name, 1, "", _("a column appears twice")))
     if errors:
         return [], errors, set()
     records, bad_keys = [], set()
@@ -167,7 +177,13 @@ def read_rows(path: Path, today: date, make: Callable[[_Row], object | None], ke
             continue
         if len(values) != len(header):
             errors.append(
-                RowError(name, line, "", f"{len(values)} fields, the header has {len(header)}")
+                RowError(
+                    name,
+                    line,
+                    "",
+                    _("%(fields)d fields, the header has %(header)d")
+                    % {"fields": len(values), "header": len(header)},
+                )
             )
             continue
         row = _Row(name, line, {h: v.strip() for h, v in zip(header, values, strict=True)}, today)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 from pingan.dosing.models import Dose
 from pingan.labs.models import InfectionTest, UrineResult
 from pingan.registry.models import Client, DischargeReason, Episode
@@ -64,7 +66,11 @@ def check(rows: dict[str, list], errors: list[RowError], bad_codes: set[str]) ->
         if c.code in first_line:
             errors.append(
                 RowError(
-                    "clients.csv", c.line, "code", f"{c.code} also on line {first_line[c.code]}"
+                    "clients.csv",
+                    c.line,
+                    "code",
+                    _("%(code)s also on line %(line)d")
+                    % {"code": c.code, "line": first_line[c.code]},
                 )
             )
         else:
@@ -75,7 +81,12 @@ def check(rows: dict[str, list], errors: list[RowError], bad_codes: set[str]) ->
     for c in clients:
         if c.code in taken:
             errors.append(
-                RowError("clients.csv", c.line, "code", f"client {c.code} already exists")
+                RowError(
+                    "clients.csv",
+                    c.line,
+                    "code",
+                    _("client %(code)s already exists") % {"code": c.code},
+                )
             )
     plan.clients = [c for c in clients if c.code not in taken and first_line[c.code] == c.line]
 
@@ -104,7 +115,12 @@ def check(rows: dict[str, list], errors: list[RowError], bad_codes: set[str]) ->
                 good.append(r)
             elif r.code not in first_line and r.code not in bad_codes:
                 errors.append(
-                    RowError(name, r.line, "client_code", f"unknown client code {r.code}")
+                    RowError(
+                        name,
+                        r.line,
+                        "client_code",
+                        _("unknown client code %(code)s") % {"code": r.code},
+                    )
                 )
         return good
 
@@ -126,7 +142,8 @@ def _check_discharges(rows, episodes, new_codes, plan: Plan, errors) -> None:
                     "discharges.csv",
                     r.line,
                     "client_code",
-                    f"{r.code} also discharged on line {seen[r.code]}",
+                    _("%(code)s also discharged on line %(line)d")
+                    % {"code": r.code, "line": seen[r.code]},
                 )
             )
             continue
@@ -138,7 +155,7 @@ def _check_discharges(rows, episodes, new_codes, plan: Plan, errors) -> None:
                     "discharges.csv",
                     r.line,
                     "client_code",
-                    f"{r.code} has no open episode to close",
+                    _("%(code)s has no open episode to close") % {"code": r.code},
                 )
             )
             continue
@@ -149,7 +166,8 @@ def _check_discharges(rows, episodes, new_codes, plan: Plan, errors) -> None:
                     "discharges.csv",
                     r.line,
                     "date",
-                    f"discharge {r.date} before enrolment {episode.enrolled_on}",
+                    _("discharge %(date)s before enrolment %(enrolled)s")
+                    % {"date": r.date, "enrolled": episode.enrolled_on},
                 )
             )
             continue
@@ -180,14 +198,20 @@ def _check_doses(rows: list[DoseRow], episodes, plan: Plan, errors) -> None:
                     "doses.csv",
                     r.line,
                     "date",
-                    f"second dose for {r.code} on {r.date} (also line {seen[key]})",
+                    _("second dose for %(code)s on %(date)s (also line %(line)d)")
+                    % {"code": r.code, "date": r.date, "line": seen[key]},
                 )
             )
             continue
         seen[key] = r.line
         if key in existing:
             errors.append(
-                RowError("doses.csv", r.line, "date", f"{r.code} already has a dose on {r.date}")
+                RowError(
+                    "doses.csv",
+                    r.line,
+                    "date",
+                    _("%(code)s already has a dose on %(date)s") % {"code": r.code, "date": r.date},
+                )
             )
         elif not any(e.covers(r.date) for e in episodes.get(r.code, [])):
             errors.append(
@@ -195,7 +219,8 @@ def _check_doses(rows: list[DoseRow], episodes, plan: Plan, errors) -> None:
                     "doses.csv",
                     r.line,
                     "date",
-                    f"dose on {r.date} outside any treatment episode of {r.code}",
+                    _("dose on %(date)s outside any treatment episode of %(code)s")
+                    % {"date": r.date, "code": r.code},
                 )
             )
         else:
@@ -228,7 +253,8 @@ def _check_urine(rows: list[UrineRow], plan: Plan, errors) -> None:
                     "urine.csv",
                     r.line,
                     "analyte",
-                    f"{r.analyte} for {r.code} on {r.date} also on line {seen[key]}",
+                    _("%(analyte)s for %(code)s on %(date)s also on line %(line)d")
+                    % {"analyte": r.analyte, "code": r.code, "date": r.date, "line": seen[key]},
                 )
             )
             continue
@@ -239,7 +265,8 @@ def _check_urine(rows: list[UrineRow], plan: Plan, errors) -> None:
                     "urine.csv",
                     r.line,
                     "analyte",
-                    f"{r.analyte} for {r.code} on {r.date} already recorded",
+                    _("%(analyte)s for %(code)s on %(date)s already recorded")
+                    % {"analyte": r.analyte, "code": r.code, "date": r.date},
                 )
             )
         else:
@@ -265,7 +292,8 @@ def _check_tests(rows: list[InfectionTestRow], plan: Plan, errors) -> None:
                     "tests.csv",
                     r.line,
                     "test",
-                    f"{r.test} for {r.code} on {r.date} also on line {seen[key]}",
+                    _("%(test)s test for %(code)s on %(date)s also on line %(line)d")
+                    % {"test": r.test, "code": r.code, "date": r.date, "line": seen[key]},
                 )
             )
         elif key in existing:
@@ -274,7 +302,8 @@ def _check_tests(rows: list[InfectionTestRow], plan: Plan, errors) -> None:
                     "tests.csv",
                     r.line,
                     "test",
-                    f"{r.test} for {r.code} on {r.date} already recorded",
+                    _("%(test)s test for %(code)s on %(date)s already recorded")
+                    % {"test": r.test, "code": r.code, "date": r.date},
                 )
             )
         else:

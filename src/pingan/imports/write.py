@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from tqdm import tqdm
 
 from pingan.core.crypto import keyring
@@ -28,8 +29,22 @@ LEGACY_DOSE_HOUR = time(9, 0)
 PRC_ID = re.compile(r"^\d{17}[\dXx]$")
 _HAS_DOCUMENT_TYPE = any(f.name == "document_type" for f in Identity._meta.get_fields())
 
+# What the import writes, as the operator reads it on the progress bars and in the closing
+# count; the keys are the audit entry's, which stay the same in every language.
+KINDS = {
+    "clients": pgettext_lazy("imported records", "clients"),
+    "identities": pgettext_lazy("imported records", "identities"),
+    "episodes": pgettext_lazy("imported records", "treatment episodes"),
+    "discharges": pgettext_lazy("imported records", "discharges"),
+    "doses": pgettext_lazy("imported records", "doses"),
+    "urine_samples": pgettext_lazy("imported records", "urine samples"),
+    "urine_results": pgettext_lazy("imported records", "urine results"),
+    "tests": pgettext_lazy("imported records", "infection tests"),
+}
 
-def _bulk(model, objs: list, desc: str, progress: bool) -> None:
+
+def _bulk(model, objs: list, kind: str, progress: bool) -> None:
+    desc = str(KINDS[kind])
     with tqdm(total=len(objs), desc=desc, unit="row", disable=not progress, leave=False) as bar:
         for i in range(0, len(objs), BATCH):
             batch = objs[i : i + BATCH]
@@ -37,13 +52,14 @@ def _bulk(model, objs: list, desc: str, progress: bool) -> None:
             bar.update(len(batch))
 
 
-def _insert_rows(model, rows: list[dict], desc: str, progress: bool) -> None:
+def _insert_rows(model, rows: list[dict], kind: str, progress: bool) -> None:
     """INSERT many rows with one prepared statement (executemany), or COPY on PostgreSQL.
 
     Why not bulk_create for the big tables: it prepares every value of every row through
     the field machinery, which is most of the time for ~100k doses. Legacy rows repeat
     the same dates, doses and clients, so each distinct value is prepared once here and
     reused. Rows are dicts of field attname -> value; other fields take their default."""
+    desc = str(KINDS[kind])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     uuid_field = next((f for f in fields if f.attname == "external_id"), None)
     now = timezone.now()
@@ -218,7 +234,7 @@ def _write_urine(plan: Plan, ids: dict[str, int], progress: bool) -> tuple[int, 
         external_id = uuid.uuid4()
         samples.append({"external_id": external_id, "client_id": ids[code], "collected_on": day})
         keyed[external_id] = rows
-    _insert_rows(UrineSample, samples, "urine samples", progress)
+    _insert_rows(UrineSample, samples, "urine_samples", progress)
     pks: dict[uuid.UUID, int] = {}
     for chunk in chunks(list(keyed), CHUNK):
         pks.update(
@@ -229,5 +245,5 @@ def _write_urine(plan: Plan, ids: dict[str, int], progress: bool) -> tuple[int, 
         for ext, rows in keyed.items()
         for r in rows
     ]
-    _insert_rows(UrineResult, results, "urine results", progress)
+    _insert_rows(UrineResult, results, "urine_results", progress)
     return len(samples), len(results)
