@@ -250,7 +250,7 @@ def _database_engines(
     return [
         _row(f"{vendor}: load (outside the timing)", limit, load_s),
         _row(
-            f"{vendor} set-based list (one query, days allowed in SQL)",
+            f"{vendor} set-based list (days allowed in SQL)",
             limit,
             whole,
             cpu,
