@@ -18,9 +18,7 @@ def test_small_population_gets_the_same_list_from_every_engine():
     rows = eligibility.run("small", clients=400, sample=40, in_place=True)
     by_engine = {row["engine"].split(" (")[0]: row for row in rows}
     duck = by_engine["duckdb set-based list → Arrow"]
-    vendor = next(
-        r for r in rows if r["engine"].endswith("set-based list (days allowed in SQL)")
-    )
+    vendor = next(r for r in rows if r["engine"].endswith("set-based list (days allowed in SQL)"))
     assert duck["clients"] == vendor["clients"] == 400
     assert vendor["differ_from_duckdb"] == 0
     assert vendor["allowed"] == duck["allowed"] > 0
