@@ -203,6 +203,10 @@ def test_administrative_checks_decide_ready():
     decision = rules.evaluate(bare, profile_rules("pingan"), D)
     assert decision.allowed_days == 2 and not decision.ready
     assert check(decision, "police_record_check").evidence == "no police record check yet"
+    assert check(decision, "consent_police_record_check").evidence == (
+        "no consent to the police record check"
+    )
+    assert check(decision, "consent_sms").evidence == "no consent to text messages"
     assert check(decision, "consent_sms").passed is False
 
 

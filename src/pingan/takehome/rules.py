@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from .standard import Rules, Tier
 
@@ -199,6 +199,20 @@ def _criteria(agg: Aggregates, tier: Tier, day: date, _: Callable[[str], str]) -
     return checks
 
 
+# The consents the standard can require, named as the staff know them (marked for
+# translation here, translated by the list's translator).
+CONSENT_TEXTS = {
+    "police_record_check": (
+        gettext_noop("consent to the police record check given"),
+        gettext_noop("no consent to the police record check"),
+    ),
+    "sms": (
+        gettext_noop("consent to text messages given"),
+        gettext_noop("no consent to text messages"),
+    ),
+}
+
+
 def _administrative(
     agg: Aggregates, rules: Rules, day: date, _: Callable[[str], str]
 ) -> list[Check]:
@@ -227,9 +241,10 @@ def _administrative(
         else:
             purpose = name.removeprefix("consent_")
             given = purpose in admin.consents
-            text = (
-                _("consent to %(purpose)s given") if given else _("no consent to %(purpose)s")
-            ) % {"purpose": purpose}
+            texts = CONSENT_TEXTS.get(
+                purpose, ("consent to %(purpose)s given", "no consent to %(purpose)s")
+            )
+            text = _(texts[0] if given else texts[1]) % {"purpose": purpose}
             checks.append(Check(name, given, text))
     return checks
 
