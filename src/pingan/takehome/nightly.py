@@ -9,6 +9,7 @@ for the rows a screen, an export or an approval needs. The per-client engine
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -111,14 +112,19 @@ class NightlyList:
 
 
 def nightly_list(day: date, rules_: Rules | None = None) -> NightlyList:
-    """The list, set-based: two aggregate statements and one query, in one transaction."""
+    """The list, set-based: two aggregate statements and one query."""
     rules_ = rules_ or queries.rules_for(day)
     postgres = connection.vendor == "postgresql"
     stages, final = statements(rules_, day, listsql.DIALECTS[connection.vendor])
-    with transaction.atomic(), connection.cursor() as cursor:
+    # PostgreSQL: one transaction, for SET LOCAL and one snapshot. SQLite: none, since a
+    # transaction there takes the write lock at BEGIN (IMMEDIATE, settings) and the nurses'
+    # doses would wait for the list; each statement reads a consistent database anyway.
+    block = transaction.atomic() if postgres else contextlib.nullcontext()
+    with block, connection.cursor() as cursor:
         for setting in POSTGRESQL_SETTINGS if postgres else ():
             cursor.execute(setting)
-        # Temporary tables belong to this connection; on an error the rollback drops them.
+        # Temporary tables belong to this connection (dropped first in case an earlier
+        # run failed half-way; on PostgreSQL the rollback drops them anyway).
         for table, statement in zip(STAGES, stages, strict=True):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(statement)
