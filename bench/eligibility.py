@@ -135,10 +135,14 @@ def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str,
     }
 
 
-def _copy_into_postgres(folder: Path, limit: int) -> None:
+def _copy_into_postgres(folder: Path, limit: int, scratch: bool = True) -> None:
     """The first `limit` clients into PostgreSQL with COPY (ORM inserts would take hours at
-    56 million doses): DuckDB writes each table as CSV with the database's ids, the indexes
-    of the dose table are dropped during the load and rebuilt after it."""
+    56 million doses): DuckDB writes each table as CSV with the database's ids.
+
+    In a scratch database the indexes of the dose table are dropped during the load and
+    rebuilt after it, then the whole database is vacuumed and analysed. Not in the test
+    suite's database (`scratch=False`): its schema and its planner statistics must stay as
+    the other tests expect them."""
     import duckdb
     from django.db import connection
 
@@ -150,7 +154,7 @@ def _copy_into_postgres(folder: Path, limit: int) -> None:
             "SELECT indexdef, indexname FROM pg_indexes WHERE tablename = 'dosing_dose'"
             " AND indexname <> 'dosing_dose_pkey'"
         )
-        dose_indexes = cur.fetchall()
+        dose_indexes = cur.fetchall() if scratch else []
         for _definition, name in dose_indexes:
             cur.execute("SELECT conname FROM pg_constraint WHERE conname = %s", [name])
             if cur.fetchone():
@@ -171,7 +175,8 @@ def _copy_into_postgres(folder: Path, limit: int) -> None:
             cur.execute(definition)
         # The nightly list reads the dose and sample indexes only (index-only scans), which
         # needs the visibility map a VACUUM writes, as autovacuum would on a live server.
-        cur.execute("VACUUM ANALYZE")
+        if scratch:
+            cur.execute("VACUUM ANALYZE")
     con.close()
 
 
@@ -229,7 +234,7 @@ def _database_engines(
         vendor = connection.vendor
         t0 = time.perf_counter()
         if vendor == "postgresql":
-            _copy_into_postgres(folder, limit)
+            _copy_into_postgres(folder, limit, scratch=not in_place)
         else:
             _insert_into_sqlite(folder, limit)
         load_s = time.perf_counter() - t0
