@@ -184,6 +184,11 @@ def restore(path: Path) -> RestoreResult:
             ],
             env,
         )
+        connections.close_all()
+        # A dump carries no planner statistics: until autovacuum gets round to it, the
+        # restored tables would be planned as empty (nightly lists, indicators).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     connections.close_all()
     return RestoreResult(engine, AuditEntry.objects.count(), verify())
 
