@@ -301,24 +301,10 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             )
             return _refused(client, by, [block])
         product = sheet.product or ensure_default_product()
-        volume = queries.volume_ml(decision.mg, product.strength_mg_per_ml)
-        dose = Dose(
-            client=client,
-            date=day,
-            kind=DoseKind.CLINIC,
-            mg=decision.mg,
-            mg_in_clinic=decision.mg,
-            mg_taken_home=0,
-            drug=product.drug,
-            form=product.form,
-            strength_mg_per_ml=product.strength_mg_per_ml,
-            volume_ml=volume,
-            given_at=timezone.now(),
-            dispenser=by,
-            prescription_id=sheet.prescription_id,
-            note=(note or "")[:300],
-            created_by=by,
+        dose = _dose_row(
+            client, day, DoseKind.CLINIC, decision.mg, product, by, note, sheet.prescription_id
         )
+        volume = dose.volume_ml
         # The unique (client, date) constraint answers a second dose with "nothing
         # inserted" instead of an error, so no savepoint is needed to survive it.
         if not insert_row(dose, on_conflict=DOSE_ON_CONFLICT):
@@ -354,34 +340,47 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
     return DoseResult(dose=dose)
 
 
+def _dose_row(
+    client: Client, day: date, kind: str, mg: int, product, by, note: str, prescription_id
+) -> Dose:
+    """An unsaved Dose with every dispensing-log field, for a clinic dose (all taken in the
+    clinic) or a take-home bottle (all taken home)."""
+    at_home = kind == DoseKind.TAKEHOME
+    return Dose(
+        client=client,
+        date=day,
+        kind=kind,
+        mg=mg,
+        mg_in_clinic=0 if at_home else mg,
+        mg_taken_home=mg if at_home else 0,
+        drug=product.drug,
+        form=product.form,
+        strength_mg_per_ml=product.strength_mg_per_ml,
+        volume_ml=queries.volume_ml(mg, product.strength_mg_per_ml),
+        given_at=timezone.now(),
+        dispenser=by,
+        prescription_id=prescription_id,
+        note=(note or "")[:300],
+        created_by=by,
+    )
+
+
 def record_takehome_dose(client: Client, day: date, mg: int, by, note: str = "") -> Dose:
     """The dose row and ledger line for one take-home bottle (called by the take-home app
     inside its own transaction). The bottle's day counts as dosed: the one-dose-a-day
     constraint refuses a day already dosed, with a clear message."""
     mg = _clean_mg(mg)
     product = ensure_default_product()
-    volume = queries.volume_ml(mg, product.strength_mg_per_ml)
-    prescription = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
+    prescription_id = (
+        Prescription.objects.filter(client=client, superseded_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    dose = _dose_row(client, day, DoseKind.TAKEHOME, mg, product, by, note, prescription_id)
     try:
         with transaction.atomic():
-            dose = Dose.objects.create(
-                client=client,
-                date=day,
-                kind=DoseKind.TAKEHOME,
-                mg=mg,
-                mg_in_clinic=0,
-                mg_taken_home=mg,
-                drug=product.drug,
-                form=product.form,
-                strength_mg_per_ml=product.strength_mg_per_ml,
-                volume_ml=volume,
-                given_at=timezone.now(),
-                dispenser=by,
-                prescription=prescription,
-                note=(note or "")[:300],
-                created_by=by,
-            )
-            append_entry(product, StockEntryKind.TAKEHOME, -volume, by=by, dose=dose)
+            dose.save(force_insert=True)
+            append_entry(product, StockEntryKind.TAKEHOME, -dose.volume_ml, by=by, dose=dose)
     except IntegrityError:
         raise DosingError(
             _("%(day)s already has a dose: a bottle cannot cover it.") % {"day": day.isoformat()},
