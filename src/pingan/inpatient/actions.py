@@ -9,7 +9,7 @@ and their refusals become clear messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -202,11 +202,7 @@ def admit(data: Admission, bed: Bed, user, at: datetime | None = None) -> Stay:
                     admitted_on=admitted_on,
                     planned_days=quote.days,
                     reason=(data.reason or "").strip()[:300],
-                    drug=data.history.drug,
-                    years_of_use=data.history.years_of_use,
-                    route=data.history.route,
-                    amount_band=data.history.amount_band,
-                    previous_treatments=data.history.previous_treatments,
+                    **asdict(data.history),
                     severity_score=quote.severity.score,
                     tariff=tariff,
                     price_per_day=quote.day_price,

@@ -96,6 +96,8 @@ def normalise_card_code(text: str) -> str:
 
 @dataclass(frozen=True)
 class UseHistory:
+    """What the client says of their drug use; its fields are the Stay's of the same name."""
+
     drug: str
     years_of_use: int
     route: str

@@ -13,7 +13,7 @@ year in time order.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -287,11 +287,7 @@ def _write_history(history, persons, tariffs, users, today, rng, summary) -> Non
                 if plan.nights < plan.planned
                 else ""
             ),
-            drug=plan.history.drug,
-            years_of_use=plan.history.years_of_use,
-            route=plan.history.route,
-            amount_band=plan.history.amount_band,
-            previous_treatments=plan.history.previous_treatments,
+            **asdict(plan.history),
             severity_score=quote.severity.score,
             tariff=tariff,
             price_per_day=quote.day_price,
