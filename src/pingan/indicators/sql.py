@@ -117,15 +117,19 @@ def q_active_clients(x: Dialect, p: Period) -> str:
     return _with(a=active(x, p)) + "SELECT COUNT(*), NULL, COUNT(*), COUNT(*) FROM a"
 
 
+def _split(x: Dialect, p: Period, ctes: dict, alias: str, split: str) -> str:
+    """The clients of `alias` on take-home in the period ("takehome") or not ("clinic"):
+    adds the `th` CTE and returns the join that keeps them; nothing without a split."""
+    if not split:
+        return ""
+    ctes["th"] = takehome(x, p)
+    keep = "IS NOT NULL" if split == "takehome" else "IS NULL"
+    return f"LEFT JOIN th ON th.client = {alias}.client WHERE th.client {keep} "
+
+
 def _adherence(x: Dialect, p: Period, split: str = "") -> str:
     ctes = {"td": treatment_days(x, p), "dd": dosed_days(x, p)}
-    join = ""
-    if split:
-        ctes["th"] = takehome(x, p)
-        join = "LEFT JOIN th ON th.client = td.client "
-        join += (
-            "WHERE th.client IS NOT NULL " if split == "takehome" else "WHERE th.client IS NULL "
-        )
+    join = _split(x, p, ctes, "td", split)
     return _with(**ctes) + (
         f"SELECT {_ZERO.format('COALESCE(dd.n, 0)')}, {_ZERO.format('td.days')}, "
         "COUNT(*), COUNT(dd.client) FROM td LEFT JOIN dd ON dd.client = td.client " + join
@@ -180,11 +184,7 @@ def q_adequate_dose_share(x: Dialect, p: Period) -> str:
 
 def _positive(x: Dialect, p: Period, split: str = "") -> str:
     ctes = {"s": samples(x, p)}
-    where = ""
-    if split:
-        ctes["th"] = takehome(x, p)
-        where = "LEFT JOIN th ON th.client = s.client "
-        where += "WHERE th.client IS NOT NULL" if split == "takehome" else "WHERE th.client IS NULL"
+    where = _split(x, p, ctes, "s", split)
     return _with(**ctes) + (
         f"SELECT {_ZERO.format('s.pos')}, COUNT(*), COUNT(DISTINCT s.client), "
         "COUNT(DISTINCT CASE WHEN s.pos = 1 THEN s.client END) FROM s " + where

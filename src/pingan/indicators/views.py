@@ -147,21 +147,27 @@ def _language(request: HttpRequest) -> str:
     return "en" if request.GET.get("lang") == "en" else "zh-hans"
 
 
-@requires("export_indicators")
-def export_csv(request: HttpRequest) -> HttpResponse:
+def _export(request: HttpRequest, kind: str) -> HttpResponse:
+    """The month's indicators as a file, each export audited."""
     period, _error = _period(request)
     language = _language(request)
-    record("indicators.export", target=str(period), format="csv", language=language)
-    response = HttpResponse(monthly_csv(period, language), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="indicators-{period}.csv"'
+    record("indicators.export", target=str(period), format=kind, language=language)
+    if kind == "csv":
+        body, content_type = monthly_csv(period, language), "text/csv; charset=utf-8"
+        name = f"indicators-{period}.csv"
+    else:
+        body, content_type = monthly_pdf(period, language), "application/pdf"
+        name = f"indicators-{period}-{language}.pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@requires("export_indicators")
+def export_csv(request: HttpRequest) -> HttpResponse:
+    return _export(request, "csv")
 
 
 @requires("export_indicators")
 def report_pdf(request: HttpRequest) -> HttpResponse:
-    period, _error = _period(request)
-    language = _language(request)
-    record("indicators.export", target=str(period), format="pdf", language=language)
-    response = HttpResponse(monthly_pdf(period, language), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="indicators-{period}-{language}.pdf"'
-    return response
+    return _export(request, "pdf")
