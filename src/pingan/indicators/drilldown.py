@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.db import connection
 
 from . import sql as q
-from .definitions import ADEQUATE_DOSE_MG, Period, anchors
+from .definitions import ADEQUATE_DOSE_MG, Period
 from .engines import dialect_of, with_db_sources
 
 
@@ -73,14 +73,9 @@ def _tested(test: str) -> Callable:
 
 def _retention(months: int) -> Callable:
     def query(x, p):
-        values = ", ".join(
-            f"({x.d(e)}, {x.d(a)}, {x.d(w)})" for e, a, w in anchors(p.shift(-months), months)
-        )
         return (
-            f"WITH an(enrolled, anchor, win) AS (VALUES {values}) "
-            "SELECT ep.client, MAX(CASE WHEN (ep.discharged_on IS NULL OR ep.discharged_on > an.anchor) "
-            "AND EXISTS (SELECT 1 FROM dose WHERE dose.client = ep.client "
-            "AND dose.day BETWEEN an.win AND an.anchor) THEN 1 ELSE 0 END) = 1, "
+            f"WITH {q.retention_anchors(x, p, months)} "
+            f"SELECT ep.client, MAX(CASE WHEN {q.retained('ep', 'an')} THEN 1 ELSE 0 END) = 1, "
             "MIN(ep.enrolled_on), MIN(an.anchor) FROM ep JOIN an ON ep.enrolled_on = an.enrolled "
             "GROUP BY ep.client"
         )

@@ -148,19 +148,31 @@ def q_clinic_only_adherence(x: Dialect, p: Period) -> str:
     return _adherence(x, p, "clinic")
 
 
+def retention_anchors(x: Dialect, p: Period, months: int) -> str:
+    """`an(enrolled, anchor, win)`: for each enrolment day of the cohort, the day retention
+    is judged on and the start of the window in which a dose must fall."""
+    values = ", ".join(
+        f"({x.d(e)}, {x.d(a)}, {x.d(w)})" for e, a, w in anchors(p.shift(-months), months)
+    )
+    return f"an(enrolled, anchor, win) AS (VALUES {values})"
+
+
+def retained(episode: str, anchor: str) -> str:
+    """Retained: not discharged by the anchor day and dosed in the window before it."""
+    return (
+        f"({episode}.discharged_on IS NULL OR {episode}.discharged_on > {anchor}.anchor) "
+        f"AND EXISTS (SELECT 1 FROM dose WHERE dose.client = {episode}.client "
+        f"AND dose.day BETWEEN {anchor}.win AND {anchor}.anchor)"
+    )
+
+
 def _retention(months: int) -> Callable[[Dialect, Period], str]:
     def query(x: Dialect, p: Period) -> str:
-        values = ", ".join(
-            f"({x.d(e)}, {x.d(a)}, {x.d(w)})" for e, a, w in anchors(p.shift(-months), months)
-        )
         return (
-            f"WITH an(enrolled, anchor, win) AS (VALUES {values}), "
+            f"WITH {retention_anchors(x, p, months)}, "
             "co AS (SELECT ep.client, ep.discharged_on, an.anchor, an.win FROM ep "
             "JOIN an ON ep.enrolled_on = an.enrolled), "
-            "ok AS (SELECT DISTINCT co.client FROM co "
-            "WHERE (co.discharged_on IS NULL OR co.discharged_on > co.anchor) "
-            "AND EXISTS (SELECT 1 FROM dose WHERE dose.client = co.client "
-            "AND dose.day BETWEEN co.win AND co.anchor)), "
+            f"ok AS (SELECT DISTINCT co.client FROM co WHERE {retained('co', 'co')}), "
             "n AS (SELECT COUNT(*) AS k FROM ok), "
             "d AS (SELECT COUNT(DISTINCT client) AS k FROM co) "
             "SELECT n.k, d.k, d.k, n.k FROM n, d"
