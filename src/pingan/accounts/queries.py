@@ -11,6 +11,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from pingan.core import clock
+
 from .models import StaffProfile
 from .roles import role_of
 
@@ -23,7 +25,7 @@ def profile_of(user: User) -> StaffProfile:
 
 def is_locked_out(username: str) -> bool:
     """Locked by django-axes: the failure limit reached within the cool-off period."""
-    since = timezone.now() - timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    since = clock.now() - timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
     failures = AccessAttempt.objects.filter(username=username, attempt_time__gte=since).aggregate(
         n=Sum("failures_since_start")
     )["n"]

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.utils import timezone
+
+from pingan.core import clock
 
 from .context import current_actor
 from .models import AuditEntry, AuditHead
@@ -170,7 +171,7 @@ def record(action: str, target: str = "", client_code: str = "", **detail) -> Au
         if connection.vendor == "postgresql" and _link_in_database(entry):
             return entry
         seq, prev_hash = _lock_head()
-        entry.seq, entry.prev_hash, entry.at = seq + 1, prev_hash, timezone.now()
+        entry.seq, entry.prev_hash, entry.at = seq + 1, prev_hash, clock.now()
         entry.hash = _digest(entry.prev_hash, entry.seq, entry.at.isoformat(), _fields(entry))
         _append(entry)
         entry._state.adding = False

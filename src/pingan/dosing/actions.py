@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import perm, role_of
 from pingan.audit.context import Actor, acting_as, current_actor
 from pingan.audit.signals import capture_paused, target_of
+from pingan.core import clock
 from pingan.registry.models import Client
 
 from . import queries, rules
@@ -87,7 +87,7 @@ def prescribe(
     active taper ends, because the new order replaces the whole plan."""
     _require(clinician, "prescribe")
     mg, reason = _clean_mg(mg), clean_reason(reason)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         _lock_client(client)
         previous = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
@@ -147,7 +147,7 @@ def start_taper(
         if not Prescription.objects.filter(client=client, superseded_at__isnull=True).exists():
             raise DosingError(_("Prescribe a dose before planning a taper."))
         TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).update(
-            cancelled_at=timezone.now()
+            cancelled_at=clock.now()
         )
         plan = TaperPlan.objects.create(
             client=client,
@@ -182,7 +182,7 @@ def cancel_taper(plan: TaperPlan, by, reason: str = "") -> TaperPlan:
         plan.refresh_from_db()
         if plan.cancelled_at is not None:
             raise DosingError(_("This taper was already cancelled."))
-        plan.cancelled_at = timezone.now()
+        plan.cancelled_at = clock.now()
         plan.save(update_fields=["cancelled_at"])
         audit(
             by,
@@ -241,7 +241,7 @@ def clear_hold(hold: Hold, by, note: str) -> Hold:
                 _("Write a new induction prescription before clearing a re-induction hold."),
                 code="needs_induction",
             )
-        hold.cleared_at = timezone.now()
+        hold.cleared_at = clock.now()
         hold.cleared_by = by
         hold.clear_note = note[:300]
         hold.save(update_fields=["cleared_at", "cleared_by", "clear_note"])
@@ -280,7 +280,7 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
     stale screen cannot dose; the unique (client, date) constraint stays the last guard.
     The dose and its stock entry are written together or not at all. `mg`, when given, is
     the dose the nurse saw: if the prescription changed meanwhile, the dose is refused."""
-    day = day or timezone.localdate()
+    day = day or clock.today()
     with _actor_resolved(by), transaction.atomic():
         sheet = queries.fact_sheet(client, day, lock=True)
         decision = rules.dosing_decision(sheet.facts, day, sheet.thresholds or queries.thresholds())
@@ -357,7 +357,7 @@ def _dose_row(
         form=product.form,
         strength_mg_per_ml=product.strength_mg_per_ml,
         volume_ml=queries.volume_ml(mg, product.strength_mg_per_ml),
-        given_at=timezone.now(),
+        given_at=clock.now(),
         dispenser=by,
         prescription_id=prescription_id,
         note=(note or "")[:300],

@@ -12,8 +12,9 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models.signals import post_save
-from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from pingan.core import clock
 
 from . import queries
 from .common import StockError, audit, clean_reason
@@ -143,7 +144,7 @@ def append_entry(
     would an ORM save."""
     entry = StockEntry(
         product=product,
-        at=timezone.now(),
+        at=clock.now(),
         kind=kind,
         ml=ml,
         balance_ml=Decimal("0"),
@@ -250,7 +251,7 @@ def reconcile(
         raise StockError(_("Enter an amount in ml.")) from None
     if counted < 0:
         raise StockError(_("The counted amount cannot be negative."))
-    if on > timezone.localdate():
+    if on > clock.today():
         raise StockError(_("A day in the future cannot be counted."))
     explanation = (explanation or "").strip()
     with transaction.atomic():

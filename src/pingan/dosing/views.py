@@ -9,11 +9,11 @@ from datetime import date
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
+from pingan.core import clock
 from pingan.registry.models import Client
 
 from . import actions, queries, rules
@@ -46,7 +46,7 @@ def _is_htmx(request) -> bool:
 @require_GET
 @requires("view_queue")
 def queue(request):
-    today = timezone.localdate()
+    today = clock.today()
     search = request.GET.get("q", "").strip()[:80]
     status = request.GET.get("status", "")
     status = status if status in queries.STATUSES else ""
@@ -72,7 +72,7 @@ def queue(request):
 
 
 def _row(request, client: Client, **extra):
-    row = queries.row_for(client, timezone.localdate())
+    row = queries.row_for(client, clock.today())
     template = "dosing/_row.html" if _is_htmx(request) else "dosing/confirm.html"
     return render(request, template, {"row": row, **extra})
 
@@ -113,7 +113,7 @@ def dose(request, external_id):
 
 
 def _client_page(request, client: Client, status: int = 200, **forms):
-    today = timezone.localdate()
+    today = clock.today()
     facts = queries.client_facts(client, today)
     decision = rules.dosing_decision(facts, today, queries.thresholds())
     context = {
@@ -304,7 +304,7 @@ def reconcile(request):
                 messages.success(request, _("Reconciliation recorded."))
                 return redirect("dosing:stock")
         status = 400
-    day = _day(request.GET.get("on")) or timezone.localdate()
+    day = _day(request.GET.get("on")) or clock.today()
     expected = queries.balance_at(product, queries.end_of_day(day))
     return render(
         request,
@@ -324,5 +324,5 @@ def _day(value: str | None) -> date | None:
 @require_GET
 @requires("manage_stock")
 def dispensing_log(request):
-    day = _day(request.GET.get("date")) or timezone.localdate()
+    day = _day(request.GET.get("date")) or clock.today()
     return render(request, "dosing/log.html", {"day": day, "doses": queries.dispensing_log(day)})

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
 from pingan.audit.signals import capture_paused
+from pingan.core import clock
 
 from . import parse, validate, write
 from .errors import ImportRejected, RowError
@@ -32,7 +32,7 @@ class ImportReport:
 
 def read_directory(path: Path) -> tuple[dict[str, list], list[RowError], set[str]]:
     """Parse every known file in `path`: (records per file, errors, codes of bad client rows)."""
-    today = timezone.localdate()
+    today = clock.today()
     rows: dict[str, list] = {}
     errors: list[RowError] = []
     bad_codes: set[str] = set()

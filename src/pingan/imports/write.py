@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 from tqdm import tqdm
 
+from pingan.core import clock
 from pingan.core.crypto import keyring
 from pingan.dosing.models import Dose, Product
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
@@ -62,7 +62,7 @@ def _insert_rows(model, rows: list[dict], kind: str, progress: bool) -> None:
     desc = str(KINDS[kind])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     uuid_field = next((f for f in fields if f.attname == "external_id"), None)
-    now = timezone.now()
+    now = clock.now()
     defaults = {
         f.attname: now if getattr(f, "auto_now_add", False) else f.get_default()
         for f in fields

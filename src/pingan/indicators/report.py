@@ -11,8 +11,10 @@ import csv
 import io
 
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from pingan.core import clock
 
 from . import queries
 from .charts import line_chart
@@ -105,7 +107,7 @@ def report_context(period: Period) -> dict:
         "period": period,
         "sections": sections,
         "charts": charts,
-        "generated": timezone.localtime(),
+        "generated": clock.localtime(),
     }
 
 

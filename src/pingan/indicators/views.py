@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.audit.log import record
+from pingan.core import clock
 from pingan.registry.models import Client
 
 from . import queries
@@ -25,7 +25,7 @@ from .report import display, monthly_csv, monthly_pdf
 
 def _period(request: HttpRequest, name: str = "period", default: Period | None = None):
     """The month asked for, or the default with an error message for a bad one."""
-    fallback = default or Period.of(timezone.localdate()).shift(-1)
+    fallback = default or Period.of(clock.today()).shift(-1)
     text = request.GET.get(name, "").strip()
     if not text:
         return fallback, ""

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import perm
+from pingan.core import clock
 from pingan.registry import actions as registry
 from pingan.registry.models import Client, Sex
 from pingan.registry.rules import check_birth_year
@@ -62,7 +63,7 @@ def add_room(name: str, room_type: str, bed_labels: list[str], user) -> Room:
         raise Refusal(_("List one or more beds, each with its own label."))
     if Room.objects.filter(name=name).exists():
         raise Refusal(_("A room with this name exists already."))
-    today = timezone.localdate()
+    today = clock.today()
     with transaction.atomic():
         room = Room.objects.create(name=name, room_type=room_type, created_by=user)
         for label in labels:
@@ -119,7 +120,7 @@ def _new_person(data: Admission, user) -> InpatientPerson:
     if data.sex not in Sex.values:
         errors["sex"] = _("Choose a sex.")
     try:
-        check = check_birth_year(int(data.birth_year), timezone.localdate())
+        check = check_birth_year(int(data.birth_year), clock.today())
         if not check.passed:
             errors["birth_year"] = check.reason
     except (TypeError, ValueError):
@@ -162,7 +163,7 @@ def admit(data: Admission, bed: Bed, user, at: datetime | None = None) -> Stay:
     """Admit to a free (or reserved) bed at today's tariff; the price per day is frozen on
     the stay and the planned days are charged to its ledger."""
     require(user, "inpatient_admit")
-    at = at or timezone.now()
+    at = at or clock.now()
     admitted_on = timezone.localdate(at)
     tariff = tariff_in_force(admitted_on)
     if tariff is None:
@@ -263,9 +264,7 @@ def move_bed(stay: Stay, bed: Bed, user) -> Stay:
             raise Refusal(_("This bed is already occupied."), code="bed_taken") from exc
         Bed.objects.filter(pk=old.pk).update(state=BedState.CLEANING)
         Bed.objects.filter(pk=bed.pk).update(state=BedState.FREE)
-        BedMove.objects.create(
-            stay=stay, from_bed=old, to_bed=bed, at=timezone.now(), created_by=user
-        )
+        BedMove.objects.create(stay=stay, from_bed=old, to_bed=bed, at=clock.now(), created_by=user)
         audit(
             user,
             "inpatient_move",
@@ -280,14 +279,14 @@ def discharge(stay: Stay, user, at: datetime | None = None, note: str = "") -> r
     """End the stay: unused paid days become a credit (refunded by the cashier), days
     beyond the plan are charged. An unpaid balance never stops a discharge."""
     require(user, "inpatient_admit")
-    at = at or timezone.now()
+    at = at or clock.now()
     with transaction.atomic():
         stay = Stay.objects.select_for_update().get(pk=stay.pk)
         if not stay.is_open:
             raise Refusal(_("This stay has ended already."), code="closed")
         if at < stay.admitted_at:
             raise Refusal(_("Discharge cannot be before admission."), code="discharge_before")
-        if at > timezone.now():
+        if at > clock.now():
             raise Refusal(_("Discharge cannot be in the future."))
         until = timezone.localdate(at)
         result = rules.settle(stay.admitted_on, until, stay.planned_days, stay.price_per_day)
@@ -339,7 +338,7 @@ def step_down(stay: Stay, user) -> Client:
         try:
             if person.client_id is not None:
                 client = person.client
-                registry.re_enrol(client, timezone.localdate(), user=user)
+                registry.re_enrol(client, clock.today(), user=user)
             else:
                 client = registry.enrol_client(
                     alias=person.alias, sex=person.sex, birth_year=person.birth_year, user=user

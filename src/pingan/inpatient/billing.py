@@ -12,8 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from pingan.core import clock
 
 from . import queries, rules
 from .common import audit, require
@@ -24,7 +25,7 @@ ZERO = Decimal("0.00")
 
 
 def _next_receipt_number() -> str:
-    year = timezone.localdate().year
+    year = clock.today().year
     ReceiptSequence.objects.get_or_create(year=year)
     sequence = ReceiptSequence.objects.select_for_update().get(year=year)
     sequence.last += 1
@@ -52,7 +53,7 @@ def _cash_entry(
             stay=stay,
             kind=kind,
             amount=amount,
-            at=timezone.now(),
+            at=clock.now(),
             receipt_number=_next_receipt_number(),
             note=(note or "").strip()[:200],
             created_by=user,
@@ -134,7 +135,7 @@ def extend(stay: Stay, days, user) -> LedgerEntry:
             kind=EntryKind.CHARGE,
             amount=stay.price_per_day * days,
             days=days,
-            at=timezone.now(),
+            at=clock.now(),
             note=_("Extension"),
             created_by=user,
         )

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import perm
+from pingan.core import clock
 
 from . import rules
 from .common import audit, require
@@ -64,7 +64,7 @@ def order_taper(stay: Stay, start_on: date, start_mg, reduce_mg, every_days, use
         stay = _open(stay)
         if start_on < stay.admitted_on:
             raise Refusal(_("The taper cannot start before admission."))
-        now = timezone.now()
+        now = clock.now()
         TaperOrder.objects.filter(stay=stay, superseded_at__isnull=True).update(superseded_at=now)
         order = TaperOrder.objects.create(
             stay=stay,
@@ -105,7 +105,7 @@ def record_dose(
     """One methadone dose per stay per day, enforced by the database; a dose different from
     the order needs a note saying why."""
     require(user, "inpatient_nursing")
-    on = on or timezone.localdate()
+    on = on or clock.today()
     given = _int(given_mg, 0, MAX_MG, _("The dose must be 0 to %(max)d mg.") % {"max": MAX_MG})
     note = (note or "").strip()[:200]
     with transaction.atomic():
@@ -149,7 +149,7 @@ def record_cows(stay: Stay, items: dict, user, at: datetime | None = None) -> Co
         stay = _open(stay)
         score = CowsScore.objects.create(
             stay=stay,
-            at=at or timezone.now(),
+            at=at or clock.now(),
             items=clean,
             total=total,
             nurse=user,
@@ -168,7 +168,7 @@ def record_adjunct(stay: Stay, medication: str, dose: str, user) -> AdjunctMedic
         stay = _open(stay)
         given = AdjunctMedication.objects.create(
             stay=stay,
-            at=timezone.now(),
+            at=clock.now(),
             medication=medication[:80],
             dose=dose[:40],
             given_by=user,
@@ -191,7 +191,7 @@ def record_care(
         raise Refusal(_("Your role may not do this."), code="forbidden")
     if kind not in CareKind.values:
         raise Refusal(_("Choose the kind of care."))
-    at = at or timezone.now()
+    at = at or clock.now()
     with transaction.atomic():
         stay = Stay.objects.select_for_update().get(pk=stay.pk)
         if at < stay.admitted_at or (stay.discharged_at and at > stay.discharged_at):

@@ -23,6 +23,8 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from pingan.core import clock
+
 from . import care
 from .models import (
     Bed,
@@ -128,7 +130,7 @@ class DoseRow:
 
 
 def todays_doses(on: date | None = None) -> list[DoseRow]:
-    on = on or timezone.localdate()
+    on = on or clock.today()
     rows = []
     for stay in open_stays():
         given = stay.doses.filter(date=on).first()
@@ -148,7 +150,7 @@ class Delivered:
 
 def delivered(stay: Stay, today: date | None = None) -> tuple[int, list[Delivered]]:
     """What this stay received so far against the order and what the tariff advertises."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     end = stay.discharged_on or today
     days = max(1, (end - stay.admitted_on).days)
     counts = Counter(stay.care.values_list("kind", flat=True))
@@ -247,7 +249,7 @@ def _overlap(start: date, end_exclusive: date, first: date, last_exclusive: date
 def occupancy(month: date | str, today: date | None = None) -> Measure:
     """Occupied bed-days ÷ bed-days in the month (up to today)."""
     first, last = _month_bounds(month)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     stop = min(last, today) + timedelta(days=1)
     if stop <= first:
         return _ratio(0, 0)

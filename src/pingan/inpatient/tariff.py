@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from pingan.core import clock
 
 from . import rules
 from .common import audit, require
@@ -102,7 +103,7 @@ def publish_tariff(tariff: TariffVersion, user) -> TariffVersion:
             effective_from=tariff.effective_from, published_at__isnull=False
         ).exists():
             raise Refusal(_("Another published tariff starts on the same day."))
-        tariff.published_at = timezone.now()
+        tariff.published_at = clock.now()
         tariff.save(update_fields=["published_at"])
         audit(
             user,
@@ -114,7 +115,7 @@ def publish_tariff(tariff: TariffVersion, user) -> TariffVersion:
 
 
 def tariff_in_force(on: date | None = None) -> TariffVersion | None:
-    on = on or timezone.localdate()
+    on = on or clock.today()
     return (
         TariffVersion.objects.filter(published_at__isnull=False, effective_from__lte=on)
         .order_by("-effective_from")

@@ -12,13 +12,13 @@ from functools import wraps
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
+from pingan.core import clock
 from pingan.registry.actions import IdentityInput
 
 from . import actions, care, queries
@@ -68,7 +68,7 @@ def board(request):
     return render(
         request,
         template,
-        {"rooms": rooms, "counts": counts, "now": timezone.localtime(), "states": BedState.choices},
+        {"rooms": rooms, "counts": counts, "now": clock.localtime(), "states": BedState.choices},
     )
 
 
@@ -162,7 +162,7 @@ def stay(request, external_id):
 
 def _stay_page(request, stay: Stay, status: int = 200, **forms):
     user = request.user
-    today = timezone.localdate()
+    today = clock.today()
     days, delivered = queries.delivered(stay, today)
     shows_money = user.has_perm(perm("inpatient_billing")) or user.has_perm(perm("inpatient_admit"))
     context = {
@@ -282,7 +282,7 @@ def today(request):
     return render(
         request,
         "inpatient/today.html",
-        {"rows": queries.todays_doses(), "today": timezone.localdate()},
+        {"rows": queries.todays_doses(), "today": clock.today()},
     )
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from pingan.accounts.decorators import requires
+from pingan.core import clock
 
 from . import actions, billing, queries, rules
 from .forms import ExtendForm, MoneyForm, RoomForm, TariffForm
@@ -156,7 +156,7 @@ def rooms(request):
 
 
 def _month(text: str):
-    today = timezone.localdate()
+    today = clock.today()
     try:
         year, month = (int(p) for p in text.split("-"))
         return today.replace(year=year, month=month, day=1)

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
+from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.registry.models import Client, Episode
 
@@ -27,7 +27,7 @@ class LabError(ValueError):
 
 
 def _check_date(day: date) -> None:
-    if day > timezone.localdate():
+    if day > clock.today():
         raise LabError([_("The date %(date)s is in the future.") % {"date": day.isoformat()}])
 
 
@@ -195,5 +195,5 @@ def mark_scheduled_done(scheduled: ScheduledUrineTest, sample: UrineSample, by=N
 
 
 def next_month(today: date | None = None) -> date:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return (today.replace(day=28) + timedelta(days=4)).replace(day=1)

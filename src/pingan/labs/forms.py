@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pingan.core import clock
 
 from .models import Analyte, Result, TestKind
 
@@ -25,7 +26,7 @@ class UrineSampleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["collected_on"].initial = timezone.localdate()
+        self.fields["collected_on"].initial = clock.today()
         for value, label in Analyte.choices:
             self.fields[analyte_field(value)] = forms.ChoiceField(
                 label=label, choices=RESULT_CHOICES, required=False
@@ -41,7 +42,7 @@ class UrineSampleForm(forms.Form):
         if not data["results"]:
             raise forms.ValidationError(_("Give at least one analyte result."))
         day = data.get("collected_on")
-        if day and day > timezone.localdate():
+        if day and day > clock.today():
             self.add_error("collected_on", _("The date cannot be in the future."))
         return data
 
@@ -55,10 +56,10 @@ class InfectionTestForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tested_on"].initial = timezone.localdate()
+        self.fields["tested_on"].initial = clock.today()
 
     def clean_tested_on(self):
         day = self.cleaned_data["tested_on"]
-        if day > timezone.localdate():
+        if day > clock.today():
             raise forms.ValidationError(_("The date cannot be in the future."))
         return day

@@ -6,12 +6,12 @@ import uuid
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
+from pingan.core import clock
 from pingan.registry.models import Client
 
 from . import actions, queries, rules
@@ -102,7 +102,7 @@ def record_test(request, external_id):
 
 @requires("record_urine", *SCHEDULE_PERMISSIONS, any_of=True)
 def schedule(request):
-    today = timezone.localdate()
+    today = clock.today()
     can_generate = any(request.user.has_perm(perm(p)) for p in SCHEDULE_PERMISSIONS)
     month = actions.next_month(today)
     return render(

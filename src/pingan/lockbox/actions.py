@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from pingan.audit.context import acting_user
 from pingan.audit.log import record
+from pingan.core import clock
 from pingan.registry.actions import live_consents
 from pingan.registry.models import Client, Purpose
 from pingan.takehome.models import TakeHomeBottle
@@ -38,7 +39,7 @@ class Issued:
 
 def issue_box(client: Client, user=None, on: date | None = None) -> Issued:
     """Give the client a new box with a fresh secret. One active box per client."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     secret = pin.new_secret()
     with acting_user(user), transaction.atomic():
         if Box.objects.filter(client=client, retired_on__isnull=True).exists():
@@ -74,7 +75,7 @@ def retire_box(box: Box, reason: str, user=None, on: date | None = None) -> Box:
         box = Box.objects.select_for_update().get(pk=box.pk)
         if box.retired_on is not None:
             raise ValidationError(_("This box is already retired."))
-        box.retired_on = on or timezone.localdate()
+        box.retired_on = on or clock.today()
         box.retire_reason = reason[:200]
         box.save(update_fields=["retired_on", "retire_reason"])
         record(
@@ -127,7 +128,7 @@ def acknowledge_alert(alert: BoxAlert, user, note: str = "") -> BoxAlert:
     with acting_user(user), transaction.atomic():
         alert = BoxAlert.objects.select_for_update().get(pk=alert.pk)
         if alert.acknowledged_at is None:
-            alert.acknowledged_at = timezone.now()
+            alert.acknowledged_at = clock.now()
             alert.acknowledged_by = user
             alert.note = note.strip()[:200]
             alert.save(update_fields=["acknowledged_at", "acknowledged_by", "note"])
@@ -137,7 +138,7 @@ def acknowledge_alert(alert: BoxAlert, user, note: str = "") -> BoxAlert:
 def purge_raw_locations(now: datetime | None = None) -> int:
     """Blank raw coordinates older than the centre's retention period (all of them at 0)."""
     days = LockboxSettings.current().location_retention_days
-    cutoff = (now or timezone.now()) - timedelta(days=days)
+    cutoff = (now or clock.now()) - timedelta(days=days)
     stale = BoxEvent.objects.filter(at__lt=cutoff) if days else BoxEvent.objects.all()
     return stale.exclude(raw_location="").update(raw_location="")
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from pingan.audit.log import record
 from pingan.audit.signals import capture_paused
+from pingan.core import clock
 from pingan.core.crypto import keyring
 from pingan.lockbox import pin
 from pingan.lockbox.models import Box, LockboxSettings
@@ -86,7 +87,7 @@ def _stored(column: str) -> Cast:
 
 def queue_due_pins(day: date, now: datetime | None = None, ignore_hour: bool = False) -> QueueRun:
     """Queue one PIN message per due box for the day (idempotent)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     run = QueueRun(day)
     if not ignore_hour and day == timezone.localdate(now):
         if timezone.localtime(now).hour < LockboxSettings.current().sms_hour:
@@ -272,7 +273,7 @@ def send_queued(
     now: datetime | None = None, backend: Backend | None = None, retry_now: bool = False
 ) -> SendRun:
     """Hand every sendable message to the gateway, one committed step at a time."""
-    now = now or timezone.now()
+    now = now or clock.now()
     backend = backend or get_backend()
     run = SendRun()
     try:
@@ -304,7 +305,7 @@ def _send_one(message_pk: int, now: datetime, backend: Backend, run: SendRun) ->
             if message.status == Status.SENDING:  # a report may have arrived already
                 message.status = Status.SENT
             message.sent_at, message.gateway_id, message.last_error = (
-                timezone.now(),
+                clock.now(),
                 handover.gateway_id,
                 "",
             )
@@ -330,7 +331,7 @@ def retry(message: SmsMessage, user) -> SmsMessage:
     with acting_user(user), transaction.atomic():
         message = SmsMessage.objects.select_for_update().get(pk=message.pk)
         if message.status in (Status.FAILED, Status.QUEUED):
-            message.status, message.next_attempt_at = Status.QUEUED, timezone.now()
+            message.status, message.next_attempt_at = Status.QUEUED, clock.now()
             message.attempts = 0
             message.save(update_fields=["status", "next_attempt_at", "attempts"])
             record("sms_retry", target=f"messaging.smsmessage:{message.external_id}")
@@ -350,7 +351,7 @@ def record_delivery_report(token: str, status: int, detail: str = "") -> bool:
         DeliveryReport.objects.create(message=message, status=status, detail=detail[:200])
         new = _REPORT_STATUS.get(status)
         if new == Status.DELIVERED:
-            message.status, message.delivered_at = Status.DELIVERED, timezone.now()
+            message.status, message.delivered_at = Status.DELIVERED, clock.now()
         elif new == Status.SENT and message.status in (Status.SENDING, Status.QUEUED):
             message.status = Status.SENT
         elif new == Status.FAILED and message.status != Status.DELIVERED:

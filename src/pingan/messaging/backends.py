@@ -17,7 +17,8 @@ import urllib.parse
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import timezone
+
+from pingan.core import clock
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class FileBackend(Backend):
 
     def send(self, message: Outgoing) -> Handover:
         line = {
-            "at": timezone.now().isoformat(),
+            "at": clock.now().isoformat(),
             "to": message.to,
             "text": message.text,
             "reference": message.reference,

@@ -9,11 +9,11 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.audit.context import acting_user
 from pingan.audit.log import record
+from pingan.core import clock
 from pingan.core.crypto import keyring
 from pingan.registry.actions import IdentityInput, enrol_client
 from pingan.registry.models import Client
@@ -53,7 +53,7 @@ def file_referral(
     reason: str,
 ) -> PoliceReferral:
     """An officer sends a person to the centre instead of to detention."""
-    today = timezone.localdate()
+    today = clock.today()
     errors = rules.check_referral_input(
         referred_on, station, person_name, person_contact, reason, today
     )
@@ -94,7 +94,7 @@ def _locked(referral: PoliceReferral) -> PoliceReferral:
 def record_contact(
     referral: PoliceReferral, *, on: date, method: str, reached: bool, note: str, user
 ) -> ContactAttempt:
-    check = rules.check_contact_date(on, referral.referred_on, timezone.localdate())
+    check = rules.check_contact_date(on, referral.referred_on, clock.today())
     if not check.passed:
         raise ValidationError({"on": check.reason})
     if method not in ContactMethod.values:
@@ -131,7 +131,7 @@ def record_outcome(referral: PoliceReferral, *, outcome: str, on: date, user) ->
             outcome,
             on,
             current.referred_on,
-            timezone.localdate(),
+            clock.today(),
             current.client_id is not None,
         )
         if not check.passed:
@@ -195,7 +195,7 @@ def enrol_from_referral(
         record_outcome(
             referral,
             outcome=ReferralStatus.ENROLLED,
-            on=max(enrolled_on or timezone.localdate(), referral.referred_on),
+            on=max(enrolled_on or clock.today(), referral.referred_on),
             user=user,
         )
     return client
@@ -218,7 +218,7 @@ def merge(duplicate: PoliceReferral, into: PoliceReferral, user) -> PoliceReferr
         if not check.passed:
             raise ValidationError(check.reason)
         dup.merged_into = target
-        dup.merged_at = timezone.now()
+        dup.merged_at = clock.now()
         dup.merged_by = user
         dup.save(update_fields=["merged_into", "merged_at", "merged_by"])
         if target.client_id is None and dup.client_id is not None:
@@ -263,7 +263,7 @@ def send_care_referral(
     user,
 ) -> CareReferral:
     """Refer a client on to care; without a due date, the kind's default interval applies."""
-    errors = rules.check_care_dates(sent_on, due_by, timezone.localdate())
+    errors = rules.check_care_dates(sent_on, due_by, clock.today())
     if kind not in CareKind.values:
         errors["kind"] = _("Choose a kind of care.")
     if not partner.active:
@@ -300,7 +300,7 @@ def complete_care_referral(
             current.sent_on,
             completed_on,
             outcome,
-            timezone.localdate(),
+            clock.today(),
             current.completed_on is not None,
         )
         if errors:

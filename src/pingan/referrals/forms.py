@@ -4,9 +4,9 @@ wrong, so the officer's phone and the centre's desk show the same messages."""
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core import clock
 from pingan.registry.models import Sex
 
 from .models import CareKind, CareOutcome, ContactMethod, Partner, ReferralStatus
@@ -44,7 +44,7 @@ class PoliceReferralForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("referred_on", timezone.localdate())
+            self.initial.setdefault("referred_on", clock.today())
         for name in ("person_name", "person_contact"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
@@ -116,7 +116,7 @@ class CareReferralForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("sent_on", timezone.localdate())
+            self.initial.setdefault("sent_on", clock.today())
 
 
 class CompleteCareForm(forms.Form):

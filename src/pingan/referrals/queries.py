@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
+from pingan.core import clock
 from pingan.dosing.models import Dose
 from pingan.labs.models import InfectionTest
 from pingan.registry.models import Consent, Episode, Purpose
@@ -142,7 +142,7 @@ def duplicate_flags(rows: list[PoliceReferral]) -> set[int]:
 
 def overdue_care(today: date | None = None) -> QuerySet[CareReferral]:
     """The worklist: due before today and not completed (due today is not yet overdue)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return (
         CareReferral.objects.filter(due_by__lt=today, completed_on__isnull=True)
         .select_related("client", "partner")

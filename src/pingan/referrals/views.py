@@ -6,12 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
+from pingan.core import clock
 from pingan.core.posting import form_errors, run_form
 from pingan.registry.models import Client
 
@@ -64,7 +64,7 @@ def _referral(external_id) -> PoliceReferral:
 def detail(request, external_id):
     referral = _referral(external_id)
     actions.read_referral(referral, request.user, purpose="centre")
-    today = timezone.localdate()
+    today = clock.today()
     response = render(
         request,
         "referrals/detail.html",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
+from pingan.core import clock
 from pingan.core.posting import form_errors
 from pingan.registry.models import Client
 
@@ -23,7 +23,7 @@ from .views import _messages_from
 @require_GET
 @requires("manage_care_referrals")
 def worklist(request):
-    today = timezone.localdate()
+    today = clock.today()
     return render(
         request,
         "referrals/worklist.html",
@@ -58,7 +58,7 @@ def partners(request):
 
 def _client_page(request, client: Client, form=None, status: int = 200):
     can_manage = request.user.has_perm(perm("manage_care_referrals"))
-    today = timezone.localdate()
+    today = clock.today()
     return render(
         request,
         "referrals/client.html",

@@ -12,12 +12,12 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import perm
 from pingan.audit.context import acting_user
 from pingan.audit.log import record
+from pingan.core import clock
 from pingan.core.crypto import keyring
 
 from . import rules
@@ -141,7 +141,7 @@ def enrol_client(
     allow_duplicate: bool = False,
 ) -> Client:
     """Enrol a client: anonymous (alias, sex, birth year) unless identity is given."""
-    today = timezone.localdate()
+    today = clock.today()
     enrolled_on = enrolled_on or today
     errors: dict[str, str] = {}
     if not alias.strip():
@@ -263,7 +263,7 @@ def erase_identity(client: Client, user, reason: str = "") -> bool:
 def record_consent(client: Client, purpose: str, given_on: date, user, note: str = "") -> Consent:
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": _("Choose a purpose.")})
-    if given_on > timezone.localdate():
+    if given_on > clock.today():
         raise ValidationError({"given_on": _("A consent cannot be dated in the future.")})
     with acting_user(user), transaction.atomic():
         if Consent.objects.filter(client=client, purpose=purpose, revoked_on__isnull=True).exists():
@@ -300,7 +300,7 @@ def revoke_consent(client: Client, purpose: str, on: date, user, note: str = "")
         )
         if consent is None:
             raise ValidationError(_("There is no live consent for this purpose to revoke."))
-        if on < consent.given_on or on > timezone.localdate():
+        if on < consent.given_on or on > clock.today():
             raise ValidationError(
                 _("The revocation date must be between %(given)s and today.")
                 % {"given": consent.given_on.isoformat()}
@@ -334,9 +334,7 @@ def discharge(client: Client, on: date, reason: str, user=None, note: str = "") 
     with acting_user(user), transaction.atomic():
         Client.objects.select_for_update().filter(pk=client.pk).first()
         episode = Episode.objects.filter(client=client, discharged_on__isnull=True).first()
-        check = rules.check_discharge(
-            episode.enrolled_on if episode else None, on, timezone.localdate()
-        )
+        check = rules.check_discharge(episode.enrolled_on if episode else None, on, clock.today())
         if not check.passed:
             raise ValidationError(check.reason)
         if reason not in DischargeReason.values:
@@ -363,7 +361,7 @@ def re_enrol(client: Client, on: date, user=None) -> Episode:
         has_open = episodes.filter(discharged_on__isnull=True).exists()
         last = episodes.exclude(discharged_on__isnull=True).order_by("-discharged_on").first()
         check = rules.check_re_enrol(
-            has_open, last.discharged_on if last else None, on, timezone.localdate()
+            has_open, last.discharged_on if last else None, on, clock.today()
         )
         if not check.passed:
             raise ValidationError(check.reason)

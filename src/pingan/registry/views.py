@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
+from pingan.core import clock
 from pingan.core.posting import run_form
 
 from . import actions, queries, timeline
@@ -70,7 +70,7 @@ def client_list(request):
             "q": search,
             "status": status,
             "query": query.urlencode(),
-            "today": timezone.localdate(),
+            "today": clock.today(),
         },
     )
 
@@ -80,7 +80,7 @@ def client_list(request):
 def client_detail(request, external_id):
     client = _client(external_id)
     episode = queries.open_episode(client)
-    today = timezone.localdate()
+    today = clock.today()
     can_identity = request.user.has_perm(perm("view_identity"))
     # The timeline mixes clinical and service history: staff with view_client only.
     show_timeline = request.user.has_perm(perm("view_client"))

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.audit.context import acting_user
 from pingan.audit.log import record
+from pingan.core import clock
 from pingan.registry.models import Client
 
 from .models import Attendance, KitUse, NaloxoneKit, ServiceKind, ServiceSession
@@ -50,7 +50,7 @@ def record_session(
     errors: dict[str, str] = {}
     if kind not in ServiceKind.values:
         errors["kind"] = _("Choose a service.")
-    if on > timezone.localdate():
+    if on > clock.today():
         errors["on"] = _("A session cannot be recorded in the future.")
     clients, unknown = resolve_clients(codes)
     if not codes:
@@ -91,7 +91,7 @@ def hand_out_naloxone(
     client: Client, *, handed_on: date, follow_up_on: date | None = None, user
 ) -> NaloxoneKit:
     errors: dict[str, str] = {}
-    if handed_on > timezone.localdate():
+    if handed_on > clock.today():
         errors["handed_on"] = _("A kit cannot be handed out in the future.")
     follow_up = follow_up_on or handed_on + timedelta(days=NALOXONE_FOLLOW_UP_DAYS)
     if follow_up < handed_on:

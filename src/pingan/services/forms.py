@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pingan.core import clock
 
 from .models import KitUse, ServiceKind
 
@@ -25,7 +26,7 @@ class SessionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("on", timezone.localdate())
+            self.initial.setdefault("on", clock.today())
 
 
 class KitForm(forms.Form):
@@ -41,7 +42,7 @@ class KitForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("handed_on", timezone.localdate())
+            self.initial.setdefault("handed_on", clock.today())
 
 
 class FollowUpForm(forms.Form):

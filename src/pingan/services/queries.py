@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Count, QuerySet
-from django.utils import timezone
 
+from pingan.core import clock
 from pingan.referrals.measure import Measure, month_bounds
 
 from .models import KitUse, NaloxoneKit, ServiceKind, ServiceSession
@@ -22,7 +22,7 @@ def recent_sessions(limit: int = 50) -> QuerySet[ServiceSession]:
 
 def kits_due_follow_up(today: date | None = None) -> QuerySet[NaloxoneKit]:
     """Kits whose follow-up day has come and whose use is still unknown."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return (
         NaloxoneKit.objects.filter(used=KitUse.UNKNOWN, follow_up_on__lte=today)
         .select_related("client", "by")

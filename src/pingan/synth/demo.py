@@ -19,10 +19,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import ROLES
+from pingan.core import clock
 
 DEMO_CODE = "DEMO"
 DEMO_NAME = "平安社区戒毒康复中心（演示）"
@@ -164,7 +164,7 @@ def build_demo(
 
     step(1, _("Preparing a fresh database"))
     fresh_database()
-    today = timezone.localdate()
+    today = clock.today()
     with acting_as(Actor("demo", "command")):
         step(2, _("Creating the demo centre and logins"))
         users = create_centre_and_logins(password)

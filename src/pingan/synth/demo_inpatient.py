@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
 from pingan.audit.signals import capture_paused
+from pingan.core import clock
 from pingan.inpatient import actions, billing, care, queries, rules
 from pingan.inpatient.models import (
     Bed,
@@ -344,7 +345,7 @@ def _admit_now(plan: Plan, person: InpatientPerson, manager, clinician, nurse, t
         return
     start_mg, step = order
     care.order_taper(stay, first, start_mg, step, 1, clinician)
-    now = timezone.now()
+    now = clock.now()
     for n in range((today - first).days + 1):
         day = first + timedelta(days=n)
         if day == today and timezone.localtime(now).hour < 9:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import perm, role_of
+from pingan.core import clock
 from pingan.dosing import rules as dosing_rules
 from pingan.dosing.actions import record_takehome_dose
 from pingan.dosing.common import DosingError, audit
@@ -82,7 +83,7 @@ def draft_standard(profile: str, document, by, note: str = "") -> Standard:
             profile=profile,
             document=document,
             drafted_by=by,
-            drafted_at=timezone.now(),
+            drafted_at=clock.now(),
             note=(note or "")[:500],
             created_by=by,
         )
@@ -104,7 +105,7 @@ def sign_standard(standard: Standard, by) -> StandardSignature:
         newer = Standard.objects.filter(version__gt=standard.version, effective_on__isnull=False)
         if newer.exists():
             raise TakeHomeError(_("A later version is already in force; sign that one instead."))
-        now = timezone.now()
+        now = clock.now()
         signature = StandardSignature.objects.create(
             standard=standard, signer=by, role=role, signed_at=now, created_by=by
         )
@@ -137,7 +138,7 @@ def request_takehome(
         days = int(days)
     except (TypeError, ValueError):
         raise TakeHomeError(_("The number of days must be a whole number.")) from None
-    today = timezone.localdate()
+    today = clock.today()
     standard = queries.standard_in_force(today)
     rules_ = queries.rules_of(standard)
     decision = queries.evaluate_client(client, today, rules_)
@@ -216,7 +217,7 @@ def decide_takehome(
         else:
             request.decision_reason = _reason(reason)
             request.status = RequestStatus.REFUSED
-        request.decided_by, request.decided_at = by, timezone.now()
+        request.decided_by, request.decided_at = by, clock.now()
         request.save()
         audit(
             by,
@@ -274,7 +275,7 @@ def record_check(request: TakeHomeRequest, by, passed: bool, reason: str = "") -
             request=request,
             client=request.client,
             officer=by,
-            checked_on=timezone.localdate(),
+            checked_on=clock.today(),
             passed=passed,
             reason=reason,
             disclosed=list(DISCLOSED_FIELDS),
@@ -318,7 +319,7 @@ def dispense_takehome(request: TakeHomeRequest, days: list[date], by) -> list[Ta
     kind take-home for its day plus a ledger line, all written together or not at all."""
     _require(by, "dispense_takehome")
     days = sorted(set(days))
-    today = timezone.localdate()
+    today = clock.today()
     with transaction.atomic():
         request = _locked(request)
         client = request.client
@@ -360,7 +361,7 @@ def dispense_takehome(request: TakeHomeRequest, days: list[date], by) -> list[Ta
         except DosingError as refusal:
             raise TakeHomeError(refusal.message, code=refusal.code) from None
         request.status = RequestStatus.DISPENSED
-        request.dispensed_by, request.dispensed_at = by, timezone.now()
+        request.dispensed_by, request.dispensed_at = by, clock.now()
         request.save(update_fields=["status", "dispensed_by", "dispensed_at"])
         audit(
             by,
@@ -376,7 +377,7 @@ def dispense_takehome(request: TakeHomeRequest, days: list[date], by) -> list[Ta
 
 def outstanding_bottles(client: Client, today: date | None = None):
     """Bottles whose day has passed and that have not come back yet."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return TakeHomeBottle.objects.filter(
         client=client, status=BottleStatus.DISPENSED, day__lt=today
     ).order_by("day")
@@ -385,7 +386,7 @@ def outstanding_bottles(client: Client, today: date | None = None):
 def return_bottles(bottles: list[TakeHomeBottle], by) -> int:
     """Count empty bottles back in."""
     _require(by, "dispense_takehome")
-    now, count = timezone.now(), 0
+    now, count = clock.now(), 0
     with transaction.atomic():
         for bottle in bottles:
             bottle = TakeHomeBottle.objects.select_for_update().get(pk=bottle.pk)
@@ -417,7 +418,7 @@ def mark_missing(bottle: TakeHomeBottle, by, note: str = "") -> Incident:
         incident = Incident.objects.create(
             client=bottle.client,
             bottle=bottle,
-            opened_at=timezone.now(),
+            opened_at=clock.now(),
             note=text[:500],
             created_by=by,
         )
@@ -438,7 +439,7 @@ def close_incident(incident: Incident, by, note: str) -> Incident:
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.closed_at is not None:
             raise TakeHomeError(_("This incident is already closed."))
-        incident.closed_at, incident.closed_by, incident.close_note = timezone.now(), by, note
+        incident.closed_at, incident.closed_by, incident.close_note = clock.now(), by, note
         incident.save(update_fields=["closed_at", "closed_by", "close_note"])
         audit(by, "incident_close", target=str(incident.external_id), note=note)
     return incident

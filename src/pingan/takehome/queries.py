@@ -11,8 +11,8 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
+from pingan.core import clock
 from pingan.dosing.models import Dose
 from pingan.labs.models import UrineResult
 from pingan.lockbox.models import Box
@@ -31,7 +31,7 @@ def _shipped_default() -> Standard:
                 version=1,
                 profile="pingan",
                 document=default_document("pingan"),
-                drafted_at=timezone.now(),
+                drafted_at=clock.now(),
                 note="Shipped default, in force until a signed version replaces it.",
                 shipped_default=True,
             )
@@ -41,7 +41,7 @@ def _shipped_default() -> Standard:
 
 def standard_in_force(day: date | None = None) -> Standard:
     """The latest fully signed version in force on or before `day`, else the shipped default."""
-    day = day or timezone.localdate()
+    day = day or clock.today()
     signed = (
         Standard.objects.filter(effective_on__isnull=False, effective_on__lte=day)
         .order_by("-effective_on", "-version")

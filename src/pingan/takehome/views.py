@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
+from pingan.core import clock
 from pingan.registry.models import Client
 
 from . import actions, closures, nightly, queries
@@ -55,7 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @requires("view_eligibility")
 def eligibility(request: HttpRequest) -> HttpResponse:
-    day = timezone.localdate()
+    day = clock.today()
     standard = queries.standard_in_force(day)
     listed = nightly.nightly_list(day, queries.rules_of(standard))
     only = request.GET.get("show", "allowed")
@@ -73,7 +73,7 @@ def eligibility(request: HttpRequest) -> HttpResponse:
 @requires(*STAFF, any_of=True)
 def client(request: HttpRequest, external_id) -> HttpResponse:
     person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
-    day = timezone.localdate()
+    day = clock.today()
     standard = queries.standard_in_force(day)
     rules_ = queries.rules_of(standard)
     return render(
@@ -114,7 +114,7 @@ def new_request(request: HttpRequest, external_id) -> HttpResponse:
 
 def _future_days(req: TakeHomeRequest) -> list[tuple[date, str | None]]:
     rules_ = queries.rules_of(req.standard)
-    start = timezone.localdate() + timedelta(days=1)
+    start = clock.today() + timedelta(days=1)
     return [
         (d, closures.closed_reason(d, rules_))
         for d in (start + timedelta(days=i) for i in range(21))
@@ -349,7 +349,7 @@ def closures_view(request: HttpRequest) -> HttpResponse:
         request,
         "takehome/closures.html",
         {
-            "closures": CentreClosure.objects.filter(day__gte=timezone.localdate()),
-            "ahead": closures.closed_days(timezone.localdate(), 90, rules_),
+            "closures": CentreClosure.objects.filter(day__gte=clock.today()),
+            "ahead": closures.closed_days(clock.today(), 90, rules_),
         },
     )

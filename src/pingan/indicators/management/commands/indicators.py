@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pingan.core import clock
 from pingan.indicators.definitions import BY_ID, INDICATORS, IndicatorSet, Period
 from pingan.indicators.engines import DuckEngine, compute_db, export_parquet
 from pingan.indicators.suppression import suppress_set
@@ -18,7 +18,7 @@ from pingan.indicators.suppression import suppress_set
 
 def _period(text: str | None) -> Period:
     if not text:
-        return Period.of(timezone.localdate()).shift(-1)
+        return Period.of(clock.today()).shift(-1)
     try:
         return Period.parse(text)
     except ValueError as exc:

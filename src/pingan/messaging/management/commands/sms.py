@@ -6,9 +6,9 @@ import getpass
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from pingan.audit.context import Actor, acting_as
+from pingan.core import clock
 from pingan.messaging import actions
 from pingan.messaging.backends import get_backend
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                     day = date.fromisoformat(options["date"]) if options["date"] else None
                 except ValueError:
                     raise CommandError("--date is YYYY-MM-DD") from None
-                day = day or timezone.localdate()
+                day = day or clock.today()
                 run = actions.queue_due_pins(day, ignore_hour=options["now"])
                 if run.too_early:
                     self.stdout.write("before the centre's SMS hour: nothing queued (use --now)")

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pingan.core import clock
 from pingan.synth.generator import CentreSpec
 from pingan.synth.writers import write_centre
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
         if options["start"]:
             start = _iso_date(options["start"])
         else:
-            start = timezone.localdate() - timedelta(days=days)
+            start = clock.today() - timedelta(days=days)
         formats = {"csv": ("csv",), "parquet": ("parquet",), "both": ("csv", "parquet")}[
             options["format"]
         ]

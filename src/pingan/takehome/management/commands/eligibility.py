@@ -6,9 +6,9 @@ import json
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pingan.core import clock
 from pingan.takehome import nightly, queries
 from pingan.takehome.standard import PROFILES
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("table", "json"), default="table")
 
     def handle(self, *args, **options) -> None:
-        day = timezone.localdate()
+        day = clock.today()
         if options["date"]:
             try:
                 day = date.fromisoformat(options["date"])
