@@ -5,13 +5,20 @@
 #      the virtual environment .venv with `pip install -e ".[test]"`);
 #   2. ruff check and ruff format --check;
 #   3. the whole pytest suite on SQLite (browser journeys included);
-#   4. the whole suite again on a throwaway PostgreSQL cluster, stopped and removed at exit.
+#   4. the whole suite again on a throwaway PostgreSQL cluster, stopped and removed at exit;
+#   5. the suite without the browser journeys under each frozen instant that has broken
+#      date arithmetic before (noon and midnight in China, the China/UTC date split, a month
+#      end, a Spring Festival holiday, a make-up working day).
+#
+# Steps 3 and 4 run with the clock of the whole process tree set to a China afternoon
+# (faketime), so no run depends on the hour CI happens to start at.
 #
 # Every step runs even when an earlier one fails; the exit status is non-zero if any failed,
 # and a summary is printed at the end.
 #
 # Options:
 #   --sqlite-only   skip the PostgreSQL pass (quicker while working; CI never uses it)
+#   --no-instants   skip step 5 (quicker while working; CI never uses it)
 #   -- ARGS         passed to both pytest runs, e.g.  ./scripts/test.sh -- -k dosing -x
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,10 +29,12 @@ cd "$ROOT"
 . "$ROOT/scripts/pg-cluster.sh"
 
 SQLITE_ONLY=0
+INSTANTS=1
 PYTEST_ARGS=()
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --sqlite-only) SQLITE_ONLY=1 ;;
+        --no-instants) INSTANTS=0 ;;
         --) shift; PYTEST_ARGS=("$@"); break ;;
         -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option: $1 (see --help)" ;;
@@ -82,6 +91,8 @@ command -v msgfmt >/dev/null || missing+=(gettext)
 # Kannel, the real SMS gateway, and its fake handset for the end-to-end message test.
 [ -x /usr/sbin/bearerbox ] || missing+=(kannel)
 [ -x /usr/lib/kannel/test/fakesmsc ] || missing+=(kannel-extras)
+# faketime sets the clock of the whole process tree (the server, the SMS command, Kannel).
+command -v faketime >/dev/null || missing+=(faketime)
 apt_install "${missing[@]}"
 ensure_venv
 ensure_installed test
@@ -90,17 +101,36 @@ export PATH="$VENV/bin:$PATH"
 # Playwright's own browser download is never used: the journeys launch Debian's Chromium.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
-# run_pytest DATA_DIR DATABASE_URL: the whole suite; an empty URL means SQLite, whatever the
-# caller's environment says. Each pass gets its own data directory (keys, SQLite file).
+# The instants (UTC) the suite is run at. The main passes start at a China afternoon
+# (14:30 Asia/Shanghai), the hour at which date arithmetic mixing UTC and local days broke.
+AFTERNOON="2026-12-02 06:30:00"
+INSTANT_NAMES=(
+    "11:59 China"          "12:01 China"          "23:59 China"
+    "16:00 UTC date split" "month end"            "Spring Festival"
+    "make-up working day"
+)
+INSTANT_TIMES=(
+    "2026-12-02 03:59:00"  "2026-12-02 04:01:00"  "2026-12-02 15:59:00"
+    "2026-12-02 16:00:00"  "2026-11-30 15:00:00"  "2026-02-17 02:00:00"
+    "2026-02-14 01:30:00"
+)
+
+# run_pytest DATA_DIR DATABASE_URL INSTANT [PYTEST ARGS...]: the suite with the process
+# tree's clock started at INSTANT (UTC); an empty URL means SQLite, whatever the caller's
+# environment says. Each pass gets its own data directory (keys, SQLite file).
 run_pytest() {
-    local data_dir="$1" db_url="$2" status
+    local data_dir="$1" db_url="$2" instant="$3" status
+    shift 3
     mkdir -p "$data_dir"
+    local clock=(faketime -f "@$instant")
     if [ -n "$db_url" ]; then
         PINGAN_DATA_DIR="$data_dir" PINGAN_DATABASE_URL="$db_url" \
-            pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}" 2>&1 | tee "$data_dir.log"
+            "${clock[@]}" pytest -q -p no:cacheprovider "$@" "${PYTEST_ARGS[@]}" 2>&1 \
+            | tee "$data_dir.log"
     else
         env -u PINGAN_DATABASE_URL PINGAN_DATA_DIR="$data_dir" \
-            pytest -q -p no:cacheprovider "${PYTEST_ARGS[@]}" 2>&1 | tee "$data_dir.log"
+            "${clock[@]}" pytest -q -p no:cacheprovider "$@" "${PYTEST_ARGS[@]}" 2>&1 \
+            | tee "$data_dir.log"
     fi
     status=$?
     # pytest's own last line ("250 passed, 1 skipped in 40s") goes into the summary.
@@ -124,14 +154,24 @@ step "ruff check" ruff check "${LINT_PATHS[@]}"
 step "ruff format --check" ruff format --check "${LINT_PATHS[@]}"
 
 # --- 3. SQLite --------------------------------------------------------------------------
-step "pytest on SQLite" run_pytest "$RUN_TMP/sqlite" ""
+step "pytest on SQLite" run_pytest "$RUN_TMP/sqlite" "" "$AFTERNOON"
 
 # --- 4. PostgreSQL ----------------------------------------------------------------------
 if [ "$SQLITE_ONLY" -eq 0 ]; then
     if step "start PostgreSQL" start_postgres; then
-        step "pytest on PostgreSQL" run_pytest "$RUN_TMP/postgres" "$PG_URL"
+        step "pytest on PostgreSQL" run_pytest "$RUN_TMP/postgres" "$PG_URL" "$AFTERNOON"
     fi
     pg_cluster_stop
+fi
+
+# --- 5. frozen instants -----------------------------------------------------------------
+# Everything but the browser journeys and the Kannel round trips (both cover screens and
+# wiring, not date arithmetic, and are the slowest), on SQLite, at each instant.
+if [ "$INSTANTS" -eq 1 ]; then
+    for i in "${!INSTANT_NAMES[@]}"; do
+        step "at ${INSTANT_NAMES[$i]}" run_pytest "$RUN_TMP/instant$i" "" "${INSTANT_TIMES[$i]}" \
+            -m "not browser and not kannel" -x
+    done
 fi
 
 summary

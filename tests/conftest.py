@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import pytest
 from django.contrib.auth.models import Group, User
 
 from pingan.accounts.roles import ROLES
+from pingan.core import clock
 
 PASSWORD = "correct-horse-battery"
 
@@ -41,6 +44,15 @@ def _flush_past_audit_guard():
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
     yield
     BaseDatabaseOperations.execute_sql_flush = original
+
+
+@pytest.fixture
+def clock_at():
+    """`clock_at(datetime(2026, 3, 1, 10, 0))` freezes Ping An's clock (a naive instant is
+    the centre's local time) for the rest of the test and returns it, to `advance(...)`.
+    Tests built on fixed dates use it, so they pass whatever day the machine thinks it is."""
+    with ExitStack() as stack:
+        yield lambda instant: stack.enter_context(clock.frozen(instant))
 
 
 def make_user(role: str, username: str | None = None) -> User:

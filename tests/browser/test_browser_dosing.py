@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import expect
 
+from pingan.core import clock
 from pingan.dosing.actions import ensure_default_product, prescribe, receive
 from pingan.dosing.models import Dose
 from pingan.registry.actions import enrol_client
@@ -20,7 +20,7 @@ from pingan.registry.actions import enrol_client
 def queue_client(users):
     """A client enrolled today with a 60 mg prescription, and methadone in stock."""
     client = enrol_client(alias="小林", sex="F", birth_year=1986, user=users["clinician"])
-    prescribe(client, 60, timezone.localdate(), users["clinician"], "induction dose confirmed")
+    prescribe(client, 60, clock.today(), users["clinician"], "induction dose confirmed")
     receive(ensure_default_product(), Decimal("1000"), "B-2026-001", users["manager"])
     return client
 
@@ -53,7 +53,7 @@ def test_nurse_doses_in_two_clicks_and_a_stale_second_screen_is_refused(
     expect(done.locator("[data-state=dosed]")).to_be_visible()
     expect(done.locator("[data-action=dose]")).to_have_count(0)
     expect(done).to_have_attribute("data-status", "dosed")
-    assert Dose.objects.filter(client=queue_client, date=timezone.localdate()).count() == 1
+    assert Dose.objects.filter(client=queue_client, date=clock.today()).count() == 1
 
     # The second nurse's screen still offers to confirm; the server refuses and says why.
     _row(second, code).locator("[data-action=confirm-dose]").click()

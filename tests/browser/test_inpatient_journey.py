@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import expect
 
+from pingan.core import clock
 from pingan.inpatient import actions
 from pingan.inpatient.models import InpatientDose, LedgerEntry, Stay
 
@@ -21,9 +21,7 @@ from pingan.inpatient.models import InpatientDose, LedgerEntry, Stay
 def unit_ready(users):
     """One shared room with two beds and a published tariff (the documented defaults)."""
     room = actions.add_room("A", "shared", ["1", "2"], users["manager"])
-    draft = actions.create_tariff(
-        "2026", timezone.localdate() - timedelta(days=1), users["manager"]
-    )
+    draft = actions.create_tariff("2026", clock.today() - timedelta(days=1), users["manager"])
     actions.publish_tariff(draft, users["manager"])
     return room.beds.get(label="1")
 

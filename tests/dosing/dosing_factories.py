@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
+from pingan.core import clock
 from pingan.dosing import actions
 from pingan.dosing.models import Dose, Prescription, Product
 from pingan.registry.models import Client, Episode
@@ -20,7 +19,7 @@ def make_client(
     last_dose_days_ago: int | None = 1,
     alias: str = "",
 ) -> Client:
-    today = timezone.localdate()
+    today = clock.today()
     client = Client.objects.create(
         code=code, alias=alias or f"alias {code}", sex="M", birth_year=1980
     )
@@ -47,7 +46,7 @@ def past_dose(client: Client, day: date, mg: int = 60, kind: str = "clinic") -> 
         mg_taken_home=mg if kind == "takehome" else 0,
         strength_mg_per_ml=Decimal("1"),
         volume_ml=Decimal(mg),
-        given_at=timezone.now() - timedelta(days=(timezone.localdate() - day).days),
+        given_at=clock.now() - timedelta(days=(clock.today() - day).days),
     )
 
 

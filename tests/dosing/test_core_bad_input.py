@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from dosing_factories import make_client, stocked
 
+from pingan.core import clock
 from pingan.dosing.models import (
     Dose,
     Hold,
@@ -57,7 +57,7 @@ def subject(users):
 
 
 def _future() -> str:
-    return (timezone.localdate() + timedelta(days=30)).isoformat()
+    return (clock.today() + timedelta(days=30)).isoformat()
 
 
 # (role, url name, whether the url takes the subject's external id, POST data)
@@ -135,7 +135,7 @@ def test_a_dose_with_a_wrong_amount_is_refused_and_nothing_written(
     if mg == "":
         # No amount means "the dose on the screen": it is recorded; a second one is refused.
         assert browser.post(url, {"mg": ""}).status_code in (200, 302)
-        assert Dose.objects.filter(client=subject, date=timezone.localdate()).count() == 1
+        assert Dose.objects.filter(client=subject, date=clock.today()).count() == 1
     before = counts()
     response = browser.post(url, {"mg": mg}, HTTP_ACCEPT_LANGUAGE=language, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -147,7 +147,7 @@ def test_a_dose_with_a_wrong_amount_is_refused_and_nothing_written(
 
 def test_a_dose_without_a_prescription_is_refused(client_as, users):
     client = Client.objects.create(code="K201", alias="no rx", sex="F", birth_year=1990)
-    Episode.objects.create(client=client, enrolled_on=timezone.localdate() - timedelta(days=3))
+    Episode.objects.create(client=client, enrolled_on=clock.today() - timedelta(days=3))
     stocked(100, users["manager"])
     before = counts()
     response = client_as("nurse").post(

@@ -10,6 +10,7 @@ from dosing_factories import make_client, past_dose, stocked
 
 from pingan.audit.log import verify
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 from pingan.dosing import actions
 from pingan.dosing.models import Dose, Hold, HoldKind, Prescription, Reconciliation, StockEntry
 
@@ -25,7 +26,7 @@ def test_record_dose_writes_dose_stock_entry_and_audit(users, product):
     client = make_client("PA-0001", users["clinician"], mg=65)
     result = actions.record_dose(client, users["nurse"], note="looked well")
     assert result.ok, result.message
-    dose = Dose.objects.get(client=client, date=timezone.localdate())
+    dose = Dose.objects.get(client=client, date=clock.today())
     assert (dose.mg, dose.mg_in_clinic, dose.mg_taken_home) == (65, 65, 0)
     assert dose.volume_ml == Decimal("65.00") and dose.strength_mg_per_ml == Decimal("1")
     assert dose.drug == "methadone hydrochloride" and dose.form == "oral solution"
@@ -43,10 +44,10 @@ def test_second_dose_same_day_refused_with_time_and_dispenser(users, product):
     assert actions.record_dose(client, users["nurse"]).ok
     again = actions.record_dose(client, users["clinician"])
     assert not again.ok and [b.code for b in again.blocks] == ["already_dosed"]
-    first = Dose.objects.get(client=client, date=timezone.localdate())
+    first = Dose.objects.get(client=client, date=clock.today())
     assert timezone.localtime(first.given_at).strftime("%H:%M") in again.message
     assert "nurse1" in again.message
-    assert Dose.objects.filter(client=client, date=timezone.localdate()).count() == 1
+    assert Dose.objects.filter(client=client, date=clock.today()).count() == 1
     assert StockEntry.objects.filter(kind="dose").count() == 1
     assert AuditEntry.objects.filter(action="dose_refused", client_code="PA-0002").exists()
 
@@ -57,7 +58,7 @@ def test_dose_that_would_make_stock_negative_is_refused_cleanly(users):
     result = actions.record_dose(client, users["nurse"])
     assert not result.ok and result.blocks[0].code == "stock"
     assert "50" in result.message
-    assert not Dose.objects.filter(client=client, date=timezone.localdate()).exists()
+    assert not Dose.objects.filter(client=client, date=clock.today()).exists()
     assert StockEntry.objects.filter(product=product).count() == 1
 
 
@@ -99,9 +100,7 @@ def test_five_missed_days_need_new_induction_prescription(users, product):
     with pytest.raises(actions.DosingError) as refused:
         actions.clear_hold(hold, users["clinician"], "seen")
     assert refused.value.code == "needs_induction"
-    actions.prescribe(
-        client, 20, timezone.localdate(), users["clinician"], "re-induction", induction=True
-    )
+    actions.prescribe(client, 20, clock.today(), users["clinician"], "re-induction", induction=True)
     actions.clear_hold(hold, users["clinician"], "re-induction started at 20 mg")
     result = actions.record_dose(client, users["nurse"])
     assert result.ok and result.dose.mg == 20
@@ -115,7 +114,7 @@ def test_four_missed_days_is_review_not_reinduction(users, product):
 def test_take_home_day_counts_as_dosed(users, product):
     client = make_client("PA-0009", users["clinician"], last_dose_days_ago=5)
     for days_ago in (1, 2, 3):
-        past_dose(client, timezone.localdate() - timedelta(days=days_ago), kind="takehome")
+        past_dose(client, clock.today() - timedelta(days=days_ago), kind="takehome")
     assert actions.record_dose(client, users["nurse"]).ok
 
 
@@ -128,22 +127,22 @@ def test_new_client_is_not_missing_before_enrolment(users, product):
 
 def test_prescribe_supersedes_and_keeps_history(users, product):
     client = make_client("PA-0011", users["clinician"], mg=60)
-    actions.prescribe(client, 70, timezone.localdate(), users["clinician"], "cravings")
+    actions.prescribe(client, 70, clock.today(), users["clinician"], "cravings")
     history = list(Prescription.objects.filter(client=client).order_by("created_at"))
     assert [p.mg for p in history] == [60, 70]
     assert history[0].superseded_at is not None and history[1].superseded_at is None
     with pytest.raises(actions.DosingError):
-        actions.prescribe(client, 80, timezone.localdate(), users["nurse"], "no")
+        actions.prescribe(client, 80, clock.today(), users["nurse"], "no")
     with pytest.raises(actions.DosingError):
-        actions.prescribe(client, 500, timezone.localdate(), users["clinician"], "too much")
+        actions.prescribe(client, 500, clock.today(), users["clinician"], "too much")
     with pytest.raises(actions.DosingError):
-        actions.prescribe(client, 50, timezone.localdate(), users["clinician"], "")
+        actions.prescribe(client, 50, clock.today(), users["clinician"], "")
     assert actions.record_dose(client, users["nurse"]).dose.mg == 70
 
 
 def test_taper_sets_the_dose_and_can_be_cancelled(users, product):
     client = make_client("PA-0012", users["clinician"], mg=60)
-    today = timezone.localdate()
+    today = clock.today()
     plan = actions.start_taper(
         client, today - timedelta(days=14), 60, 40, 5, 7, users["clinician"], "client asked"
     )
@@ -163,7 +162,7 @@ def test_place_hold_blocks_and_is_one_per_kind(users, product):
 
 def test_not_in_treatment_is_refused(users, product):
     client = make_client("PA-0014", users["clinician"])
-    client.episodes.update(discharged_on=timezone.localdate() - timedelta(days=1))
+    client.episodes.update(discharged_on=clock.today() - timedelta(days=1))
     result = actions.record_dose(client, users["nurse"])
     assert "not_in_treatment" in [b.code for b in result.blocks]
 
@@ -188,7 +187,7 @@ def test_stock_ledger_movements_and_reasons(users):
 
 def test_reconciliation_requires_explanation_for_variance(users):
     product = stocked(500, users["manager"])
-    today = timezone.localdate()
+    today = clock.today()
     with pytest.raises(actions.StockError) as refused:
         actions.reconcile(product, today, "495", "", users["manager"])
     assert refused.value.code == "explain"
@@ -202,6 +201,6 @@ def test_reconciliation_requires_explanation_for_variance(users):
 
 def test_reconciliation_without_variance_needs_no_explanation(users):
     product = stocked(300, users["manager"])
-    yesterday = timezone.localdate() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     rec = actions.reconcile(product, yesterday, "0", "", users["manager"])
     assert rec.expected_ml == 0 and rec.variance_ml == 0  # the receipt was today

@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.db.models import Sum
-from django.utils import timezone
 from dosing_factories import make_client, stocked
 
 from conftest import make_user
 from pingan.accounts.roles import ROLES
 from pingan.audit.log import record, verify
+from pingan.core import clock
 from pingan.dosing import actions
 from pingan.dosing.models import Dose, StockEntry
 
@@ -61,7 +61,7 @@ def test_concurrent_doses_for_one_client_record_exactly_one(staff):
     refused = [r for r in results if not r.ok]
     assert len(ok) == 1 and len(refused) == 5
     assert all(r.blocks[0].code == "already_dosed" for r in refused)
-    assert Dose.objects.filter(client=client, date=timezone.localdate()).count() == 1
+    assert Dose.objects.filter(client=client, date=clock.today()).count() == 1
     assert StockEntry.objects.filter(kind="dose").count() == 1
     assert verify() == []
 
@@ -87,5 +87,5 @@ def test_stock_under_concurrent_dispensing_never_goes_negative(staff):
     assert (
         StockEntry.objects.filter(kind="dose").count()
         == len(ok)
-        == Dose.objects.filter(date=timezone.localdate()).count()
+        == Dose.objects.filter(date=clock.today()).count()
     )

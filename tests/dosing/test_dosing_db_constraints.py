@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from dosing_factories import make_client, past_dose, stocked
 
+from pingan.core import clock
 from pingan.dosing.models import Dose, StockEntry
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_second_dose_row_for_the_same_day_is_refused_by_the_database(users):
     client = make_client("DB01", users["clinician"], last_dose_days_ago=None)
-    day = timezone.localdate() - timedelta(days=1)
+    day = clock.today() - timedelta(days=1)
     past_dose(client, day, kind="clinic")
     for kind in ("clinic", "takehome"):
         with pytest.raises(IntegrityError), transaction.atomic():
@@ -42,7 +42,7 @@ def test_the_ledger_refuses_bad_lines_in_the_database(users, kind, ml, balance, 
     with pytest.raises(IntegrityError), transaction.atomic():
         StockEntry.objects.create(
             product=product,
-            at=timezone.now(),
+            at=clock.now(),
             kind=kind,
             ml=Decimal(ml),
             balance_ml=Decimal(balance),

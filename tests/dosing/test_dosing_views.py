@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from dosing_factories import make_client, stocked
 
+from pingan.core import clock
 from pingan.dosing.models import Dose, Hold, Prescription, Reconciliation, StockEntry
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_nurse_doses_in_two_clicks_from_the_queue(client_as, users, product):
 
     row = web.post(reverse("dosing:dose", args=[c.external_id]), {"mg": "55"}, **HTMX)
     assert row.status_code == 200 and "✓" in row.content.decode()
-    assert Dose.objects.filter(client=c, date=timezone.localdate(), mg=55).exists()
+    assert Dose.objects.filter(client=c, date=clock.today(), mg=55).exists()
     assert StockEntry.objects.filter(kind="dose").count() == 1
 
 
@@ -49,7 +49,7 @@ def test_stale_screen_second_dose_shows_refusal(client_as, users, product):
     html = again.content.decode()
     assert again.status_code == 200
     assert 'class="refusal" role="alert"' in html and "nurse1" in html
-    assert Dose.objects.filter(client=c, date=timezone.localdate()).count() == 1
+    assert Dose.objects.filter(client=c, date=clock.today()).count() == 1
     # the confirm panel on a stale screen says why, too
     panel = web.get(reverse("dosing:dose_confirm", args=[c.external_id]), **HTMX).content.decode()
     assert 'role="alert"' in panel and 'data-action="confirm-dose"' not in panel
@@ -117,7 +117,7 @@ def test_clinician_prescribes_and_clears_hold(client_as, users, product):
     assert bad.status_code == 400
     ok = web.post(
         reverse("dosing:prescribe", args=[c.external_id]),
-        {"mg": 50, "start_on": timezone.localdate().isoformat(), "reason": "after missed days"},
+        {"mg": 50, "start_on": clock.today().isoformat(), "reason": "after missed days"},
     )
     assert ok.status_code == 302
     assert (
@@ -154,7 +154,7 @@ def test_stock_screens_and_reconciliation_requires_explanation(client_as, users,
     )
     assert StockEntry.objects.order_by("-pk").first().balance_ml == Decimal("995.00")
 
-    today = timezone.localdate().isoformat()
+    today = clock.today().isoformat()
     form = {"product": product.pk, "on": today, "counted_ml": "990", "explanation": ""}
     unexplained = web.post(reverse("dosing:reconcile"), form)
     assert unexplained.status_code == 400 and not Reconciliation.objects.exists()

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
+from pingan.core import clock
 from pingan.dosing.models import Dose
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
 from pingan.registry.models import Client, Episode
@@ -34,7 +33,7 @@ def client(code: str, *episodes: tuple[str, str | None]) -> Client:
 
 
 def doses(c: Client, dates: list[date], mg: int = 60, kind: str = "clinic") -> None:
-    now = timezone.now()
+    now = clock.now()
     Dose.objects.bulk_create(
         Dose(
             client=c,

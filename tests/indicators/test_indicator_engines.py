@@ -4,7 +4,7 @@ export, and the independent pandas re-statement, all on the same synthetic centr
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,8 +21,11 @@ PERIODS = [Period(2026, 1), Period(2026, 2)]
 
 
 @pytest.fixture
-def centre(db, tmp_path: Path) -> Path:
+def centre(db, tmp_path: Path, clock_at) -> Path:
     from pingan.imports.loader import load_directory
+
+    # The synthetic history ends on SPEC's last day; the import refuses future-dated rows.
+    clock_at(datetime.combine(SPEC.start + timedelta(days=SPEC.days + 30), datetime.min.time()))
 
     out = tmp_path / "synth"
     write_centre(SPEC, out, ("csv", "parquet"), progress=False)

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from inpatient_factories import admission, history, tariff, unit
 
 from pingan.audit.log import verify
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 from pingan.inpatient import actions, billing, care, queries
 from pingan.inpatient.models import (
     BedState,
@@ -35,7 +36,7 @@ def beds(users):
 
 @pytest.fixture
 def tariff_now(users):
-    return tariff(users["manager"], timezone.localdate() - timedelta(days=30))
+    return tariff(users["manager"], clock.today() - timedelta(days=30))
 
 
 def counts() -> tuple[int, ...]:
@@ -62,23 +63,21 @@ def test_admission_freezes_the_day_price_and_charges_the_planned_days(users, bed
 
 def test_a_new_tariff_version_prices_new_stays_and_leaves_old_ones(users, beds, tariff_now):
     first = actions.admit(admission(7), beds["shared"][0], users["clinician"])
-    draft = actions.create_tariff(
-        "2026b", timezone.localdate(), users["manager"], copy_from=tariff_now
-    )
+    draft = actions.create_tariff("2026b", clock.today(), users["manager"], copy_from=tariff_now)
     actions.set_rate(draft, "shared", "heroin", "280.00", users["manager"])
     actions.publish_tariff(draft, users["manager"])
     second = actions.admit(admission(7), beds["shared"][1], users["clinician"])
     first.refresh_from_db()
     assert (first.tariff, first.price_per_day) == (tariff_now, Decimal("260.00"))
     assert (second.tariff, second.price_per_day) == (draft, Decimal("280.00"))
-    past = actions.quote_for("shared", history(), 7, on=timezone.localdate() - timedelta(days=1))
+    past = actions.quote_for("shared", history(), 7, on=clock.today() - timedelta(days=1))
     assert past.day_price == Decimal("260.00")
     with pytest.raises(Refusal):  # published and used: frozen
         actions.set_rate(tariff_now, "shared", "heroin", "1.00", users["manager"])
 
 
 def test_a_tariff_missing_a_combination_is_refused_with_the_gaps(users):
-    draft = actions.create_tariff("gap", timezone.localdate(), users["manager"])
+    draft = actions.create_tariff("gap", clock.today(), users["manager"])
     actions.set_rate(draft, "private", "other", "", users["manager"])
     actions.set_rate(draft, "shared", "methamphetamine", "", users["manager"])
     with translation.override("en"), pytest.raises(Refusal) as refused:
@@ -91,7 +90,7 @@ def test_a_tariff_missing_a_combination_is_refused_with_the_gaps(users):
 
 
 def test_refund_on_early_discharge_to_the_fen(users, beds, tariff_now):
-    at = timezone.now() - timedelta(days=3)
+    at = clock.now() - timedelta(days=3)
     stay = actions.admit(
         admission(7, years=5, amount="medium"), beds["shared"][0], users["clinician"], at=at
     )
@@ -178,9 +177,9 @@ def test_no_tariff_means_no_admission(users, beds):
 
 def test_readmission_is_linked_by_return_card_code_without_identity(users, beds, tariff_now):
     first = actions.admit(
-        admission(5), beds["shared"][0], users["clinician"], at=timezone.now() - timedelta(days=9)
+        admission(5), beds["shared"][0], users["clinician"], at=clock.now() - timedelta(days=9)
     )
-    actions.discharge(first, users["clinician"], at=timezone.now() - timedelta(days=4))
+    actions.discharge(first, users["clinician"], at=clock.now() - timedelta(days=4))
     code = first.person.return_card_code
     again = admission(7, card=code.lower()[:4] + "-" + code.lower()[4:])
     again.alias, again.birth_year = "", 0  # a returning person need not say anything again
@@ -224,7 +223,7 @@ def test_move_between_beds(users, beds, tariff_now):
 def test_taper_dose_and_one_dose_per_day_even_unpaid(users, beds, tariff_now):
     stay = actions.admit(admission(7), beds["shared"][0], users["clinician"])
     assert queries.ledger(stay).due > 0  # nothing paid
-    today = timezone.localdate()
+    today = clock.today()
     care.order_taper(stay, today, 40, 5, 1, users["clinician"])
     assert care.planned_mg(stay, today + timedelta(days=2)) == 30
     dose = care.record_dose(stay, 40, users["nurse"])
@@ -240,7 +239,7 @@ def test_a_dose_off_the_order_needs_a_note(users, beds, tariff_now):
     with pytest.raises(Refusal) as refused:
         care.record_dose(stay, 30, users["nurse"])
     assert refused.value.code == "no_order"
-    care.order_taper(stay, timezone.localdate(), 40, 5, 1, users["clinician"])
+    care.order_taper(stay, clock.today(), 40, 5, 1, users["clinician"])
     with pytest.raises(Refusal):
         care.record_dose(stay, 30, users["nurse"])
     assert care.record_dose(stay, 30, users["nurse"], note="drowsy").given_mg == 30
@@ -252,7 +251,7 @@ def test_nurse_cannot_take_payments_or_order_tapers(users, beds, tariff_now):
         lambda: billing.take_payment(stay, "100", users["nurse"]),
         lambda: billing.refund(stay, "1", users["nurse"]),
         lambda: billing.take_payment(stay, "100", users["clinician"]),
-        lambda: care.order_taper(stay, timezone.localdate(), 40, 5, 1, users["nurse"]),
+        lambda: care.order_taper(stay, clock.today(), 40, 5, 1, users["nurse"]),
     ):
         with pytest.raises(Refusal) as refused:
             attempt()
@@ -260,7 +259,7 @@ def test_nurse_cannot_take_payments_or_order_tapers(users, beds, tariff_now):
 
 
 def test_delivered_against_advertised(users, beds, tariff_now):
-    at = timezone.now() - timedelta(days=7)
+    at = clock.now() - timedelta(days=7)
     stay = actions.admit(admission(7), beds["shared"][0], users["clinician"], at=at)
     care.record_care(stay, "psychiatric_review", users["clinician"])
     care.record_cows(
@@ -309,7 +308,7 @@ def test_care_report_per_clinician(users, beds, tariff_now):
     for stay in (a, b, a):
         care.record_care(stay, "counselling", users["clinician"])
     care.record_care(a, "nursing", users["nurse"])
-    report = {row.username: row for row in queries.care_report(timezone.localdate())}
+    report = {row.username: row for row in queries.care_report(clock.today())}
     assert report["clinician1"].patients == 2
     assert report["clinician1"].by_kind["counselling"] == 3
     assert report["nurse1"].total == 1

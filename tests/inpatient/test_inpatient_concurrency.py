@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from inpatient_factories import admission, tariff, unit
 
 from conftest import make_user
 from pingan.audit.log import record, verify
+from pingan.core import clock
 from pingan.inpatient import actions
 from pingan.inpatient.models import LedgerEntry, Stay
 from pingan.inpatient.rules import Refusal
@@ -48,7 +48,7 @@ def test_concurrent_admissions_to_one_bed_one_wins():
     manager = make_user("manager")
     clinicians = [make_user("clinician", f"clinician-c{i}") for i in range(4)]
     bed = unit(manager)["shared"][0]
-    tariff(manager, timezone.localdate() - timedelta(days=1))
+    tariff(manager, clock.today() - timedelta(days=1))
 
     results = run_together(4, lambda i: actions.admit(admission(7), bed, clinicians[i]))
 

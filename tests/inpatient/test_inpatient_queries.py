@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from inpatient_factories import admission, tariff, unit
 
+from pingan.core import clock
 from pingan.inpatient import actions, billing, queries
 from pingan.inpatient.models import Bed
 
@@ -87,9 +88,9 @@ def test_admissions_and_revenue(march, users):
     billing.take_payment(e, "1820.00", users["manager"])
     actions.discharge(e, users["clinician"])  # left the same day: 6 unused days
     billing.refund(e, "1560.00", users["manager"])
-    this_month = queries.revenue(timezone.localdate())
+    this_month = queries.revenue(clock.today())
     assert this_month.value == Decimal("1000.00") + 1820 + 1820 - 1560
-    assert queries.revenue(timezone.localdate() - timedelta(days=62)).value == Decimal("0.00")
+    assert queries.revenue(clock.today() - timedelta(days=62)).value == Decimal("0.00")
 
 
 def test_the_indicator_engine_reads_these_functions(march):

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from inpatient_factories import admission, tariff, unit
 
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 from pingan.inpatient import actions, billing, care
 from pingan.inpatient.models import InpatientDose, LedgerEntry, Stay, TariffVersion
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ward(users):
     beds = unit(users["manager"])
-    version = tariff(users["manager"], timezone.localdate() - timedelta(days=10))
+    version = tariff(users["manager"], clock.today() - timedelta(days=10))
     stay = actions.admit(admission(7), beds["shared"][0], users["clinician"])
     return {"beds": beds, "tariff": version, "stay": stay}
 
@@ -144,7 +144,7 @@ def test_nurse_cannot_take_payments_and_police_see_nothing(client_as, ward):
 
 def test_nurse_records_todays_dose_even_unpaid(client_as, ward, users):
     stay = ward["stay"]
-    care.order_taper(stay, timezone.localdate(), 40, 5, 1, users["clinician"])
+    care.order_taper(stay, clock.today(), 40, 5, 1, users["clinician"])
     nurse = client_as("nurse")
     listing = nurse.get(reverse("inpatient:today")).content.decode()
     assert stay.person.return_card_code in listing and ">40<" in listing

@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
 
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.labs import actions
 from pingan.labs.models import InfectionTest, ScheduledUrineTest, UrineResult, UrineSample
@@ -61,7 +61,7 @@ def test_bad_analyte_and_empty_sample_are_rejected_with_a_message():
         actions.record_urine_sample(client, date(2025, 2, 1), {})
     with pytest.raises(actions.LabError):
         actions.record_urine_sample(
-            client, timezone.localdate() + timedelta(days=1), {"opiates": "negative"}
+            client, clock.today() + timedelta(days=1), {"opiates": "negative"}
         )
     assert not UrineSample.objects.exists()
 

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 from pingan.labs import actions
 from pingan.labs.models import InfectionTest, ScheduledUrineTest, UrineSample
 from pingan.registry.models import Client, Episode
@@ -22,7 +22,7 @@ def subject():
 
 
 def urine_post(day=None, **results):
-    data = {"collected_on": (day or timezone.localdate()).isoformat(), "observed": "on"}
+    data = {"collected_on": (day or clock.today()).isoformat(), "observed": "on"}
     data.update({f"a_{k}": v for k, v in results.items()})
     return data
 
@@ -97,7 +97,7 @@ def test_schedule_generate_and_mark_done(client_as, subject):
     month = actions.next_month()
     assert ScheduledUrineTest.objects.filter(client=subject, on__month=month.month).count() == 2
 
-    today = timezone.localdate()
+    today = clock.today()
     sample = actions.record_urine_sample(subject, today, {"opiates": "negative"})
     due = ScheduledUrineTest.objects.create(client=subject, on=today)
     nurse = client_as("nurse")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.utils import timezone
-
+from pingan.core import clock
 from pingan.lockbox import actions
 from pingan.lockbox.models import Box
 from pingan.registry.models import Client, Consent, Episode, Identity
@@ -13,7 +12,7 @@ from pingan.takehome.models import TakeHomeBottle
 
 
 def make_client(code: str, language: str = "zh-hans", consents=(), phone: str = "") -> Client:
-    today = timezone.localdate()
+    today = clock.today()
     client = Client.objects.create(
         code=code, alias=f"alias {code}", sex="M", birth_year=1980, language=language
     )

@@ -11,6 +11,7 @@ import pytest
 from box_factories import bottle, issue, make_client
 from django.utils import timezone
 
+from pingan.core import clock
 from pingan.lockbox import pin
 from pingan.lockbox.models import Box, BoxAlert, BoxEvent, HomeGeofence, LockboxSettings
 
@@ -19,7 +20,7 @@ URL = "/api/lockbox/events"
 
 
 def now_iso(offset_minutes: int = 0) -> str:
-    return (timezone.localtime() + timedelta(minutes=offset_minutes)).isoformat()
+    return (clock.localtime() + timedelta(minutes=offset_minutes)).isoformat()
 
 
 def body(box: str, seq: int, events: list[dict]) -> bytes:
@@ -47,7 +48,7 @@ def nothing_stored(box: Box, seq: int = -1) -> None:
 
 def test_accepts_a_signed_upload(client, boxed):
     owner, box, secret = boxed
-    bottle(owner, box, timezone.localdate())
+    bottle(owner, box, clock.today())
     raw = body(
         box.label,
         0,
@@ -101,7 +102,7 @@ def test_retired_box_is_unknown(client, boxed):
 
 def test_replay_and_old_seq_are_409(client, boxed):
     owner, box, secret = boxed
-    bottle(owner, box, timezone.localdate())
+    bottle(owner, box, clock.today())
     raw = body(box.label, 5, [{"type": "opened", "at": now_iso()}])
     assert post(client, raw, pin.sign(secret, raw)).status_code == 202
     replay = post(client, raw, pin.sign(secret, raw))
@@ -162,7 +163,7 @@ def _bad_uploads(label: str):
 
 def test_wrong_types_and_malformed_events_are_400(client, boxed):
     owner, box, secret = boxed
-    bottle(owner, box, timezone.localdate())
+    bottle(owner, box, clock.today())
     for upload in _bad_uploads(box.label):
         raw = json.dumps(upload).encode()
         response = post(client, raw, pin.sign(secret, raw))
@@ -204,7 +205,7 @@ def test_alerts_for_tamper_lockout_and_opening_without_bottle(client, boxed):
 
 def test_opened_uses_the_local_day_of_the_event(client, boxed):
     owner, box, secret = boxed
-    today = timezone.localdate()
+    today = clock.today()
     bottle(owner, box, today)
     # 23:30 yesterday in the centre's time zone is yesterday, whatever UTC says.
     late = timezone.make_aware(
@@ -263,7 +264,7 @@ def test_old_raw_coordinates_are_purged_after_retention(client, boxed):
     settings_row = LockboxSettings.current()
     settings_row.location_retention_days = 2
     settings_row.save()
-    old = (timezone.localtime() - timedelta(days=3)).isoformat()
+    old = (clock.localtime() - timedelta(days=3)).isoformat()
     raw = body(
         box.label,
         1,

@@ -11,6 +11,7 @@ from box_factories import bottle, issue, make_client
 from django.core.management import call_command
 from django.utils import timezone
 
+from pingan.core import clock
 from pingan.lockbox import pin
 from pingan.lockbox.models import BoxAlert, BoxEvent
 from pingan.lockbox.simulator import ReferenceBox
@@ -69,10 +70,10 @@ def test_uploads_are_signed_with_increasing_seq():
 def test_end_to_end_over_http(live_server):
     owner = make_client("SIM-1")
     box_row, secret = issue(owner)
-    today = timezone.localdate()
+    today = clock.today()
     bottle(owner, box_row, today)
-    clock = Clock(timezone.localtime().replace(hour=9, minute=0))
-    box = ReferenceBox(box_row.label, secret, tz=timezone.get_default_timezone(), clock=clock)
+    box_clock = Clock(clock.localtime().replace(hour=9, minute=0))
+    box = ReferenceBox(box_row.label, secret, tz=timezone.get_default_timezone(), clock=box_clock)
 
     assert box.enter_pin(pin.pin_for(secret, today)) == "opened"
     result = box.upload(live_server.url)
@@ -98,7 +99,7 @@ def test_end_to_end_over_http(live_server):
 def test_simulate_command_keeps_state_between_runs(live_server, tmp_path, capsys):
     owner = make_client("SIM-2")
     box_row, secret = issue(owner)
-    today = timezone.localdate()
+    today = clock.today()
     state = tmp_path / "box.json"
     args = [
         "box",

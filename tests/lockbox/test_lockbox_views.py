@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from box_factories import issue, make_client
-from django.utils import timezone
 
+from pingan.core import clock
 from pingan.lockbox import pin, queries
 from pingan.lockbox.models import Box, BoxAlert, BoxEvent, HomeGeofence
 
@@ -42,7 +42,7 @@ def test_retire_needs_a_reason(client_as):
     assert box.retired_on is None
     web.post(f"/lockbox/boxes/{box.external_id}/retire/", {"reason": "lost"})
     box.refresh_from_db()
-    assert box.retired_on == timezone.localdate()
+    assert box.retired_on == clock.today()
 
 
 def test_home_area_needs_location_consent_and_is_encrypted(client_as):
@@ -70,7 +70,7 @@ def test_home_area_needs_location_consent_and_is_encrypted(client_as):
 
 def test_alerts_can_be_acknowledged(client_as):
     box, _secret = issue(make_client("V-5"))
-    event = BoxEvent.objects.create(box=box, seq=0, position=0, type="tamper", at=timezone.now())
+    event = BoxEvent.objects.create(box=box, seq=0, position=0, type="tamper", at=clock.now())
     alert = BoxAlert.objects.create(box=box, event=event, kind="tamper", at=event.at)
     web = client_as("clinician")
     assert box.label in web.get("/lockbox/alerts/").content.decode()
@@ -85,7 +85,7 @@ def test_police_see_inside_or_outside_only_with_consent():
     for owner, inside in ((consenting, False), (refusing, True)):
         box, _s = issue(owner)
         BoxEvent.objects.create(
-            box=box, seq=0, position=0, type="location", at=timezone.now(), inside_geofence=inside
+            box=box, seq=0, position=0, type="location", at=clock.now(), inside_geofence=inside
         )
     assert queries.home_status_for_police(consenting) == "outside"
     assert queries.home_status_for_police(refusing) is None

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from pingan.core import clock
 from pingan.dosing.models import Dose
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
 from pingan.registry.actions import IdentityInput, enrol_client, record_consent
@@ -48,7 +49,7 @@ def dose():
 def rich_client(users):
     """Enrolled 60 days ago with identity, daily 137 mg doses, an opiate-positive urine
     screen, an HIV-positive test and consent to police referral feedback."""
-    today = timezone.localdate()
+    today = clock.today()
     client = enrol_client(
         alias=RICH["alias"],
         sex="M",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
+from pingan.core import clock
 from pingan.referrals import actions as referral_actions
 from pingan.registry import timeline
 from pingan.services import actions as service_actions
@@ -18,12 +18,12 @@ def test_timeline_gathers_every_kind_and_summarises_doses(users, rich_client):
     staff = users["clinician"]
     partner = referral_actions.add_partner(name="Hospital", kind="art", contact="", user=staff)
     referral_actions.send_care_referral(
-        rich_client, kind="art", partner=partner, sent_on=timezone.localdate(), user=staff
+        rich_client, kind="art", partner=partner, sent_on=clock.today(), user=staff
     )
-    service_actions.hand_out_naloxone(rich_client, handed_on=timezone.localdate(), user=staff)
+    service_actions.hand_out_naloxone(rich_client, handed_on=clock.today(), user=staff)
     service_actions.record_session(
         kind="vocational",
-        on=timezone.localdate(),
+        on=clock.today(),
         staff=staff,
         topic="Cooking",
         group=False,
@@ -50,4 +50,4 @@ def test_timeline_on_the_client_page_for_staff_only(client_as, rich_client):
     assert 'id="timeline"' in page and "tl-dose" in page and "tl-test" not in page
     cdc = client_as("cdc").get(url)
     assert cdc.status_code == 200 and 'id="timeline"' not in cdc.content.decode()
-    assert timezone.localdate() - timedelta(days=1) is not None
+    assert clock.today() - timedelta(days=1) is not None

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 from pingan.labs.models import InfectionTest
 from pingan.referrals import actions, queries, rules
 from pingan.referrals.models import CareReferral, Partner, PoliceReferral
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def _file(officer, name="Zhang San", contact="", on=None):
     return actions.file_referral(
         officer=officer,
-        referred_on=on or timezone.localdate() - timedelta(days=5),
+        referred_on=on or clock.today() - timedelta(days=5),
         station="Station 1",
         person_name=name,
         person_contact=contact,
@@ -32,7 +33,7 @@ def _file(officer, name="Zhang San", contact="", on=None):
 
 
 def test_duplicates_found_by_normalised_name_or_phone_within_the_window(users):
-    today = timezone.localdate()
+    today = clock.today()
     first = _file(users["police"], "Zhang San", on=today - timedelta(days=40))
     second = _file(users["police"], " zhang-SAN ", on=today - timedelta(days=20))
     by_phone = _file(users["police"], "Someone else", "13800138000", on=today - timedelta(days=2))
@@ -68,9 +69,9 @@ def test_merge_is_recorded_and_feedback_follows_the_referral_joined(users, new_u
             actions.merge(a, b, clinician)
     # The second officer learns what the first referral's client allowed.
     client = enrol_client(alias="Z", sex="M", birth_year=1980, user=clinician)
-    record_consent(client, "police_referral_feedback", timezone.localdate(), clinician)
+    record_consent(client, "police_referral_feedback", clock.today(), clinician)
     actions.link_client(keep, client, clinician)
-    actions.record_outcome(keep, outcome="enrolled", on=timezone.localdate(), user=clinician)
+    actions.record_outcome(keep, outcome="enrolled", on=clock.today(), user=clinician)
     assert [r.feedback for r in queries.officer_rows(other_officer)] == ["enrolled"]
 
 
@@ -107,18 +108,18 @@ def test_outcome_rules(users):
     staff = users["clinician"]
     referral = _file(users["police"])
     with override("en"), pytest.raises(ValidationError, match="Link"):
-        actions.record_outcome(referral, outcome="enrolled", on=timezone.localdate(), user=staff)
+        actions.record_outcome(referral, outcome="enrolled", on=clock.today(), user=staff)
     with pytest.raises(ValidationError):
         actions.record_outcome(
             referral, outcome="declined", on=referral.referred_on - timedelta(days=1), user=staff
         )
     actions.record_contact(
-        referral, on=timezone.localdate(), method="phone", reached=False, note="", user=staff
+        referral, on=clock.today(), method="phone", reached=False, note="", user=staff
     )
     assert referral.status == "contacted"
-    actions.record_outcome(referral, outcome="declined", on=timezone.localdate(), user=staff)
+    actions.record_outcome(referral, outcome="declined", on=clock.today(), user=staff)
     with override("en"), pytest.raises(ValidationError, match="already"):
-        actions.record_outcome(referral, outcome="unreachable", on=timezone.localdate(), user=staff)
+        actions.record_outcome(referral, outcome="unreachable", on=clock.today(), user=staff)
 
 
 def test_centre_inbox_and_detail_screens(client_as, users):
@@ -147,7 +148,7 @@ def _care(client, user, kind="art", sent_on=None, due_by=None):
         client,
         kind=kind,
         partner=partner,
-        sent_on=sent_on or timezone.localdate(),
+        sent_on=sent_on or clock.today(),
         due_by=due_by,
         user=user,
     )
@@ -155,7 +156,7 @@ def _care(client, user, kind="art", sent_on=None, due_by=None):
 
 def test_overdue_worklist_date_edges(users, client_as):
     staff = users["clinician"]
-    today = timezone.localdate()
+    today = clock.today()
     c = enrol_client(alias="Edge", sex="M", birth_year=1980, user=staff)
     sent = today - timedelta(days=20)
     due_today = _care(c, staff, sent_on=sent, due_by=today)
@@ -177,14 +178,14 @@ def test_overdue_worklist_date_edges(users, client_as):
 def test_care_due_date_defaults_per_kind_and_settings(users, settings):
     staff = users["clinician"]
     c = enrol_client(alias="Due", sex="F", birth_year=1980, user=staff)
-    sent = timezone.localdate() - timedelta(days=3)
+    sent = clock.today() - timedelta(days=3)
     assert _care(c, staff, "tb", sent_on=sent).due_by == sent + timedelta(days=7)
     settings.PINGAN_CARE_REFERRAL_DUE_DAYS = {"tb": 2}
     assert _care(c, staff, "tb", sent_on=sent).due_by == sent + timedelta(days=2)
     with pytest.raises(ValidationError):
         _care(c, staff, "tb", sent_on=sent, due_by=sent - timedelta(days=1))
     with pytest.raises(ValidationError):
-        _care(c, staff, "tb", sent_on=timezone.localdate() + timedelta(days=1))
+        _care(c, staff, "tb", sent_on=clock.today() + timedelta(days=1))
 
 
 def test_referral_indicator_inputs(users, monkeypatch):
@@ -289,7 +290,7 @@ def test_care_referral_screens_send_and_complete(client_as, users):
     partner = actions.add_partner(name="TB Clinic", kind="tb", contact="", user=staff)
     web = client_as("clinician")
     url = f"/referrals/care/client/{subject.external_id}/"
-    sent_on = timezone.localdate() - timedelta(days=10)
+    sent_on = clock.today() - timedelta(days=10)
     response = web.post(
         url + "send/",
         {"kind": "tb", "partner": str(partner.external_id), "sent_on": sent_on.isoformat()},
@@ -305,8 +306,8 @@ def test_care_referral_screens_send_and_complete(client_as, users):
     assert bad.status_code == 400 and CareReferral.objects.count() == 1
     web.post(
         f"/referrals/care/{referral.external_id}/complete/",
-        {"completed_on": timezone.localdate().isoformat(), "outcome": "linked"},
+        {"completed_on": clock.today().isoformat(), "outcome": "linked"},
     )
     referral.refresh_from_db()
-    assert referral.completed_on == timezone.localdate() and referral.outcome == "linked"
+    assert referral.completed_on == clock.today() and referral.outcome == "linked"
     assert client_as("nurse").get(url).status_code == 200

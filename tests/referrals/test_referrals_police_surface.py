@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from pingan.accounts.roles import perm
+from pingan.core import clock
 from pingan.referrals import actions
 from pingan.referrals.models import PoliceReferral
 from pingan.registry.actions import enrol_client, record_consent, revoke_consent
@@ -64,7 +64,7 @@ def _police_routes(user):
 def _file(officer, name="Wang Wu", contact="13800138000", on=None, reason="Found with heroin"):
     return actions.file_referral(
         officer=officer,
-        referred_on=on or timezone.localdate() - timedelta(days=20),
+        referred_on=on or clock.today() - timedelta(days=20),
         station="Hongta Station",
         person_name=name,
         person_contact=contact,
@@ -79,7 +79,7 @@ def test_police_reachable_surface_shows_no_clinical_field(client, users, rich_cl
     actions.record_outcome(
         referral,
         outcome="enrolled",
-        on=timezone.localdate() - timedelta(days=15),
+        on=clock.today() - timedelta(days=15),
         user=users["clinician"],
     )
     client.force_login(police, backend="django.contrib.auth.backends.ModelBackend")
@@ -144,7 +144,7 @@ def _normalised(html: str, referral) -> str:
 
 def test_feedback_without_consent_is_indistinguishable(client, users):
     police, staff = users["police"], users["clinician"]
-    today = timezone.localdate()
+    today = clock.today()
     day = today - timedelta(days=20)
     same = dict(name="Li Si", contact="13800138000", on=day)
 
@@ -218,7 +218,7 @@ def test_officer_cannot_open_or_enumerate_another_officers_referral(client, user
 
 def test_police_form_validates_every_field_with_clear_messages(client, users):
     client.force_login(users["police"], backend="django.contrib.auth.backends.ModelBackend")
-    tomorrow = timezone.localdate() + timedelta(days=1)
+    tomorrow = clock.today() + timedelta(days=1)
     with override("en"):
         response = client.post(
             "/referrals/police/new/",
@@ -242,7 +242,7 @@ def test_police_file_a_referral_stored_encrypted(client, users):
     response = client.post(
         "/referrals/police/new/",
         {
-            "referred_on": timezone.localdate().isoformat(),
+            "referred_on": clock.today().isoformat(),
             "station": "Hongta Station",
             "person_name": "Zhao Liu",
             "person_contact": "139 1234 5678",

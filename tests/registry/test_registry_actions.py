@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 from pingan.registry import actions, rules
 from pingan.registry.actions import IdentityInput
 from pingan.registry.models import Client, Consent, Episode, Identity
@@ -56,7 +57,7 @@ def test_anonymous_enrolment_needs_only_alias_sex_birth_year(users):
     assert client.code.startswith("PA")
     assert not Identity.objects.filter(client=client).exists()
     episode = Episode.objects.get(client=client)
-    assert episode.is_open and episode.enrolled_on == timezone.localdate()
+    assert episode.is_open and episode.enrolled_on == clock.today()
     enrol = AuditEntry.objects.get(action="enrol")
     assert enrol.client_code == client.code and enrol.username == "clinician1"
     assert enrol.role == "clinician"
@@ -141,7 +142,7 @@ def test_identity_added_later_updated_and_erased(users):
 def test_consent_record_revoke_and_history(users):
     clin = users["clinician"]
     client = actions.enrol_client(alias="A", sex="M", birth_year=1970, user=clin)
-    today = timezone.localdate()
+    today = clock.today()
     actions.record_consent(client, "sms", today - timedelta(days=10), clin, "phone ok")
     assert actions.live_consents(client) == {"sms"}
     with pytest.raises(ValidationError):
@@ -169,7 +170,7 @@ def test_consent_database_allows_one_live_per_purpose(users):
 
 def test_episode_rules(users):
     clin = users["clinician"]
-    today = timezone.localdate()
+    today = clock.today()
     client = actions.enrol_client(
         alias="A", sex="M", birth_year=1970, user=clin, enrolled_on=today - timedelta(days=30)
     )
@@ -192,7 +193,7 @@ def test_episode_rules(users):
 def test_database_allows_one_open_episode(users):
     client = actions.enrol_client(alias="A", sex="M", birth_year=1970, user=users["clinician"])
     with pytest.raises(IntegrityError), transaction.atomic():
-        Episode.objects.create(client=client, enrolled_on=timezone.localdate())
+        Episode.objects.create(client=client, enrolled_on=clock.today())
 
 
 def test_photo_validated_by_magic_bytes(users):

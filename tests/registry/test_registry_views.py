@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import timezone
 
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 from pingan.registry import actions
 from pingan.registry.actions import IdentityInput
 from pingan.registry.models import Client, Consent, Episode, Identity
@@ -26,7 +26,7 @@ def _client(users, **identity):
 def test_list_search_and_filter(client_as, users):
     a = _client(users)
     b = actions.enrol_client(alias="Xiao Mei", sex="F", birth_year=1988, user=users["clinician"])
-    actions.discharge(b, timezone.localdate(), "moved", users["clinician"])
+    actions.discharge(b, clock.today(), "moved", users["clinician"])
     web = client_as("nurse")
     page = web.get(reverse("registry:list"), {"q": "lao"}).content.decode()
     assert a.code in page and b.code not in page
@@ -72,7 +72,7 @@ def test_nurse_and_cdc_cannot_reveal_identity(client_as, users):
 
 def test_detail_explains_withheld_consents(client_as, users):
     c = _client(users)
-    actions.record_consent(c, "sms", timezone.localdate(), users["clinician"])
+    actions.record_consent(c, "sms", clock.today(), users["clinician"])
     web = client_as("clinician")
     web.post("/i18n/setlang/", {"language": "en"})
     page = web.get(reverse("registry:detail", args=[c.external_id])).content.decode()
@@ -119,7 +119,7 @@ def test_enrol_form_shows_reasons(client_as):
 def test_consent_discharge_and_re_enrol_forms(client_as, users):
     c = _client(users)
     web = client_as("clinician")
-    today = timezone.localdate().isoformat()
+    today = clock.today().isoformat()
     web.post(
         reverse("registry:consent_record", args=[c.external_id]),
         {"purpose": "research", "given_on": today},

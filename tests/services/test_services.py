@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import override
 
+from pingan.core import clock
 from pingan.registry.actions import enrol_client
 from pingan.services import actions, queries
 from pingan.services.models import Attendance, NaloxoneKit, ServiceSession
@@ -28,7 +29,7 @@ def test_group_session_writes_one_attendance_per_client(users, three):
     codes = " ".join(c.code for c in three) + f", {three[0].code.lower()}"
     session = actions.record_session(
         kind="psychoeducation",
-        on=timezone.localdate(),
+        on=clock.today(),
         staff=users["nurse"],
         topic="Overdose",
         group=True,
@@ -44,7 +45,7 @@ def test_a_bad_code_in_the_group_writes_nothing_and_says_which(client_as, three)
         "/services/",
         {
             "kind": "counselling",
-            "on": timezone.localdate().isoformat(),
+            "on": clock.today().isoformat(),
             "group": "on",
             "clients": f"{three[0].code}\n{three[1].code}\nPANOPE1",
         },
@@ -63,7 +64,7 @@ def test_failure_while_writing_attendance_rolls_back_the_session(users, three, m
     with pytest.raises(RuntimeError):
         actions.record_session(
             kind="counselling",
-            on=timezone.localdate(),
+            on=clock.today(),
             staff=users["nurse"],
             topic="",
             group=True,
@@ -78,7 +79,7 @@ def test_session_rules(users, three):
     with override("en"), pytest.raises(ValidationError, match="one-to-one"):
         actions.record_session(
             kind="counselling",
-            on=timezone.localdate(),
+            on=clock.today(),
             staff=nurse,
             topic="",
             group=False,
@@ -88,7 +89,7 @@ def test_session_rules(users, three):
     with pytest.raises(ValidationError):
         actions.record_session(
             kind="counselling",
-            on=timezone.localdate() + timedelta(days=1),
+            on=clock.today() + timedelta(days=1),
             staff=nurse,
             topic="",
             group=False,
@@ -98,7 +99,7 @@ def test_session_rules(users, three):
     with pytest.raises(ValidationError):
         actions.record_session(
             kind="massage",
-            on=timezone.localdate(),
+            on=clock.today(),
             staff=nurse,
             topic="",
             group=False,
@@ -112,7 +113,7 @@ def test_session_screen_records_and_shows_attendance(client_as, three):
     web = client_as("nurse")
     response = web.post(
         "/services/",
-        {"kind": "meal", "on": timezone.localdate().isoformat(), "clients": three[2].code},
+        {"kind": "meal", "on": clock.today().isoformat(), "clients": three[2].code},
     )
     session = ServiceSession.objects.get()
     assert response["Location"] == f"/services/sessions/{session.external_id}/"

@@ -9,11 +9,12 @@ import re
 import sqlite3
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from pingan.core import clock
 from pingan.synth.demo import DEMO_PASSWORD
 from pingan.synth.generator import CentreSpec
 from pingan.synth.writers import write_centre
@@ -74,7 +75,7 @@ from pingan.referrals.queries import officer_rows
 from pingan.services.models import Attendance, NaloxoneKit, ServiceSession
 from pingan.synth.demo_inpatient_care import ledger_problems
 from pingan.takehome.models import TakeHomeBottle, TakeHomeRequest
-today = timezone.localdate()
+today = clock.today()
 out = {}
 open_stays = Stay.objects.filter(discharged_at__isnull=True)
 out["beds"] = Bed.objects.count()
@@ -251,7 +252,7 @@ def test_the_importer_takes_the_synth_output_whole(tmp_path):
     from pingan.labs.models import UrineResult
     from pingan.registry.models import Client, Identity
 
-    spec = CentreSpec(clients=30, days=120, start=date.today() - timedelta(days=121), seed=5)
+    spec = CentreSpec(clients=30, days=120, start=clock.today() - timedelta(days=121), seed=5)
     report = write_centre(spec, tmp_path, ("csv",), progress=False)
     loaded = load_directory(tmp_path, progress=False)
     assert Client.objects.count() == 30

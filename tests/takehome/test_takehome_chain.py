@@ -10,8 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
+from pingan.core import clock
 from pingan.dosing.actions import ensure_default_product, prescribe, receive
 from pingan.dosing.models import Dose, DoseKind, StockEntry, StockEntryKind
 from pingan.dosing.queries import queue
@@ -33,7 +34,7 @@ def _english():
 @pytest.fixture
 def eligible(users):
     """A client on day 120 with perfect attendance, a box and both consents."""
-    today = timezone.localdate()
+    today = clock.today()
     client = Client.objects.create(code="PA-7", alias="Lao Wang", sex="M", birth_year=1975)
     enrolled = today - timedelta(days=120)
     Episode.objects.create(client=client, enrolled_on=enrolled)
@@ -45,7 +46,7 @@ def eligible(users):
             mg_in_clinic=60,
             strength_mg_per_ml=1,
             volume_ml=60,
-            given_at=timezone.now(),
+            given_at=clock.now(),
         )
         for i in range(120)
     )
@@ -63,7 +64,7 @@ def eligible(users):
 
 
 def test_standard_needs_both_signatures_and_lowering_is_a_signed_change(users):
-    today = timezone.localdate()
+    today = clock.today()
     assert queries.standard_in_force(today).shipped_default
     lower = default_document("pingan")
     lower["tiers"][0]["from_day"] = 60  # the police lowered the threshold
@@ -90,7 +91,7 @@ def test_contradicting_standard_is_refused_with_reason(users):
 
 
 def test_full_chain_dispense_and_returns(eligible, users):
-    today = timezone.localdate()
+    today = clock.today()
     decision = queries.evaluate_client(eligible, today)
     assert decision.allowed_days == 2 and not decision.ready  # no record check yet
     req = actions.request_takehome(eligible, 2, users["clinician"], reason="work")
@@ -123,7 +124,7 @@ def test_full_chain_dispense_and_returns(eligible, users):
 
 
 def test_bottle_refused_for_a_day_already_dosed(eligible, users):
-    today = timezone.localdate()
+    today = clock.today()
     day = today + timedelta(days=1)
     Dose.objects.create(
         client=eligible,
@@ -132,7 +133,7 @@ def test_bottle_refused_for_a_day_already_dosed(eligible, users):
         mg_in_clinic=60,
         strength_mg_per_ml=1,
         volume_ml=60,
-        given_at=timezone.now(),
+        given_at=clock.now(),
     )
     req = actions.request_takehome(eligible, 2, users["clinician"])
     actions.decide_takehome(req, users["clinician"], True, 2)
@@ -160,7 +161,7 @@ def test_without_consent_police_cannot_pass(eligible, users):
     req = actions.request_takehome(eligible, 1, users["clinician"])
     actions.decide_takehome(req, users["clinician"], True, 1)
     Consent.objects.filter(client=eligible, purpose="police_record_check").update(
-        revoked_on=timezone.localdate()
+        revoked_on=clock.today()
     )
     page = _as(users, "police").get(reverse("takehome:check", args=[req.external_id]))
     assert "The client has not consented to a record check." in page.content.decode()
@@ -220,7 +221,7 @@ def test_closed_day_allowance(eligible, users):
 
     assert public_holiday(date(2026, 2, 17)) == "Spring Festival"
     assert public_holiday(date(2026, 3, 7)) is None  # a plain weekend
-    today = timezone.localdate()
+    today = clock.today()
     open_day = today + timedelta(days=1)
     actions.add_closure(today + timedelta(days=2), "staff training", users["manager"])
     req = actions.request_takehome(eligible, 2, users["nurse"], kind="closed_day")
