@@ -21,13 +21,14 @@ def noon(y: int, m: int, d: int) -> datetime:
 
 
 @pytest.fixture
-def march(users):
+def march(users, clock_at):
     """Three beds in service all of March 2026 and four stays:
     A  S1  25 Feb – 4 Mar   (3 nights in March)
     B  S2  10 Mar – 17 Mar  (7; the person of A, back with the card; 10 days planned)
     C  P1  28 Mar – 5 Apr   (4 in March)
     D  S1  29 Mar – open    (3 in March)"""
     clinician, manager = users["clinician"], users["manager"]
+    clock_at(datetime(2026, 6, 1, 10, 0))  # after every stay below began
     beds = unit(manager)
     Bed.objects.update(in_service_from=date(2026, 1, 1))
     tariff(manager, date(2025, 1, 1))
