@@ -66,7 +66,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.db.models import Count
 from django.test import Client as Browser
-from django.utils import timezone
+from pingan.core import clock
 from pingan.inpatient.models import Bed, CowsScore, Stay, TariffVersion, TaperOrder
 from pingan.lockbox.models import Box
 from pingan.messaging.actions import queue_due_pins
