@@ -37,7 +37,7 @@ _EVENT = {
     "required": ["type", "at"],
     "properties": {
         "type": {"type": "string", "enum": list(rules.EVENT_TYPES)},
-        "at": {"type": "string", "format": "date-time"},
+        "at": {"type": "string", "format": "date-time", "maxLength": 40},
         "lat": {"type": "number", "minimum": -90, "maximum": 90},
         "lon": {"type": "number", "minimum": -180, "maximum": 180},
         "accuracy_m": {"type": "number", "minimum": 0},
@@ -52,9 +52,14 @@ _BODY = {
                 "type": "object",
                 "required": ["box", "seq", "events"],
                 "properties": {
-                    "box": {"type": "string", "maxLength": 40},
-                    "seq": {"type": "integer", "minimum": 0},
-                    "events": {"type": "array", "minItems": 1, "items": _EVENT},
+                    "box": {"type": "string", "pattern": f"^{rules.BOX_ID.pattern}$"},
+                    "seq": {"type": "integer", "minimum": 0, "maximum": rules.MAX_SEQ},
+                    "events": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": rules.MAX_EVENTS,
+                        "items": _EVENT,
+                    },
                 },
             }
         }
@@ -77,7 +82,10 @@ _SIGNATURE = {
 )
 def events(request):
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > rules.MAX_BODY:
+    # isdigit() alone lets "²" through to int(); only ASCII digits are a length.
+    if not (length.isascii() and length.isdigit()):
+        return _answer(actions.Answer(400, {"detail": "Content-Length is not a number"}))
+    if int(length) > rules.MAX_BODY:
         return _answer(actions.Answer(413, {"detail": "body larger than 64 KiB"}))
     try:
         body = request.body

@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 MAX_BODY = 64 * 1024
 MAX_EVENTS = 1000
+# The format nests three deep (upload, events list, event); one level spare for a future
+# field. Checked before parsing, so a body of 30,000 "[" is refused, not recursed into.
+MAX_DEPTH = 4
+MAX_SEQ = 2**63 - 1  # a signed 64-bit column on both databases
+# An event's time must be a real instant of the box's life: not before the year 2000 (a box
+# whose clock was reset reports 1970 or 2000-01-01) and not more than a day ahead of the
+# server (clock drift), so every `at` converts to a local day and fits every column.
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(days=1)
+BOX_ID = re.compile(r"[0-9A-Za-z_-]{1,40}")
 EVENT_TYPES = ("opened", "pin_failed", "locked_out", "tamper", "location", "battery")
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -39,26 +50,53 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+def _within(value, low: float, high: float) -> bool:
+    """A JSON number from low to high. Compared before any conversion to float, so an
+    integer of 400 digits is out of range rather than an overflow."""
+    if not (_is_int(value) or isinstance(value, float)):
+        return False
+    return (not isinstance(value, float) or math.isfinite(value)) and low <= value <= high
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in a JSON text (strings skipped), without parsing."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def envelope(body: bytes) -> dict:
     """The JSON object and its box id: enough to find the key that checks the signature."""
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Malformed("the body is not UTF-8 JSON") from exc
+    if nesting_depth(text) > MAX_DEPTH:
+        raise Malformed(f"the body nests more than {MAX_DEPTH} levels deep")
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
         raise Malformed("the body is not UTF-8 JSON") from exc
     if not isinstance(data, dict):
         raise Malformed("the body is not a JSON object")
     box = data.get("box")
-    if not isinstance(box, str) or not 0 < len(box) <= 40:
-        raise Malformed('"box" must be the box id (a string)')
+    if not isinstance(box, str) or not BOX_ID.fullmatch(box):
+        raise Malformed('"box" must be the box id (a string of letters and digits)')
     return data
 
 
-def _timestamp(raw, where: str) -> datetime:
-    if not isinstance(raw, str):
+def _timestamp(raw, where: str, now: datetime) -> datetime:
+    if not isinstance(raw, str) or len(raw) > 40:
         raise Malformed(f'{where}: "at" must be an ISO 8601 string')
     try:
         at = datetime.fromisoformat(raw)
@@ -66,24 +104,27 @@ def _timestamp(raw, where: str) -> datetime:
         raise Malformed(f'{where}: "at" is not ISO 8601') from exc
     if at.tzinfo is None or at.utcoffset() is None:
         raise Malformed(f'{where}: "at" needs a UTC offset')
+    # Aware datetimes compare without conversion, so year 1 or 9999 cannot overflow here.
+    if not EARLIEST_EVENT <= at <= now + CLOCK_SKEW:
+        raise Malformed(f'{where}: "at" is not between 2000 and tomorrow: check the box clock')
     return at
 
 
-def _event(raw, index: int) -> Event:
+def _event(raw, index: int, now: datetime) -> Event:
     where = f"events[{index}]"
     if not isinstance(raw, dict):
         raise Malformed(f"{where} is not an object")
     kind = raw.get("type")
     if kind not in EVENT_TYPES:
         raise Malformed(f"{where}: unknown event type")
-    at = _timestamp(raw.get("at"), where)
+    at = _timestamp(raw.get("at"), where, now)
     if kind == "location":
         lat, lon, acc = raw.get("lat"), raw.get("lon"), raw.get("accuracy_m")
-        if not (_is_number(lat) and -90 <= lat <= 90):
+        if not _within(lat, -90, 90):
             raise Malformed(f'{where}: "lat" must be a number from -90 to 90')
-        if not (_is_number(lon) and -180 <= lon <= 180):
+        if not _within(lon, -180, 180):
             raise Malformed(f'{where}: "lon" must be a number from -180 to 180')
-        if not (_is_number(acc) and 0 <= acc <= 1_000_000):
+        if not _within(acc, 0, 1_000_000):
             raise Malformed(f'{where}: "accuracy_m" must be a number of metres')
         return Event(kind, at, lat=float(lat), lon=float(lon), accuracy_m=float(acc))
     if kind == "battery":
@@ -94,17 +135,18 @@ def _event(raw, index: int) -> Event:
     return Event(kind, at)
 
 
-def parse_upload(data: dict) -> Upload:
-    """Check the whole upload (after its signature): seq and every event."""
+def parse_upload(data: dict, now: datetime) -> Upload:
+    """Check the whole upload (after its signature): seq and every event. `now` is the
+    server's time, the upper bound of an event's `at`."""
     seq = data.get("seq")
-    if not (_is_int(seq) and 0 <= seq < 2**63):
+    if not (_is_int(seq) and 0 <= seq <= MAX_SEQ):
         raise Malformed('"seq" must be a whole number, 0 or more')
     events = data.get("events")
     if not isinstance(events, list) or not events:
         raise Malformed('"events" must be a non-empty list')
     if len(events) > MAX_EVENTS:
         raise Malformed(f"at most {MAX_EVENTS} events per upload")
-    return Upload(data["box"], seq, [_event(raw, i) for i, raw in enumerate(events)])
+    return Upload(data["box"], seq, [_event(raw, i, now) for i, raw in enumerate(events)])
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
