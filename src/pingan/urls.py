@@ -25,3 +25,4 @@ urlpatterns = [
 ]
 
 handler403 = "pingan.core.views.forbidden"
+handler500 = "pingan.core.views.server_error"

@@ -1,7 +1,14 @@
-"""The landing page (each role to its own start screen) and the 403 page."""
+"""The landing page (each role to its own start screen) and the error pages: 403, and the
+500/503 page shown when a request fails on the server."""
+
+import errno
+import logging
+import sys
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils.translation import gettext as _
 
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import role_of
@@ -26,3 +33,55 @@ def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
     """Every refusal is audited: a police officer reaching a clinical URL leaves a trace."""
     record("access_denied", target=request.path[:120], method=request.method)
     return render(request, "403.html", status=403)
+
+
+# A full disk reaches a view in three shapes: OSError from a file write, SQLite's
+# SQLITE_FULL ("database or disk is full") and PostgreSQL's disk_full (SQLSTATE 53100),
+# the last two wrapped by Django in OperationalError with the driver's error as cause.
+_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+RETRY_AFTER_SECONDS = 300
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether the exception, or any exception it was raised from, says the disk is full."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+            return True
+        if getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if getattr(exc, "sqlstate", None) == _PG_DISK_FULL:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a page in the reader's language instead of Django's bare "Server Error
+    (500)", and 503 with Retry-After when the disk is full (the fault is the server's, and
+    temporary). Django logs the exception with its traceback before calling this.
+
+    Rendered without the request's context processors: they read the session and the user
+    from the database, which may be what just failed."""
+    full = disk_full(sys.exc_info()[1])
+    status, template = (503, "503.html") if full else (500, "500.html")
+    try:
+        body = loader.get_template(template).render({})
+    except Exception:  # noqa: BLE001 - the error page must not fail in turn
+        logging.getLogger(__name__).exception("the %s page could not be rendered", status)
+        body = (
+            _(
+                "The server's disk is full: what you entered was not saved. Tell the centre's administrator."
+            )
+            if full
+            else _("Something went wrong on the server. Tell the centre's administrator.")
+        )
+        response = HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+    else:
+        response = HttpResponse(body, status=status)
+    if full:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import calendar
 import math
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
+
+from pingan.core.months import parse_month
 
 # The smallest number of people a figure leaving the centre may describe (DESIGN.md §3.1).
 SMALL_CELL = 5
@@ -40,10 +41,10 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
-        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
-            raise ValueError(text)
-        return cls(int(match.group(1)), int(match.group(2)))
+        """YYYY-MM within the project's month range (`core.months`); `NotAMonth` (a
+        ValueError) with the reason otherwise."""
+        first = parse_month(text)
+        return cls(first.year, first.month)
 
     @classmethod
     def of(cls, day: date) -> Period:

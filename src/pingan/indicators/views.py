@@ -7,7 +7,7 @@ exports are always suppressed because they leave the centre.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.months import NotAMonth, month_or_default
 from pingan.registry.models import Client
 
 from . import queries
@@ -24,18 +25,11 @@ from .report import display, monthly_csv, monthly_pdf
 
 
 def _period(request: HttpRequest, name: str = "period", default: Period | None = None):
-    """The month asked for, or the default with an error message for a bad one."""
+    """The month asked for, or the default (last month) with a message for the screen saying
+    why (not YYYY-MM, or outside 2000-01 to 2099-12)."""
     fallback = default or Period.of(clock.today()).shift(-1)
-    text = request.GET.get(name, "").strip()
-    if not text:
-        return fallback, ""
-    try:
-        return Period.parse(text), ""
-    except ValueError:
-        return fallback, _("“%(value)s” is not a month (YYYY-MM); showing %(month)s.") % {
-            "value": text,
-            "month": fallback,
-        }
+    month, error = month_or_default(request.GET.get(name, ""), fallback.start)
+    return Period.of(month), error
 
 
 def _sections(result) -> list[dict]:
@@ -78,7 +72,7 @@ def drilldown(request: HttpRequest, indicator: str, period: str) -> HttpResponse
     ind = BY_ID.get(indicator)
     try:
         month = Period.parse(period)
-    except ValueError:
+    except NotAMonth:
         raise Http404 from None
     if ind is None or indicator not in DRILL:
         raise Http404
@@ -148,8 +142,13 @@ def _language(request: HttpRequest) -> str:
 
 
 def _export(request: HttpRequest, kind: str) -> HttpResponse:
-    """The month's indicators as a file, each export audited."""
-    period, _error = _period(request)
+    """The month's indicators as a file, each export audited. A month that cannot be read
+    is refused (400) rather than replaced: a file must hold the month its name says."""
+    text = request.GET.get("period", "").strip()
+    try:
+        period = Period.parse(text) if text else Period.of(clock.today()).shift(-1)
+    except NotAMonth as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     language = _language(request)
     record("indicators.export", target=str(period), format=kind, language=language)
     if kind == "csv":

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
+from pingan.core.months import month_or_default
 
 from . import actions, billing, queries, rules
 from .forms import ExtendForm, MoneyForm, RoomForm, TariffForm
@@ -155,19 +156,10 @@ def rooms(request):
 # Monthly report ----------------------------------------------------------------------------
 
 
-def _month(text: str):
-    today = clock.today()
-    try:
-        year, month = (int(p) for p in text.split("-"))
-        return today.replace(year=year, month=month, day=1)
-    except ValueError:
-        return today.replace(day=1)
-
-
 @require_GET
 @requires("inpatient_billing", "manage_tariff", any_of=True)
 def report(request):
-    month = _month(request.GET.get("month", ""))
+    month, error = month_or_default(request.GET.get("month", ""), clock.today())
     measures = [
         (_("Occupancy"), queries.occupancy(month)),
         (_("Mean length of stay (nights)"), queries.mean_los_days(month)),
@@ -180,6 +172,7 @@ def report(request):
         "inpatient/report.html",
         {
             "month": month,
+            "error": error,
             "rows": queries.care_report(month),
             "kinds": CareKind.choices,
             "measures": measures,

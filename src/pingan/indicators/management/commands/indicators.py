@@ -22,7 +22,7 @@ def _period(text: str | None) -> Period:
     try:
         return Period.parse(text)
     except ValueError as exc:
-        raise CommandError(_("Not a month (YYYY-MM): %(value)s") % {"value": text}) from exc
+        raise CommandError(str(exc)) from exc
 
 
 def _fmt(value: float | None, kind: str) -> str:
