@@ -40,11 +40,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .definitions import ADEQUATE_DOSE_MG, BY_ID, OPIOID_ANALYTES, Period, anchors
+from pingan.labs.opioid_sql import is_opioid
+
+from .definitions import ADEQUATE_DOSE_MG, BY_ID, Period, anchors
 
 RETENTION_MONTHS = (3, 6, 12)
 TEST_BLOCK = 60  # months per bit mask of infection tests (a BIGINT holds 63)
-_OPIOIDS = ", ".join(f"'{a}'" for a in OPIOID_ANALYTES)
 
 
 def _d(day: date) -> str:
@@ -178,7 +179,7 @@ class Facts:
             "CREATE OR REPLACE TEMP TABLE sm AS SELECT client, COUNT(*) AS n, SUM(pos) AS npos "
             "FROM (SELECT client, MAX(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) AS pos "
             f"FROM urine WHERE day BETWEEN {start} AND {_d(p.end)} "
-            f"AND analyte IN ({_OPIOIDS}) GROUP BY client, sample) GROUP BY client"
+            f"AND {is_opioid()} GROUP BY client, sample) GROUP BY client"
         )
 
     @staticmethod

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .definitions import ADEQUATE_DOSE_MG, OPIOID_ANALYTES, Period, anchors
+from pingan.labs.opioid_sql import is_opioid
+
+from .definitions import ADEQUATE_DOSE_MG, Period, anchors
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,6 @@ class Dialect:
 
 
 SQLITE, POSTGRESQL, DUCKDB = Dialect("sqlite"), Dialect("postgresql"), Dialect("duckdb")
-_OPIOIDS = ", ".join(f"'{a}'" for a in OPIOID_ANALYTES)
 
 
 def _between(x: Dialect, col: str, p: Period) -> str:
@@ -89,10 +90,10 @@ def dosed_days(x: Dialect, p: Period) -> str:
 
 
 def samples(x: Dialect, p: Period) -> str:
-    """Urine samples of P with an opioid result, positive if opiates or morphine is."""
+    """Urine samples of P with an opioid result, positive if one of them is (labs.rules)."""
     return (
         "SELECT client, sample, MAX(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) AS pos "
-        f"FROM urine WHERE {_between(x, 'day', p)} AND analyte IN ({_OPIOIDS}) "
+        f"FROM urine WHERE {_between(x, 'day', p)} AND {is_opioid()} "
         "GROUP BY client, sample"
     )
 

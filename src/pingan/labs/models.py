@@ -18,9 +18,6 @@ class Analyte(models.TextChoices):
     KETAMINE = "ketamine", _("Ketamine")
 
 
-OPIOID_ANALYTES = ("opiates", "morphine")  # a sample is opioid-positive if either is positive
-
-
 class Result(models.TextChoices):
     POSITIVE = "positive", _("Positive")
     NEGATIVE = "negative", _("Negative")
@@ -32,7 +29,8 @@ class UrineSample(TrackedModel):
     observed = models.BooleanField(_("collection observed"), default=True)
     scheduled = models.BooleanField(_("from the random schedule"), default=False)
     # What the results say about opioids: 1 positive, 0 negative, NULL no opioid result.
-    # Kept by the database from the results (labs/opioid_sql.py), never written by code.
+    # Kept by the database from the results (labs/opioid_sql.py, generated from
+    # rules.OPIOID_ANALYTES), never written by code.
     opioid = models.SmallIntegerField(null=True, editable=False)
 
     class Meta:

@@ -1,20 +1,40 @@
-"""SQL that keeps `UrineSample.opioid` equal to what the sample's results say.
+"""SQL that keeps `UrineSample.opioid` equal to what the sample's results say, and the
+SQL form of "this result is an opioid analyte" for every query that reads results.
 
 The take-home list reads one column per sample instead of joining millions of per-analyte
-results every night (DESIGN.md §6). The database keeps it, whatever writes the results (the
-screen, an import, a restore), so it cannot drift: after every insert, update or delete of a
-result, the sample's value is recomputed from all its results, as `labs.rules.opioid_positive`
-decides — positive (1) if `opiates` or `morphine` is positive, negative (0) if one of them
-has a result and none is positive, NULL with neither.
+results every night. The database keeps it, whatever writes the results (the screen, an
+import, a restore), so it cannot drift: after every insert, update or delete of a result,
+the sample's value is recomputed from all its results, as `labs.rules.opioid_positive`
+decides — positive (1) if one of `rules.OPIOID_ANALYTES` is positive, negative (0) if one of
+them has a result and none is positive, NULL with none of them.
+
+Everything here is generated from `rules.OPIOID_ANALYTES`. The migration that installs the
+triggers (labs 0002) runs these statements once: changing the definition needs a new
+migration that runs `SQLITE`/`POSTGRES` and `BACKFILL` again (tests/labs holds the installed
+triggers to `rules.opioid_positive`, so a stale trigger fails there).
 """
 
-OPIOID_ANALYTES = "('opiates', 'morphine')"
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .rules import OPIOID_ANALYTES
+
+
+def sql_strings(values: Iterable[str]) -> str:
+    """`'a', 'b'`: string literals for an IN list (quotes doubled, as SQL escapes them)."""
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+
+
+def is_opioid(column: str = "analyte") -> str:
+    """`column IN ('opiates', 'morphine')`, the same in SQLite, PostgreSQL and DuckDB."""
+    return f"{column} IN ({sql_strings(OPIOID_ANALYTES)})"
 
 
 def _value(sample_id: str) -> str:
     return f"""(SELECT CASE WHEN max(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) = 1
         THEN 1 WHEN count(*) > 0 THEN 0 END FROM labs_urineresult
-        WHERE sample_id = {sample_id} AND analyte IN {OPIOID_ANALYTES})"""
+        WHERE sample_id = {sample_id} AND {is_opioid()})"""
 
 
 def _sqlite_trigger(event: str, row: str) -> str:
@@ -59,5 +79,5 @@ POSTGRES_REVERSE = [
 # Existing samples, once, in one set-based pass (samples without an opioid result stay NULL).
 BACKFILL = f"""UPDATE labs_urinesample SET opioid = o.value FROM (
     SELECT sample_id, max(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) AS value
-    FROM labs_urineresult WHERE analyte IN {OPIOID_ANALYTES} GROUP BY sample_id) o
+    FROM labs_urineresult WHERE {is_opioid()} GROUP BY sample_id) o
     WHERE o.sample_id = labs_urinesample.id;"""

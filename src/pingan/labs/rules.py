@@ -12,10 +12,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .models import OPIOID_ANALYTES, Analyte, Result
+from .models import Analyte, Result
 
 ANALYTES: tuple[str, ...] = tuple(Analyte.values)
 RESULTS: tuple[str, ...] = tuple(Result.values)
+
+# The analytes that make a sample opioid-positive: street heroin is metabolised to morphine
+# and shows on the opiates screen, while methadone (the treatment itself, and its metabolite
+# EDDP) must not count against a client, nor other drugs (amphetamines, ketamine), which the
+# take-home standard does not judge. This tuple is the one definition: the database trigger
+# that keeps `UrineSample.opioid` (opioid_sql), the indicator SQL and DuckDB queries and
+# the take-home engines are all generated from it or call `opioid_positive`.
+OPIOID_ANALYTES: tuple[str, ...] = (Analyte.OPIATES.value, Analyte.MORPHINE.value)
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,8 @@ class OpioidDecision:
 
 
 def opioid_positive(results: Mapping[str, str]) -> OpioidDecision:
-    """A sample is opioid-positive if `opiates` or `morphine` is positive (DESIGN §3.3).
+    """A sample is opioid-positive if one of `OPIOID_ANALYTES` (opiates, morphine) is
+    positive, negative if one of them has a result and none is positive.
 
     A sample without either analyte has no opioid result: it is neither positive nor
     negative, so it does not enter the positive rate's denominator."""
@@ -37,7 +46,7 @@ def opioid_positive(results: Mapping[str, str]) -> OpioidDecision:
         return OpioidDecision(True, f"{', '.join(positives)} positive")
     if tested:
         return OpioidDecision(False, f"{', '.join(sorted(tested))} negative")
-    return OpioidDecision(None, "no opiates or morphine result")
+    return OpioidDecision(None, f"no {' or '.join(OPIOID_ANALYTES)} result")
 
 
 @dataclass(frozen=True)

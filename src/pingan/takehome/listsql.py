@@ -1,4 +1,4 @@
-"""The nightly eligibility list as one SQL query, for every set-based engine (DESIGN.md §6).
+"""The nightly eligibility list as one SQL query, for every set-based engine.
 
 `rules.decide` is the definition of the days allowed; `allowed_days` writes the same
 judgement as a SQL expression over per-client counts, so a whole list is decided inside the

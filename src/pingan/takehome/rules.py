@@ -1,15 +1,15 @@
 """The eligibility engine: a pure function of a client's history and the standard in force.
 
-Definitions (DESIGN.md §3.3): day of treatment = days since the latest enrolment (day 0);
-a window "over the last N days" is D−N … D−1, cut at the enrolment day, and an empty window
-passes; adherence = days with a dose (any kind) ÷ days in the window; a urine sample is
-opioid-positive if `opiates` or `morphine` is positive, negative if it has an opioid result
-and none is positive (a sample without either does not count); the negative run counts the
-negative samples back from the latest one to the latest positive. Samples carry a day, not
-a time, so a negative collected the same day as a positive is not in the run.
+Definitions (docs/takehome-standard.md): day of treatment = days since the latest enrolment
+(day 0); a window "over the last N days" is D−N … D−1, cut at the enrolment day, and an
+empty window passes; adherence = days with a dose (any kind) ÷ days in the window; a urine
+sample is opioid-positive or negative as `labs.rules.opioid_positive` decides (`opiates` or
+`morphine` positive; a sample with neither result does not count); the negative run counts
+the negative samples back from the latest one to the latest positive. Samples carry a day,
+not a time, so a negative collected the same day as a positive is not in the run.
 
 Only the tier the day of treatment reaches is judged: failing any of its data-derived
-criteria allows 0 days (DESIGN.md §3.3); a lapse never quietly becomes a smaller allowance.
+criteria allows 0 days; a lapse never quietly becomes a smaller allowance.
 
 The engine has two halves so the set-based engines share the second one: `aggregate`
 counts what a history holds for each window, `decide` turns those counts into a Decision.
@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.utils.translation import get_language, gettext, gettext_noop
+
+from pingan.labs.rules import opioid_positive
 
 from .standard import Rules, Tier
 
@@ -115,13 +117,13 @@ def window_start(day: date, enrolled_on: date, n: int) -> date:
 
 def opioid_samples(results: list[tuple]) -> tuple[tuple[date, bool], ...]:
     """(day, opioid-positive) per sample, in day order, from (sample, day, analyte, result)
-    rows: only opiates and morphine count, and a sample with neither is left out."""
+    rows, each sample judged by `labs.rules.opioid_positive`; a sample without an opioid
+    result is left out."""
     found: dict = {}
     for sample, day, analyte, result in results:
-        if analyte in ("opiates", "morphine"):
-            _, positive = found.get(sample, (day, False))
-            found[sample] = (day, positive or result == "positive")
-    return tuple(sorted(found.values()))
+        found.setdefault(sample, (day, {}))[1][analyte] = result
+    judged = ((day, opioid_positive(analytes).positive) for day, analytes in found.values())
+    return tuple(sorted((day, positive) for day, positive in judged if positive is not None))
 
 
 def aggregate(history: History, rules: Rules, day: date) -> Aggregates:
@@ -258,7 +260,7 @@ def decide(
     dot = (day - agg.enrolled_on).days
     reached = [t for t in rules.tiers if t.from_day <= dot]
     # The client is judged against the tier their day of treatment reaches, and only that
-    # tier: failing any of its data-derived criteria allows 0 days (DESIGN.md §3.3), so a
+    # tier: failing any of its data-derived criteria allows 0 days, so a
     # lapse is never quietly converted into a smaller allowance.
     tier = reached[-1] if reached else rules.tiers[0]
     checks = list(_criteria(agg, tier, day, _))
