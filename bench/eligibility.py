@@ -25,7 +25,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 DAYS = 180
-OPIOID = "analyte IN ('opiates', 'morphine')"
 SCALES = {
     "small": {"clients": 2_000, "db_clients": {"sqlite": 2_000}},
     # ORM inserts bound SQLite's share; PostgreSQL is loaded with COPY, at national scale.
@@ -86,6 +85,9 @@ def _median(fn, repeat: int = 3) -> tuple[float, object, float, float]:
 def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str, str]]:
     """table -> (columns, DuckDB query giving its rows) for the first `limit` clients, with
     the database's ids. Creates the helper tables `c` (clients) and `s` (samples) in `con`."""
+    from pingan.labs.opioid_sql import is_opioid
+
+    opioid = is_opioid()
     if vendor == "postgresql":
         uuid, now = "uuid()", "TIMESTAMPTZ '2026-01-01 00:00:00+00'"
     else:  # SQLite keeps UUIDs as 32 hex digits and times as text
@@ -101,8 +103,8 @@ def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str,
             {uuid} AS external_id, {now} AS created_at, c.id AS client_id,
             u.date AS collected_on, true AS observed, false AS scheduled, u.opioid
             FROM (SELECT client_code, date, CASE
-                    WHEN bool_or(result = 'positive') FILTER (WHERE {OPIOID}) THEN 1
-                    WHEN count(*) FILTER (WHERE {OPIOID}) > 0 THEN 0 END AS opioid
+                    WHEN bool_or(result = 'positive') FILTER (WHERE {opioid}) THEN 1
+                    WHEN count(*) FILTER (WHERE {opioid}) > 0 THEN 0 END AS opioid
                 FROM '{folder}/urine.parquet' GROUP BY client_code, date) u
             JOIN c ON c.code = u.client_code"""
     )
@@ -292,9 +294,11 @@ def run(
     `in_place`: use the current database (the test suite's) instead of a throwaway one."""
     from django.db import connection
 
+    from pingan.core import extras
     from pingan.takehome import duck
     from pingan.takehome.standard import profile_rules
 
+    extras.duckdb()  # a clear message, before any work, when DuckDB is not installed
     spec = SCALES[scale]
     clients = clients or spec["clients"]
     rules_ = profile_rules("pingan")

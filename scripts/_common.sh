@@ -46,7 +46,8 @@ ensure_installed() {
     [ -n "$extra" ] && spec=".[$extra]"
     stamp="$VENV/.pingan-installed${extra:+-$extra}"
     hash="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-    # An install with the test extra includes everything the plain one needs.
+    # An install with the test extra includes everything the plain one and the analytics
+    # extra need.
     for mark in "$stamp" "$VENV/.pingan-installed-test"; do
         if [ -f "$mark" ] && [ "$(cat "$mark")" = "$hash" ] \
             && "$VENV/bin/python" -c 'import pingan' 2>/dev/null; then

@@ -10,5 +10,7 @@ cd "$ROOT"
 . "$ROOT/scripts/_common.sh"
 
 ensure_venv
-ensure_installed ""
+# With the analytics extra (DuckDB, pyarrow), so the national-scale commands can be tried
+# on the demo centre too (`pingan indicators --engine duckdb`, `pingan synth --format parquet`).
+ensure_installed analytics
 exec "$VENV/bin/pingan" demo "$@"

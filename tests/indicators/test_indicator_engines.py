@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pandas_engine import PandasFrames, compute_pandas
 
 from pingan.indicators.definitions import CORE_IDS, Period
 from pingan.indicators.engines import DuckEngine, compute_db, export_parquet
-from pingan.indicators.pandas_engine import PandasFrames, compute_pandas
 from pingan.synth.demo_records import apply_reenrolments
 from pingan.synth.generator import CentreSpec
 from pingan.synth.writers import write_centre

@@ -1,11 +1,13 @@
-"""Every indicator of DESIGN.md §3.5, defined once: what it counts, over whom, in which period.
+"""Every shared health indicator, defined once: what it counts, over whom, in which period.
 
 This module is the single place a definition lives. Each `Indicator` names its population,
 numerator and denominator in words a CDC officer can check (shown on the dashboard, in the
 report and in docs/indicators.md), and points at its SQL in `sql.py`, which every engine
-runs (SQLite and PostgreSQL on the centre's own database, DuckDB over Parquet). The pandas
-implementation in `pandas_engine.py` re-states the same definitions independently, so the
-tests can catch a definition that one engine reads differently.
+runs (SQLite and PostgreSQL on the centre's own database, DuckDB over Parquet). A pandas
+re-statement of the same definitions in the tests (tests/indicators/pandas_engine.py) is
+independent of the SQL, so the tests catch a definition that one engine reads differently.
+Which urine results make a sample opioid-positive is the labs app's definition
+(`labs.rules.OPIOID_ANALYTES`); the SQL reads it from there.
 
 Values are derived from (numerator, denominator) here, in Python, for every engine alike:
 that is why the engines agree to the last digit.
@@ -23,13 +25,13 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.core.months import parse_month
 
-# The smallest number of people a figure leaving the centre may describe (DESIGN.md §3.1).
+# The smallest number of people a figure leaving the centre may describe (docs/indicators.md,
+# small-cell suppression).
 SMALL_CELL = 5
 # No definition reads a dose more than this many days before the period's first day
 # (the retention window reaches back 29 days); engines may slice the dose table with it.
 DOSE_LOOKBACK_DAYS = 31
 ADEQUATE_DOSE_MG = 60
-OPIOID_ANALYTES = ("opiates", "morphine")
 
 
 @dataclass(frozen=True, order=True)

@@ -3,19 +3,29 @@
 The centre's database runs the SQL of `sql.py` as written. DuckDB, made for national
 datasets, runs the same definitions from facts per client and month (`duckdb_facts.py`),
 which the engine-agreement tests hold to the numbers of `sql.py`; `DuckEngine.compute_sql`
-still runs `sql.py` as written, over the same four relations (ep, dose, urine, itest). Indicators whose data live in other apps (referrals,
-services, inpatient) come from `modules.py` on the centre's database and are null, with a
-note, where those data are not available (the import-format Parquet files hold none).
+still runs `sql.py` as written, over the same four relations (ep, dose, urine, itest).
+Indicators whose data live in other apps (referrals, services, inpatient) come from
+`modules.py` on the centre's database and are null, with a note, where those data are not
+available (the import-format Parquet files hold none).
+
+DuckDB and pyarrow come with the `analytics` extra and are imported only when a DuckDB
+engine or a Parquet export is asked for (`core.extras`): the centre's own screens and
+figures need neither.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.db import connection as default_connection
 from django.utils.translation import gettext as _
+
+from pingan.core import extras
+from pingan.dosing.models import Dose
+from pingan.labs.models import InfectionTest, UrineResult, UrineSample
+from pingan.registry.models import Client, Episode
 
 from . import modules
 from .definitions import (
@@ -33,15 +43,19 @@ from .sql import DUCKDB, POSTGRESQL, QUERIES, SQLITE, Dialect
 
 Progress = Callable[[str], None] | None
 
-# The four relations over the Django tables.
+# The four relations over the Django tables, whose names come from the models.
 DB_SOURCES = {
-    "ep": "SELECT client_id AS client, enrolled_on, discharged_on FROM registry_episode",
-    "dose": "SELECT client_id AS client, date AS day, mg, kind FROM dosing_dose",
+    "ep": f"SELECT client_id AS client, enrolled_on, discharged_on FROM {Episode._meta.db_table}",
+    "dose": f"SELECT client_id AS client, date AS day, mg, kind FROM {Dose._meta.db_table}",
     "urine": (
-        "SELECT s.client_id AS client, s.id AS sample, s.collected_on AS day, "
-        "r.analyte, r.result FROM labs_urinesample s JOIN labs_urineresult r ON r.sample_id = s.id"
+        "SELECT s.client_id AS client, s.id AS sample, s.collected_on AS day, r.analyte, "
+        f"r.result FROM {UrineSample._meta.db_table} s "
+        f"JOIN {UrineResult._meta.db_table} r ON r.sample_id = s.id"
     ),
-    "itest": "SELECT client_id AS client, tested_on AS day, test, result FROM labs_infectiontest",
+    "itest": (
+        "SELECT client_id AS client, tested_on AS day, test, result "
+        f"FROM {InfectionTest._meta.db_table}"
+    ),
 }
 
 
@@ -93,8 +107,7 @@ class DuckEngine:
     and a sample id on every urine row)."""
 
     def __init__(self, folder: Path | str, threads: int | None = None, memory_limit: str = ""):
-        import duckdb
-
+        duckdb = extras.duckdb()
         self.folder = Path(folder)
         if not (self.folder / "doses.parquet").is_file():
             raise FileNotFoundError(self.folder / "doses.parquet")
@@ -227,13 +240,11 @@ class DuckEngine:
 def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[str, int]:
     """Write the centre's treatment, dose and lab records (never identity, never names:
     client codes only) as Parquet for the DuckDB engine. Returns rows per file."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    pa, pq = extras.pyarrow()
     conn = conn or default_connection
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    code = "(SELECT code FROM registry_client c WHERE c.id = src.client) AS client_code"
+    code = f"(SELECT code FROM {Client._meta.db_table} c WHERE c.id = src.client) AS client_code"
     tables = {
         "episodes": (
             f"SELECT {code}, enrolled_on, discharged_on FROM ({DB_SOURCES['ep']}) src",
@@ -273,11 +284,10 @@ def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[
         ),
     }
     counts: dict[str, int] = {}
-    from datetime import date as _date
 
     def norm(value):
         return (
-            _date.fromisoformat(value)
+            date.fromisoformat(value)
             if isinstance(value, str) and len(value) == 10 and value[4] == "-"
             else value
         )

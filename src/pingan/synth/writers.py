@@ -20,6 +20,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from pingan.core import extras
+
 from .generator import CentreSpec, ClientHistory
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -139,9 +141,7 @@ class ParquetWriter:
     def __init__(
         self, out: Path, config: CentreSpec, counts: Counts | None, batch_rows: int = 1_000_000
     ):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
+        pa, pq = extras.pyarrow()  # the analytics extra; a clear message without it
         self.pa, self.pq = pa, pq
         self.out, self.batch_rows = out, batch_rows
         self.counts = counts  # None when the CSV writer already counts the same rows
@@ -283,6 +283,8 @@ def write_centre(
 
     from .generator import generate
 
+    if "parquet" in formats:
+        extras.pyarrow()  # without the analytics extra, refuse before writing any file
     out.mkdir(parents=True, exist_ok=True)
     counts = Counts()
     writers: list[CsvWriter | ParquetWriter] = []

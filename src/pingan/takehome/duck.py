@@ -1,5 +1,5 @@
 """The nightly eligibility list in DuckDB, over the Parquet files of `pingan synth --format
-parquet` (the national-scale path, DESIGN.md §6).
+parquet` (the national-scale path, docs/performance.md).
 
 The same query shape as the database's nightly list (`listsql`: counts per window and the
 days allowed in SQL), so the whole list is one vectorised query. `decisions` turns the rows
@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+
+from pingan.core import extras
+from pingan.labs.opioid_sql import is_opioid
 
 from . import listsql, rules
 from .standard import Rules
@@ -35,12 +38,10 @@ def connect(parquet_dir: str | Path, threads: int | None = None):
     """An in-memory DuckDB holding the Parquet tables of the directory, keyed by `cid`.
 
     clients(cid, code, enrolled_on); doses(cid, date); samples(cid, day, pos, next_pos):
-    the samples with an opioid result (opiates, morphine), pos = one of them is positive;
+    the samples with an opioid result (`labs.rules.OPIOID_ANALYTES`), pos = one is positive;
     discharges(cid, date); reenrolments(cid, discharged_on, reenrolled_on). Rows naming an
     unknown client are dropped."""
-    import duckdb
-
-    con = duckdb.connect()
+    con = extras.duckdb().connect()
     con.execute("SET enable_progress_bar = false")
     # Group by the integer id through a directly indexed table, not a hash table: DuckDB
     # does so only for keys spanning up to 2^12 values unless told (350,000 clients ≈ 2^19).
@@ -62,15 +63,15 @@ def connect(parquet_dir: str | Path, threads: int | None = None):
     key = "JOIN clients c ON c.code = t.client_code"
     con.execute(f"CREATE TABLE doses AS SELECT c.cid, t.date FROM {source('doses')} t {key}")
     # One sample per client and day (the Parquet file has one row per analyte and names no
-    # sample), with the outcome UrineSample.opioid holds in the database: positive if either
-    # opioid analyte is. `next_pos`, the next positive day after this one, lets the nightly
+    # sample; the import makes the same rows one sample), with the outcome UrineSample.opioid
+    # holds in the database: positive if one of its opioid analytes is. `next_pos`, the next positive day after this one, lets the nightly
     # query count the negative run in the same pass as everything else: a negative sample
     # before D is in the run exactly when no positive follows it on a later day before D.
     con.execute(
         f"""CREATE TABLE samples AS
             WITH days AS (
                 SELECT c.cid, t.date AS day, bool_or(t.result = 'positive') AS pos
-                FROM {source("urine")} t {key} WHERE t.analyte IN ('opiates', 'morphine')
+                FROM {source("urine")} t {key} WHERE {is_opioid("t.analyte")}
                 GROUP BY c.cid, t.date)
             SELECT cid, day, pos, min(day) FILTER (WHERE pos) OVER (PARTITION BY cid
                 ORDER BY day ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_pos

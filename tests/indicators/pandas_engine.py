@@ -1,8 +1,9 @@
-"""The core definitions re-stated in plain pandas, independently of the SQL.
+"""The core indicator definitions re-stated in plain pandas, independently of the SQL.
 
-Used as a third witness (the engine-agreement test) and as the straightforward peer of
-the benchmark. It reads the same Parquet layouts as the DuckDB engine, through DuckDB's
-episode construction so both see the same episodes.
+A witness for the tests (test_indicator_engines.py) and the straightforward peer of the
+indicator benchmark (bench/indicators.py); it is not part of the installed package, and
+pandas comes with the `test` extra only. It reads the same Parquet layouts as the DuckDB
+engine, through DuckDB's episode construction so both see the same episodes.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from datetime import timedelta
 
 import pandas as pd
 
-from .definitions import (
+from pingan.indicators.definitions import (
     ADEQUATE_DOSE_MG,
     BY_ID,
     CORE_IDS,
-    OPIOID_ANALYTES,
     IndicatorSet,
     Period,
     anchors,
     make_result,
 )
+from pingan.labs.rules import OPIOID_ANALYTES
 
 
 class PandasFrames:
