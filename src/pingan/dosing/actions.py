@@ -23,6 +23,7 @@ from pingan.registry.models import Client
 
 from . import queries, rules
 from .common import DosingError, StockError, audit, clean_reason
+from .limits import MAX_MG, MIN_MG
 from .models import Dose, DoseKind, Hold, HoldKind, Prescription, StockEntryKind, TaperPlan
 
 # The stock ledger lives in `stock`; its actions are part of this module's interface too.
@@ -37,7 +38,6 @@ from .stock import (  # noqa: F401
     stock_movement,
 )
 
-MAX_MG = 400
 DOSE_ON_CONFLICT = "ON CONFLICT (client_id, date) DO NOTHING"
 
 
@@ -72,8 +72,10 @@ def _clean_mg(mg) -> int:
         value = int(mg)
     except (TypeError, ValueError):
         raise DosingError(_("The dose must be a whole number of mg.")) from None
-    if not 1 <= value <= MAX_MG:
-        raise DosingError(_("The dose must be between 1 and %(max)d mg.") % {"max": MAX_MG})
+    if not MIN_MG <= value <= MAX_MG:
+        raise DosingError(
+            _("The dose must be between %(min)d and %(max)d mg.") % {"min": MIN_MG, "max": MAX_MG}
+        )
     return value
 
 

@@ -6,12 +6,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .actions import MAX_MG
+from .limits import MAX_MG, MIN_MG
 from .models import HoldKind, Product
 
 
 class PrescribeForm(forms.Form):
-    mg = forms.IntegerField(label=_("Daily dose (mg)"), min_value=1, max_value=MAX_MG)
+    mg = forms.IntegerField(label=_("Daily dose (mg)"), min_value=MIN_MG, max_value=MAX_MG)
     start_on = forms.DateField(label=_("From"), initial=timezone.localdate)
     reason = forms.CharField(label=_("Reason"), max_length=300)
     induction = forms.BooleanField(label=_("Induction (re-)start"), required=False)
@@ -19,7 +19,7 @@ class PrescribeForm(forms.Form):
 
 class TaperForm(forms.Form):
     start_on = forms.DateField(label=_("Start on"), initial=timezone.localdate)
-    from_mg = forms.IntegerField(label=_("From (mg)"), min_value=1, max_value=MAX_MG)
+    from_mg = forms.IntegerField(label=_("From (mg)"), min_value=MIN_MG, max_value=MAX_MG)
     to_mg = forms.IntegerField(label=_("Down to (mg)"), min_value=0, max_value=MAX_MG, initial=0)
     step_mg = forms.IntegerField(label=_("Step (mg)"), min_value=1, max_value=MAX_MG, initial=5)
     every_days = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=365, initial=7)

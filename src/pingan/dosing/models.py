@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from pingan.core.models import TrackedModel
 from pingan.registry.models import Client
 
+from .limits import MAX_MG, MIN_MG
+
 
 class Prescription(TrackedModel):
     """The daily dose a clinician ordered. Exactly one is in force per client: a change
@@ -33,7 +35,7 @@ class Prescription(TrackedModel):
                 name="prescription_one_active_per_client",
             ),
             models.CheckConstraint(
-                condition=Q(mg__gte=1) & Q(mg__lte=400), name="prescription_mg_range"
+                condition=Q(mg__gte=MIN_MG) & Q(mg__lte=MAX_MG), name="prescription_mg_range"
             ),
         ]
 
@@ -111,7 +113,9 @@ class Dose(TrackedModel):
         verbose_name = _("dose")
         constraints = [
             models.UniqueConstraint(fields=["client", "date"], name="dose_one_per_client_per_day"),
-            models.CheckConstraint(condition=Q(mg__gte=1) & Q(mg__lte=400), name="dose_mg_range"),
+            models.CheckConstraint(
+                condition=Q(mg__gte=MIN_MG) & Q(mg__lte=MAX_MG), name="dose_mg_range"
+            ),
             models.CheckConstraint(
                 condition=Q(mg=models.F("mg_in_clinic") + models.F("mg_taken_home")),
                 name="dose_split_adds_up",

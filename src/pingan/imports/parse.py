@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from pingan.dosing.limits import MAX_MG, MIN_MG
 from pingan.labs.models import Analyte, Result, TestKind
 
 from .errors import RowError
@@ -211,7 +212,7 @@ def dose_row(row: _Row) -> DoseRow:
         row.line,
         row.text("client_code", 40),
         row.day("date"),
-        row.integer("mg", 1, 400),
+        row.integer("mg", MIN_MG, MAX_MG),
         row.choice("kind", DOSE_KINDS),
     )
 
