@@ -1,8 +1,10 @@
 """The day's PIN: HOTP (RFC 4226) of the box secret with counter = the day number.
 
-The box and the server derive it independently (DESIGN.md §3.4), so the box needs no
-network to check a PIN. This module is the server's half and the reference for firmware:
-HMAC-SHA1 over the 8-byte big-endian counter, dynamic truncation, 6 decimal digits.
+The box and the server derive it independently (docs/lockbox-protocol.md), so the box needs
+no network to check a PIN. This module is the server's half and the reference for firmware:
+HMAC-SHA1 over the 8-byte big-endian counter, dynamic truncation, 6 decimal digits. The HOTP
+itself is django-otp's (`django_otp.oath.hotp`, already installed for the sign-in second
+factor); tests/lockbox holds it to the RFC 4226 appendix D vectors.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import struct
 from datetime import date
+
+from django_otp.oath import hotp as _oath_hotp
 
 EPOCH = date(1970, 1, 1)
 SECRET_BYTES = 20  # 160 bits, the length RFC 4226 recommends for HMAC-SHA1
@@ -40,11 +43,9 @@ def day_number(day: date) -> int:
 
 
 def hotp(key: bytes, counter: int, digits: int = DIGITS) -> str:
-    """RFC 4226 §5.3: HMAC-SHA1, dynamic truncation, `digits` decimal digits."""
-    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    code = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(code % 10**digits).zfill(digits)
+    """RFC 4226 §5.3 (HMAC-SHA1, dynamic truncation) as `digits` decimal digits, leading
+    zeros kept: the library returns an integer, the box shows and compares text."""
+    return str(_oath_hotp(key, counter, digits)).zfill(digits)
 
 
 def pin_for(secret_hex: str, day: date) -> str:
