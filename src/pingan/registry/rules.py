@@ -131,8 +131,3 @@ def check_re_enrol(has_open: bool, last_discharge: date | None, on: date, today:
     if on > today:
         return Check(False, _("The enrolment date cannot be in the future."))
     return Check(True)
-
-
-def age_in(birth_year: int, year: int) -> int:
-    """Age as the clinic records it: only the birth year is known."""
-    return year - birth_year

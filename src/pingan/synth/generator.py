@@ -99,10 +99,6 @@ class ClientHistory:
     urine: list[tuple[int, str, str]] = field(default_factory=list)  # (day, analyte, result)
     tests: list[tuple[int, str, str]] = field(default_factory=list)  # (day, test, result)
 
-    def row_count(self) -> int:
-        discharges = sum(1 for e in self.episodes if e.discharged is not None)
-        return len(self.episodes) + len(self.doses) + len(self.urine) + len(self.tests) + discharges
-
 
 def _round5(mg: float) -> int:
     return int(round(mg / 5.0)) * 5
