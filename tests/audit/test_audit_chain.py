@@ -6,11 +6,11 @@ import json
 from io import StringIO
 
 import pytest
+from audit_tampering import Unguarded as _Unguarded
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from pingan.audit import guard
 from pingan.audit.log import record, verify
 from pingan.audit.models import AuditEntry
 
@@ -18,26 +18,6 @@ from pingan.audit.models import AuditEntry
 def _entries(n: int = 5) -> None:
     for i in range(n):
         record("test_event", target=f"thing:{i}", client_code="PA234567", n=i)
-
-
-class _Unguarded:
-    """Lift the append-only triggers for a deliberate tamper, then put them back."""
-
-    def __enter__(self):
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET session_replication_role = replica")
-            else:
-                for sql in guard.SQLITE_REVERSE:
-                    cursor.execute(sql)
-
-    def __exit__(self, *exc):
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET session_replication_role = origin")
-            else:
-                for sql in guard.SQLITE:
-                    cursor.execute(sql)
 
 
 def _verify_command() -> tuple[str, int]:

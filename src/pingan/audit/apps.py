@@ -8,6 +8,6 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit log")
 
     def ready(self) -> None:
-        from . import signals
+        from . import checks, signals  # noqa: F401  (checks registers itself)
 
         signals.connect()

@@ -1,31 +1,23 @@
-"""Appending to and verifying the audit chain."""
+"""Appending to and verifying the audit chain (the links themselves: `chain.py`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 
 from pingan.core import clock
 
+from . import chain, keys
+from .chain import GENESIS
 from .context import current_actor
 from .models import AuditEntry, AuditHead
 
-GENESIS = "0" * 64
-
-
-def _digest(prev_hash: str, seq: int, at: str, fields: dict) -> str:
-    payload = json.dumps(
-        {"prev": prev_hash, "seq": seq, "at": at, **fields},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+__all__ = ["GENESIS", "Break", "Report", "check", "record", "verify"]
 
 
 def _fields(entry: AuditEntry) -> dict:
@@ -38,6 +30,10 @@ def _fields(entry: AuditEntry) -> dict:
         "ip": entry.ip,
         "detail": entry.detail,
     }
+
+
+def _entry_key(entry: AuditEntry, audit_key: bytes) -> bytes:
+    return chain.entry_key(audit_key, chain.content(entry.at, _fields(entry)))
 
 
 def _lock_head() -> tuple[int, str]:
@@ -81,51 +77,26 @@ def _append(entry: AuditEntry) -> None:
         )
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-_LINKED_KEYS = ["action", "client_code", "detail", "ip", "role", "target", "username"]
-
-
-def _payload_around(fields: dict) -> list[str]:
-    """`_digest`'s JSON text cut where the time, the previous hash and the sequence go
-    (its keys are sorted: action, at, client_code, detail, ip, prev, role, seq, target,
-    username), for the database to fill in under the head lock."""
-    if sorted(fields) != _LINKED_KEYS:  # `_fields` changed: cut this text again
-        raise RuntimeError(f"audit fields {sorted(fields)} are not {_LINKED_KEYS}")
-    text = {k: _dumps(k) + ":" + _dumps(v) for k, v in fields.items()}
-    return [
-        "{" + text["action"] + ',"at":"',
-        '",' + ",".join(text[k] for k in ("client_code", "detail", "ip")) + ',"prev":"',
-        '",' + text["role"] + ',"seq":',
-        "," + text["target"] + "," + text["username"] + "}",
-    ]
-
-
-# PostgreSQL: lock the head, make the link and move the head in one statement. The time is
-# the server's clock once the lock is held, so times follow the sequence; the hash is
-# `_digest` computed by the server (sha256 over the same JSON text, the time written as
-# Python's isoformat writes it), so `verify` checks it like any other entry.
-_ISO_AT = (
-    "to_char(x.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-    " || CASE WHEN mod(date_part('microseconds', x.at)::bigint, 1000000) = 0 THEN ''"
-    " ELSE to_char(x.at AT TIME ZONE 'UTC', '.US') END || '+00:00'"
-)
+# PostgreSQL: lock the head, link the entry and move the head in one statement, so nothing
+# else runs between taking the chain's lock and the caller's commit. The link is
+# `chain.link` computed by the server as HMAC's definition (RFC 2104) with SHA-256, from the
+# entry key's padded forms (`chain.pads`); its message is the previous link, ":", and the
+# sequence number. `verify` recomputes it in Python like any other entry.
 _LINK_SQL = (
     "WITH h AS (SELECT seq, hash FROM {head} WHERE id = 1 FOR UPDATE),"
-    " x AS (SELECT h.seq + 1 AS seq, h.hash AS prev, clock_timestamp() AS at FROM h),"
-    " e AS (INSERT INTO {entry} ({columns}, seq, at, prev_hash, hash)"
-    " SELECT {values}, x.seq, x.at, x.prev,"
-    " encode(sha256(convert_to(%s || {iso} || %s || x.prev || %s || x.seq::text || %s,"
-    " 'UTF8')), 'hex') FROM x RETURNING id, seq, at, prev_hash, hash)"
+    " x AS (SELECT h.seq + 1 AS seq, h.hash AS prev FROM h),"
+    " e AS (INSERT INTO {entry} ({columns}, seq, prev_hash, hash)"
+    " SELECT {values}, x.seq, x.prev,"
+    " encode(sha256(%s::bytea || sha256(%s::bytea"
+    " || convert_to(x.prev || ':' || x.seq::text, 'UTF8'))), 'hex')"
+    " FROM x RETURNING id, seq, prev_hash, hash)"
     " UPDATE {head} SET seq = e.seq, hash = e.hash FROM e WHERE {head}.id = 1"
-    " RETURNING e.id, e.seq, e.at, e.prev_hash, e.hash"
+    " RETURNING e.id, e.seq, e.prev_hash, e.hash"
 )
-_CHAINED = ("seq", "at", "prev_hash", "hash")
+_CHAINED = ("seq", "prev_hash", "hash")
 
 
-def _link_in_database(entry: AuditEntry) -> bool:
+def _link_in_database(entry: AuditEntry, key: bytes) -> bool:
     fields = [f for f in _columns() if f.attname not in _CHAINED]
     db = connections[DEFAULT_DB_ALIAS]
     sql = _LINK_SQL.format(
@@ -133,15 +104,15 @@ def _link_in_database(entry: AuditEntry) -> bool:
         entry=db.ops.quote_name(AuditEntry._meta.db_table),
         columns=", ".join(db.ops.quote_name(f.column) for f in fields),
         values=", ".join(["%s"] * len(fields)),
-        iso=_ISO_AT,
     )
     values = [f.get_db_prep_save(getattr(entry, f.attname), db) for f in fields]
+    inner, outer = chain.pads(key)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *_payload_around(_fields(entry))])
+        cursor.execute(sql, [*values, outer, inner])
         found = cursor.fetchone()
     if found is None:  # no head row yet
         return False
-    entry.pk, entry.seq, entry.at, entry.prev_hash, entry.hash = found
+    entry.pk, entry.seq, entry.prev_hash, entry.hash = found
     entry._state.adding = False
     entry._state.db = connection.alias
     return True
@@ -151,14 +122,20 @@ def record(action: str, target: str = "", client_code: str = "", **detail) -> Au
     """Append one entry for the current actor. Runs inside the caller's transaction, so a
     write and its audit entry commit or roll back together (no savepoint of its own: a
     failed append must fail the caller's whole transaction, never leave a write unlogged).
+    Without the audit key (production, see `keys`) it raises `keys.AuditKeyError`, and the
+    caller's write fails with it.
 
-    Everything that does not depend on the chain is prepared before the head is locked:
-    the head lock is held until the caller commits, and every write of the centre queues
-    for it. On PostgreSQL the link is one statement (`_LINK_SQL`), so nothing else runs
-    between taking the lock and the commit; elsewhere (SQLite, where the write
-    transaction already excludes every other writer) it is made here in Python."""
+    Everything that does not depend on the chain, the entry's key included, is prepared
+    before the head is locked: the head lock is held until the caller commits, and every
+    write of the centre queues for it. The time is taken here too, so it is the action's
+    time, and entries written at the same instant by two connections may be a few
+    microseconds out of order; the sequence number is the order. On PostgreSQL the link is
+    one statement (`_LINK_SQL`); elsewhere (SQLite, where the write transaction already
+    excludes every other writer) it is made here in Python."""
+    audit_keys = keys.audit_keys()
     actor = current_actor()
     entry = AuditEntry(
+        at=clock.now(),
         username=actor.username,
         role=actor.role,
         action=action,
@@ -166,17 +143,24 @@ def record(action: str, target: str = "", client_code: str = "", **detail) -> Au
         client_code=client_code,
         ip=actor.ip,
         detail=json.loads(json.dumps(detail, default=str)),
+        key_id=audit_keys.current_id,
     )
+    key = _entry_key(entry, audit_keys.current)
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql" and _link_in_database(entry):
+        if connection.vendor == "postgresql" and _link_in_database(entry, key):
             return entry
         seq, prev_hash = _lock_head()
-        entry.seq, entry.prev_hash, entry.at = seq + 1, prev_hash, clock.now()
-        entry.hash = _digest(entry.prev_hash, entry.seq, entry.at.isoformat(), _fields(entry))
+        entry.seq, entry.prev_hash = seq + 1, prev_hash
+        entry.hash = chain.link(key, prev_hash, entry.seq)
         _append(entry)
         entry._state.adding = False
         entry._state.db = connection.alias
     return entry
+
+
+def _reason(message: str, **params) -> str:
+    """A reason shown on the manager's screen in their language (commands print English)."""
+    return lazy(lambda: gettext(message) % params, str)()
 
 
 @dataclass(frozen=True)
@@ -185,22 +169,155 @@ class Break:
     reason: str
 
 
-def verify(entries: Iterator[AuditEntry] | None = None) -> list[Break]:
-    """Walk the chain; report every place it does not hold (edited, deleted, reordered)."""
-    breaks: list[Break] = []
-    prev_hash, expected_seq = GENESIS, 1
+@dataclass
+class Report:
+    """What a walk of the chain found. `checkpoints_matched` counts the signed checkpoints
+    the log still agrees with; `unkeyed` the entries written before the chain was keyed."""
+
+    breaks: list[Break] = field(default_factory=list)
+    total: int = 0
+    unkeyed: int = 0
+    checkpoints_matched: int = 0
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+
+# (entry missing, an earlier checkpoint still matches) -> what the break says
+_DIVERGED = {
+    (False, False): gettext_noop(
+        "differs from the signed checkpoint of %(date)s: the log was rewritten at or before"
+        " this entry"
+    ),
+    (False, True): gettext_noop(
+        "differs from the signed checkpoint of %(date)s: the log was rewritten after entry"
+        " %(after_seq)d, which the checkpoint of %(after_date)s still matches, and at or"
+        " before this entry"
+    ),
+    (True, False): gettext_noop(
+        "named by the signed checkpoint of %(date)s but no longer in the log: entries were"
+        " removed at or before it"
+    ),
+    (True, True): gettext_noop(
+        "named by the signed checkpoint of %(date)s but no longer in the log: entries were"
+        " removed after entry %(after_seq)d, which the checkpoint of %(after_date)s still"
+        " matches, and at or before this one"
+    ),
+}
+
+
+class _Walk:
+    """One pass over the entries in sequence order, with the checkpoints the log must meet."""
+
+    def __init__(self, checkpoints: Iterable = ()) -> None:
+        self.report = Report()
+        self.prev, self.expected = GENESIS, 1
+        self.keys: dict[str, tuple[int, bytes]] | None = None
+        self.newest_age: int | None = None  # of the keys used so far
+        self.pending = sorted(checkpoints, key=lambda c: c.seq)
+        self.last_match = None  # the last checkpoint the log agreed with
+        while self.pending and self.pending[0].seq < 1:  # taken while the log was empty
+            self._meet(self.pending.pop(0), None)
+
+    def _break(self, seq: int, message: str, **params) -> None:
+        self.report.breaks.append(Break(seq, _reason(message, **params)))
+
+    def _key(self, entry: AuditEntry) -> bytes | None:
+        if self.keys is None:
+            self.keys = keys.audit_keys().by_id()
+        found = self.keys.get(entry.key_id)
+        if found is None:
+            self._break(
+                entry.seq,
+                gettext_noop("linked with audit key %(key)s, which is not configured"),
+                key=entry.key_id,
+            )
+            return None
+        age, key = found
+        if self.newest_age is not None and age > self.newest_age:
+            self._break(
+                entry.seq, gettext_noop("linked with an older audit key than an entry before it")
+            )
+        self.newest_age = age if self.newest_age is None else min(age, self.newest_age)
+        return key
+
+    def _link(self, entry: AuditEntry) -> str | None:
+        if entry.key_id is None:
+            if self.newest_age is not None:
+                self._break(entry.seq, gettext_noop("unkeyed entry after keyed entries"))
+            self.report.unkeyed += 1
+            return chain.legacy_digest(
+                entry.prev_hash, entry.seq, entry.at.isoformat(), _fields(entry)
+            )
+        key = self._key(entry)
+        if key is None:
+            return None
+        return chain.link(_entry_key(entry, key), entry.prev_hash, entry.seq)
+
+    def entry(self, entry: AuditEntry) -> None:
+        self.report.total += 1
+        if entry.seq != self.expected:
+            self._break(
+                entry.seq,
+                gettext_noop("entries %(first)d..%(last)d missing"),
+                first=self.expected,
+                last=entry.seq - 1,
+            )
+        if entry.prev_hash != self.prev:
+            self._break(entry.seq, gettext_noop("link to the previous entry broken"))
+        made = self._link(entry)
+        if made is not None and made != entry.hash:
+            self._break(entry.seq, gettext_noop("entry content changed after it was written"))
+        while self.pending and self.pending[0].seq < entry.seq:
+            self._diverged(self.pending.pop(0), missing=True)
+        while self.pending and self.pending[0].seq == entry.seq:
+            self._meet(self.pending.pop(0), entry)
+        self.prev, self.expected = entry.hash, entry.seq + 1
+
+    def _meet(self, checkpoint, entry: AuditEntry | None) -> None:
+        head = entry.hash if entry is not None else GENESIS
+        if checkpoint.head == head:
+            self.report.checkpoints_matched += 1
+            self.last_match = checkpoint
+        else:
+            self._diverged(checkpoint, missing=False)
+
+    def _diverged(self, checkpoint, missing: bool) -> None:
+        """A rewrite lies between the last checkpoint that still matches and this one."""
+        after = self.last_match
+        params = {"date": checkpoint.date, "seq": checkpoint.seq}
+        if after is not None:
+            params.update(after_seq=after.seq, after_date=after.date)
+        message = _DIVERGED[(missing, after is not None)]
+        self.report.breaks.append(Break(checkpoint.seq, _reason(message, **params)))
+
+    def end(self, head: AuditHead | None) -> Report:
+        last = self.expected - 1
+        if head and head.seq != last:
+            self._break(
+                head.seq,
+                gettext_noop("log ends at %(last)d but %(written)d were written"),
+                last=last,
+                written=head.seq,
+            )
+        for checkpoint in self.pending:
+            self._diverged(checkpoint, missing=True)
+        return self.report
+
+
+def check(entries: Iterable[AuditEntry] | None = None, checkpoints: Iterable = ()) -> Report:
+    """Walk the chain: every place it does not hold (edited, deleted, reordered, re-linked
+    under another key) and, given signed checkpoints (`anchor.read`), every one the log no
+    longer agrees with. Raises `keys.AuditKeyError` if keyed entries exist and the audit key
+    is not configured."""
+    walk = _Walk(checkpoints)
     rows = entries if entries is not None else AuditEntry.objects.order_by("seq").iterator()
     for entry in rows:
-        if entry.seq != expected_seq:
-            breaks.append(Break(entry.seq, f"entries {expected_seq}..{entry.seq - 1} missing"))
-        if entry.prev_hash != prev_hash:
-            breaks.append(Break(entry.seq, "link to the previous entry broken"))
-        if _digest(entry.prev_hash, entry.seq, entry.at.isoformat(), _fields(entry)) != entry.hash:
-            breaks.append(Break(entry.seq, "entry content changed after it was written"))
-        prev_hash, expected_seq = entry.hash, entry.seq + 1
-    head = AuditHead.objects.filter(pk=1).first()
-    if head and head.seq != expected_seq - 1:
-        breaks.append(
-            Break(head.seq, f"log ends at {expected_seq - 1} but {head.seq} were written")
-        )
-    return breaks
+        walk.entry(entry)
+    return walk.end(AuditHead.objects.filter(pk=1).first())
+
+
+def verify(entries: Iterable[AuditEntry] | None = None) -> list[Break]:
+    """Every place the chain does not hold (`check` without checkpoints)."""
+    return check(entries).breaks

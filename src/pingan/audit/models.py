@@ -1,9 +1,11 @@
-"""The append-only, hash-chained log of every identity read and every write.
+"""The append-only, keyed chain of every identity read and every write.
 
-Each entry's hash covers its own fields and the previous entry's hash, so an edit or a
-deletion anywhere breaks the chain from that point on (`pingan audit verify`). The database
-refuses UPDATE and DELETE on the table (triggers in the migration) and the model refuses
-them in Python too.
+Each entry's link (`hash`) is a MAC, under the audit key held outside the database, of its
+own fields, its sequence number and the previous entry's link (`chain.py`), so an edit or a
+deletion anywhere breaks the chain from that point on (`pingan audit verify`), and nobody
+without the key can re-link it. Signed checkpoints kept outside the database (`anchor.py`)
+expose a rewrite even by someone who has the key. The database refuses UPDATE and DELETE on
+the table (triggers in the migration) and the model refuses them in Python too.
 """
 
 from django.db import models
@@ -22,6 +24,10 @@ class AuditEntry(models.Model):
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # The fingerprint of the audit key that made `hash` (`keys.key_id`). NULL: written before
+    # the chain was keyed, linked by plain SHA-256 (`chain.legacy_digest`). Nullable so that
+    # adding it leaves SQLite's table, and its append-only triggers, as they are.
+    key_id = models.CharField(max_length=8, null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")
@@ -42,7 +48,8 @@ class AuditEntry(models.Model):
 
 
 class AuditHead(models.Model):
-    """One row, locked while appending, so concurrent writers extend the chain in turn."""
+    """One row, locked while appending, so concurrent writers extend the chain in turn.
+    `hash` is the last entry's link."""
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)

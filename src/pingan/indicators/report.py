@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from pingan.audit import anchor
 from pingan.core import clock
 
 from . import queries
@@ -108,6 +109,8 @@ def report_context(period: Period) -> dict:
         "sections": sections,
         "charts": charts,
         "generated": clock.localtime(),
+        # The audit log's anchor on paper: the last signed checkpoint by the period's end.
+        "checkpoint": anchor.latest(period.end),
     }
 
 
