@@ -34,18 +34,26 @@ class OpioidDecision:
     reason: str
 
 
+def opioid_outcome(results: Mapping[str, str]) -> bool | None:
+    """What `opioid_positive` decides, without the reason: for the engines that judge
+    every sample of a client's history and show no reason per sample."""
+    tested = [results[a] for a in OPIOID_ANALYTES if a in results]
+    return Result.POSITIVE in tested if tested else None
+
+
 def opioid_positive(results: Mapping[str, str]) -> OpioidDecision:
     """A sample is opioid-positive if one of `OPIOID_ANALYTES` (opiates, morphine) is
     positive, negative if one of them has a result and none is positive.
 
     A sample without either analyte has no opioid result: it is neither positive nor
     negative, so it does not enter the positive rate's denominator."""
-    tested = {a: results[a] for a in OPIOID_ANALYTES if a in results}
-    positives = sorted(a for a, r in tested.items() if r == Result.POSITIVE)
-    if positives:
+    outcome = opioid_outcome(results)
+    tested = sorted(a for a in OPIOID_ANALYTES if a in results)
+    if outcome:
+        positives = [a for a in tested if results[a] == Result.POSITIVE]
         return OpioidDecision(True, f"{', '.join(positives)} positive")
-    if tested:
-        return OpioidDecision(False, f"{', '.join(sorted(tested))} negative")
+    if outcome is False:
+        return OpioidDecision(False, f"{', '.join(tested)} negative")
     return OpioidDecision(None, f"no {' or '.join(OPIOID_ANALYTES)} result")
 
 

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 from django.utils.translation import get_language, gettext, gettext_noop
 
-from pingan.labs.rules import opioid_positive
+from pingan.labs.rules import opioid_outcome
 
 from .standard import Rules, Tier
 
@@ -117,12 +117,12 @@ def window_start(day: date, enrolled_on: date, n: int) -> date:
 
 def opioid_samples(results: list[tuple]) -> tuple[tuple[date, bool], ...]:
     """(day, opioid-positive) per sample, in day order, from (sample, day, analyte, result)
-    rows, each sample judged by `labs.rules.opioid_positive`; a sample without an opioid
-    result is left out."""
+    rows, each sample judged as `labs.rules.opioid_positive` does; a sample without an
+    opioid result is left out."""
     found: dict = {}
     for sample, day, analyte, result in results:
         found.setdefault(sample, (day, {}))[1][analyte] = result
-    judged = ((day, opioid_positive(analytes).positive) for day, analytes in found.values())
+    judged = ((day, opioid_outcome(analytes)) for day, analytes in found.values())
     return tuple(sorted((day, positive) for day, positive in judged if positive is not None))
 
 
