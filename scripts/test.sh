@@ -166,11 +166,13 @@ fi
 
 # --- 5. frozen instants -----------------------------------------------------------------
 # Everything but the browser journeys and the Kannel round trips (both cover screens and
-# wiring, not date arithmetic, and are the slowest), on SQLite, at each instant.
+# wiring, not date arithmetic, and are the slowest), on SQLite, at each instant. The check
+# that the holiday calendar covers next year runs in the main passes only: under -x its
+# failure would stop every instant before the rest of the suite.
 if [ "$INSTANTS" -eq 1 ]; then
     for i in "${!INSTANT_NAMES[@]}"; do
         step "at ${INSTANT_NAMES[$i]}" run_pytest "$RUN_TMP/instant$i" "" "${INSTANT_TIMES[$i]}" \
-            -m "not browser and not kannel" -x
+            -m "not browser and not kannel and not calendar_data" -x
     done
 fi
 

@@ -77,6 +77,7 @@ LABELS: dict[str, Promise] = {
     "bottle_missing": _("Take-home bottle missing"),
     "incident_close": _("Take-home incident closed"),
     "centre_closure": _("Centre closure added"),
+    "centre_closure_removed": _("Centre closure removed"),
     # Lockboxes and text messages.
     "box_issue": _("Lockbox issued"),
     "box_retire": _("Lockbox retired"),

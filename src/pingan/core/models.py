@@ -67,3 +67,24 @@ class Centre(models.Model):
                 return cls.objects.create(code="PA-001", name="Ping An Centre")
         except IntegrityError:
             return cls.objects.order_by("pk").first()
+
+
+class ClosedDay(TrackedModel):
+    """A day the centre closes that no calendar knows: staff training, a local holiday, or
+    every public holiday of a year the holiday calendar has no data for yet. The rest of the
+    definition (weekly closing days, public holidays) is in `pingan.core.closed_days`."""
+
+    day = models.DateField(_("day"), unique=True)
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        verbose_name = _("closed day")
+        ordering = ["day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="closed_day_reason_not_empty"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.reason}"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core import closed_days as centre_closed_days
 from pingan.core.models import Centre
 from pingan.registry.models import Client, Episode
 
@@ -107,19 +108,12 @@ def record_test(client: Client, tested_on: date, test: str, result: str, by=None
 
 
 def closed_days(month: date) -> list[date]:
-    """Statutory public holidays in the month (the Chinese calendar), when the centre is
-    closed and doses go home; a year the calendar does not know yet has none."""
-    import chinese_calendar
-
-    closed = []
-    for day in rules.month_days(month):
-        try:
-            _is_holiday, name = chinese_calendar.get_holiday_detail(day)
-        except NotImplementedError:
-            return []
-        if name is not None:
-            closed.append(day)
-    return closed
+    """The month's days the centre is closed (clients are dosed for them at home, so no
+    sample is drawn): the centre-wide definition in `pingan.core.closed_days`, where a
+    make-up working day is open and a year the holiday calendar does not cover has only the
+    days entered by hand."""
+    days = rules.month_days(month)
+    return [c.day for c in centre_closed_days.between(days[0], days[-1])]
 
 
 def _in_treatment_days(episodes: list[Episode], days: list[date]) -> list[date]:

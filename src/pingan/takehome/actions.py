@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import perm, role_of
 from pingan.core import clock
+from pingan.core.models import ClosedDay
 from pingan.dosing import rules as dosing_rules
 from pingan.dosing.actions import record_takehome_dose
 from pingan.dosing.common import DosingError, audit
@@ -23,7 +24,6 @@ from pingan.registry.models import Client, Identity, Purpose
 from . import closures, queries
 from .models import (
     BottleStatus,
-    CentreClosure,
     Incident,
     RecordCheck,
     RequestKind,
@@ -445,15 +445,62 @@ def close_incident(incident: Incident, by, note: str) -> Incident:
     return incident
 
 
-def add_closure(day: date, reason: str, by) -> CentreClosure:
-    """A day the centre closes (beyond the standard's weekdays and public holidays)."""
-    _require(by, "draft_standard")
-    reason = _reason(reason)
-    with transaction.atomic():
-        closure, created = CentreClosure.objects.get_or_create(
-            day=day, defaults={"reason": reason, "created_by": by}
+# Closed days entered by hand ---------------------------------------------------------------
+
+# A typing slip (year 0202 or 20277) is refused rather than stored as a closed day.
+CLOSURE_YEARS = (2000, 2099)
+
+
+def _closure_day(value: date | str) -> date:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise TakeHomeError(
+                _("“%(value)s” is not a date: enter it as YYYY-MM-DD, e.g. 2027-02-06.")
+                % {"value": value.strip()[:40]},
+                code="day",
+            ) from None
+    first, last = CLOSURE_YEARS
+    if not first <= value.year <= last:
+        raise TakeHomeError(
+            _("Enter a day between %(first)d and %(last)d.") % {"first": first, "last": last},
+            code="day",
         )
-        if not created:
-            raise TakeHomeError(_("That day is already marked closed."))
-        audit(by, "centre_closure", target=day.isoformat(), reason=reason)
+    return value
+
+
+def add_closure(day: date | str, reason: str, by) -> ClosedDay:
+    """A day the centre closes that the holiday calendar does not know (a training day, or a
+    public holiday of a year the calendar does not cover yet). A day entered before is
+    refused, with the reason it was entered for."""
+    _require(by, "draft_standard")
+    day = _closure_day(day)
+    reason = (reason or "").strip()
+    if not reason:
+        raise TakeHomeError(_("A reason is required."), code="reason")
+    if len(reason) > 200:
+        raise TakeHomeError(_("Keep the reason to 200 characters or fewer."), code="reason")
+    try:
+        with transaction.atomic():
+            closure = ClosedDay.objects.create(day=day, reason=reason, created_by=by)
+            audit(by, "centre_closure", target=day.isoformat(), reason=reason)
+    except IntegrityError:
+        # Entered before, or by another manager a moment ago: the unique day says so.
+        earlier = ClosedDay.objects.filter(day=day).values_list("reason", flat=True).first()
+        raise TakeHomeError(
+            _("%(day)s is already entered as closed: %(reason)s.")
+            % {"day": day.isoformat(), "reason": earlier or reason},
+            code="duplicate",
+        ) from None
     return closure
+
+
+def remove_closure(closure: ClosedDay, by) -> None:
+    """Open again a day entered by hand. Bottles already dispensed for it stay dispensed."""
+    _require(by, "draft_standard")
+    with transaction.atomic():
+        deleted, _rows = ClosedDay.objects.filter(pk=closure.pk).delete()
+        if not deleted:
+            raise TakeHomeError(_("That day is no longer marked closed."), code="gone")
+        audit(by, "centre_closure_removed", target=closure.day.isoformat(), reason=closure.reason)

@@ -177,17 +177,6 @@ class RecordCheck(TrackedModel):
         indexes = [models.Index(fields=["client", "checked_on"])]
 
 
-class CentreClosure(TrackedModel):
-    """A day the centre chose to close, beyond the weekdays and holidays of the standard."""
-
-    day = models.DateField(_("day"), unique=True)
-    reason = models.CharField(_("reason"), max_length=200)
-
-    class Meta:
-        verbose_name = _("centre closure")
-        ordering = ["day"]
-
-
 class Incident(TrackedModel):
     """A bottle not brought back empty: opened when it is marked missing, closed with a note."""
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import closure_views, views
 
 app_name = "takehome"
 
@@ -21,5 +21,10 @@ urlpatterns = [
     path("standards/", views.standards, name="standards"),
     path("standards/new/", views.standard_new, name="standard_new"),
     path("standards/<uuid:external_id>/sign/", views.standard_sign, name="standard_sign"),
-    path("closures/", views.closures_view, name="closures"),
+    path("closures/", closure_views.closures_view, name="closures"),
+    path(
+        "closures/<uuid:external_id>/remove/",
+        closure_views.closure_remove,
+        name="closure_remove",
+    ),
 ]

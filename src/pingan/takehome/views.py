@@ -20,7 +20,6 @@ from pingan.registry.models import Client
 from . import actions, closures, nightly, queries
 from .describe import describe
 from .models import (
-    CentreClosure,
     Incident,
     Profile,
     RequestKind,
@@ -331,25 +330,3 @@ def standard_sign(request: HttpRequest, external_id) -> HttpResponse:
     else:
         messages.success(request, _("Signed."))
     return redirect("takehome:standards")
-
-
-@requires("draft_standard")
-def closures_view(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        try:
-            day = date.fromisoformat(request.POST.get("day", ""))
-            actions.add_closure(day, request.POST.get("reason", ""), request.user)
-        except ValueError:
-            messages.error(request, _("Enter a date (YYYY-MM-DD)."))
-        except actions.TakeHomeError as error:
-            _fail(request, error)
-        return redirect("takehome:closures")
-    rules_ = queries.rules_of(queries.standard_in_force())
-    return render(
-        request,
-        "takehome/closures.html",
-        {
-            "closures": CentreClosure.objects.filter(day__gte=clock.today()),
-            "ahead": closures.closed_days(clock.today(), 90, rules_),
-        },
-    )
