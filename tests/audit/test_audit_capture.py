@@ -65,7 +65,7 @@ def test_related_rows_carry_the_client_code(users):
 def test_rows_one_hop_from_the_client_carry_its_code(users):
     from pingan.labs.models import UrineResult, UrineSample
 
-    client = actions.enrol_client(alias="A", sex="M", birth_year=1970, user=users["nurse"])
+    client = actions.enrol_client(alias="A", sex="M", birth_year=1970, user=users["clinician"])
     sample = UrineSample.objects.create(client=client, collected_on="2025-03-01")
     result = UrineResult.objects.create(sample=sample, analyte="opiates", result="negative")
     entry = AuditEntry.objects.get(action="create", target=f"labs.urineresult:{result.pk}")

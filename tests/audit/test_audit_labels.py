@@ -1,7 +1,7 @@
 """Every action code the project writes to the audit log has a readable label.
 
 The codes are found by reading the source: the first argument of `record(...)` and the
-action argument of the audit helpers that wrap it (`audit(by, "...")`), including both
+action argument of the helpers that wrap it (`_cash_entry(stay, "...")`), including both
 branches of `"a" if x else "b"`. A call whose action is not a literal must go through one
 of the known wrappers, so no code can slip past this scan.
 """
@@ -22,10 +22,8 @@ from pingan.dosing.models import StockEntryKind
 
 SOURCE = Path(pingan.__file__).resolve().parent
 # Helpers whose action parameter is passed through to record(); their callers are scanned.
-ACTION_ARGUMENT = {"record": 0, "audit": 1, "_stockaudit": 1, "_cash_entry": 1}
+ACTION_ARGUMENT = {"record": 0, "_stockaudit": 0, "_cash_entry": 1}
 PASS_THROUGH = {
-    ("dosing/common.py", "action"),
-    ("inpatient/common.py", "action"),
     ("inpatient/billing.py", "action"),
     ("dosing/stock.py", "action"),
     ("dosing/stock.py", "f'stock_{kind}'"),  # its codes: test_stock_movements_built_...

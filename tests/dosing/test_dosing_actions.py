@@ -11,6 +11,7 @@ from dosing_factories import make_client, past_dose, stocked
 from pingan.audit.log import verify
 from pingan.audit.models import AuditEntry
 from pingan.core import clock
+from pingan.core.domain import Refusal
 from pingan.dosing import actions
 from pingan.dosing.models import Dose, Hold, HoldKind, Prescription, Reconciliation, StockEntry
 
@@ -78,9 +79,9 @@ def test_three_missed_days_open_review_hold_until_cleared(users, product):
     # pressing again shows the hold, and does not open a second one
     again = actions.record_dose(client, users["nurse"])
     assert [b.code for b in again.blocks] == ["hold"]
-    with pytest.raises(actions.DosingError):
+    with pytest.raises(Refusal):
         actions.clear_hold(hold, users["nurse"], "reviewed")  # a nurse may not clear
-    with pytest.raises(actions.DosingError):
+    with pytest.raises(Refusal):
         actions.clear_hold(hold, users["clinician"], "  ")  # the note is required
     actions.clear_hold(hold, users["clinician"], "dose confirmed after review")
     assert actions.record_dose(client, users["nurse"]).ok
@@ -97,7 +98,7 @@ def test_five_missed_days_need_new_induction_prescription(users, product):
     result = actions.record_dose(client, users["nurse"])
     assert result.blocks[0].code == "reinduction"
     hold = Hold.objects.get(client=client, kind=HoldKind.REINDUCTION)
-    with pytest.raises(actions.DosingError) as refused:
+    with pytest.raises(Refusal) as refused:
         actions.clear_hold(hold, users["clinician"], "seen")
     assert refused.value.code == "needs_induction"
     actions.prescribe(client, 20, clock.today(), users["clinician"], "re-induction", induction=True)
@@ -131,11 +132,11 @@ def test_prescribe_supersedes_and_keeps_history(users, product):
     history = list(Prescription.objects.filter(client=client).order_by("created_at"))
     assert [p.mg for p in history] == [60, 70]
     assert history[0].superseded_at is not None and history[1].superseded_at is None
-    with pytest.raises(actions.DosingError):
+    with pytest.raises(Refusal):
         actions.prescribe(client, 80, clock.today(), users["nurse"], "no")
-    with pytest.raises(actions.DosingError):
+    with pytest.raises(Refusal):
         actions.prescribe(client, 500, clock.today(), users["clinician"], "too much")
-    with pytest.raises(actions.DosingError):
+    with pytest.raises(Refusal):
         actions.prescribe(client, 50, clock.today(), users["clinician"], "")
     assert actions.record_dose(client, users["nurse"]).dose.mg == 70
 
@@ -148,14 +149,14 @@ def test_taper_sets_the_dose_and_can_be_cancelled(users, product):
     )
     assert actions.record_dose(client, users["nurse"], day=today).dose.mg == 50
     actions.cancel_taper(plan, users["clinician"], "stopped")
-    with pytest.raises(actions.DosingError):
+    with pytest.raises(Refusal):
         actions.start_taper(client, today, 40, 50, 5, 7, users["clinician"], "upwards")
 
 
 def test_place_hold_blocks_and_is_one_per_kind(users, product):
     client = make_client("PA-0013", users["clinician"])
     actions.place_hold(client, HoldKind.INTOXICATED, "smelled of alcohol", users["nurse"])
-    with pytest.raises(actions.DosingError):
+    with pytest.raises(Refusal):
         actions.place_hold(client, HoldKind.INTOXICATED, "again", users["nurse"])
     assert actions.record_dose(client, users["nurse"]).blocks[0].code == "hold"
 
@@ -172,11 +173,11 @@ def test_not_in_treatment_is_refused(users, product):
 
 def test_stock_ledger_movements_and_reasons(users):
     product = stocked(500, users["manager"])
-    with pytest.raises(actions.DosingError):
+    with pytest.raises(Refusal):
         actions.record_waste(product, 5, "", users["manager"])
-    with pytest.raises(actions.StockError):
+    with pytest.raises(Refusal):
         actions.receive(product, 100, "", users["manager"])
-    with pytest.raises(actions.StockError):
+    with pytest.raises(Refusal):
         actions.correct(product, -600, "count", users["manager"])
     actions.record_waste(product, "12.5", "spilled", users["manager"])
     actions.correct(product, -2, "evaporation", users["manager"])
@@ -188,13 +189,13 @@ def test_stock_ledger_movements_and_reasons(users):
 def test_reconciliation_requires_explanation_for_variance(users):
     product = stocked(500, users["manager"])
     today = clock.today()
-    with pytest.raises(actions.StockError) as refused:
+    with pytest.raises(Refusal) as refused:
         actions.reconcile(product, today, "495", "", users["manager"])
     assert refused.value.code == "explain"
     rec = actions.reconcile(product, today, "495", "spill not logged", users["manager"], True)
     assert rec.expected_ml == Decimal("500.00") and rec.variance_ml == Decimal("-5.00")
     assert rec.correction.ml == Decimal("-5.00") and rec.correction.balance_ml == Decimal("495.00")
-    with pytest.raises(actions.StockError):
+    with pytest.raises(Refusal):
         actions.reconcile(product, today, "495", "again", users["manager"])
     assert Reconciliation.objects.count() == 1
 

@@ -13,6 +13,7 @@ from inpatient_factories import admission, history, tariff, unit
 from pingan.audit.log import verify
 from pingan.audit.models import AuditEntry
 from pingan.core import clock
+from pingan.core.domain import Refusal
 from pingan.inpatient import actions, billing, care, queries
 from pingan.inpatient.models import (
     BedState,
@@ -22,7 +23,6 @@ from pingan.inpatient.models import (
     Stay,
     TariffRate,
 )
-from pingan.inpatient.rules import Refusal
 from pingan.registry.actions import IdentityInput
 from pingan.registry.models import Client, Episode, Identity
 

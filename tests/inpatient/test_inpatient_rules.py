@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
+from pingan.core.domain import Refusal
 from pingan.inpatient import rules
-from pingan.inpatient.rules import Refusal, TariffTable, UseHistory
+from pingan.inpatient.rules import TariffTable, UseHistory
 
 
 def table(overrides: dict | None = None) -> TariffTable:

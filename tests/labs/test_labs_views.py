@@ -83,22 +83,24 @@ def test_tests_are_recorded_by_clinicians_not_nurses(client_as, subject, users):
     assert InfectionTest.objects.get(client=subject).result == "positive"
 
 
-def test_cdc_sees_history_without_forms(client_as, subject):
-    actions.record_test(subject, date(2025, 3, 1), "hiv", "negative")
+def test_cdc_sees_history_without_forms(client_as, subject, users):
+    actions.record_test(subject, date(2025, 3, 1), "hiv", "negative", by=users["clinician"])
     response = client_as("cdc").get(reverse("labs:client", args=[subject.external_id]))
     assert response.status_code == 200
     assert response.context["urine_form"] is None and response.context["test_form"] is None
     assert len(response.context["tests"]) == 1
 
 
-def test_schedule_generate_and_mark_done(client_as, subject):
+def test_schedule_generate_and_mark_done(client_as, subject, users):
     assert client_as("nurse").post(reverse("labs:generate")).status_code == 403
     assert client_as("clinician").post(reverse("labs:generate")).status_code == 302
     month = actions.next_month()
     assert ScheduledUrineTest.objects.filter(client=subject, on__month=month.month).count() == 2
 
     today = clock.today()
-    sample = actions.record_urine_sample(subject, today, {"opiates": "negative"})
+    sample = actions.record_urine_sample(
+        subject, today, {"opiates": "negative"}, by=users["clinician"]
+    )
     due = ScheduledUrineTest.objects.create(client=subject, on=today)
     nurse = client_as("nurse")
     page = nurse.get(reverse("labs:schedule"))

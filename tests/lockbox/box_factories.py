@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pingan.core import clock
+from pingan.core.domain import operator
 from pingan.lockbox import actions
 from pingan.lockbox.models import Box
 from pingan.registry.models import Client, Consent, Episode, Identity
@@ -25,7 +26,8 @@ def make_client(code: str, language: str = "zh-hans", consents=(), phone: str = 
 
 
 def issue(client: Client) -> tuple[Box, str]:
-    issued = actions.issue_box(client)
+    with operator():  # as `pingan box issue` does
+        issued = actions.issue_box(client)
     return issued.box, issued.secret
 
 

@@ -12,6 +12,7 @@ from box_factories import bottle, issue, make_client
 from django.utils import timezone
 
 from pingan.core import clock
+from pingan.core.domain import operator
 from pingan.lockbox import pin
 from pingan.lockbox.models import Box, BoxAlert, BoxEvent, HomeGeofence, LockboxSettings
 
@@ -94,7 +95,8 @@ def test_retired_box_is_unknown(client, boxed):
     _owner, box, secret = boxed
     from pingan.lockbox.actions import retire_box
 
-    retire_box(box, "lost")
+    with operator():
+        retire_box(box, "lost")
     raw = body(box.label, 1, [{"type": "opened", "at": now_iso()}])
     assert post(client, raw, pin.sign(secret, raw)).status_code == 401
     nothing_stored(box)
@@ -254,7 +256,8 @@ def test_raw_coordinates_kept_encrypted_only_with_retention(client, boxed):
     # Turning retention off purges what was kept.
     from pingan.lockbox.actions import update_settings
 
-    update_settings(7, 0)
+    with operator():
+        update_settings(7, 0)
     event.refresh_from_db()
     assert event.raw_location == ""
 

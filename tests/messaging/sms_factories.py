@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from pingan.core.domain import operator
 from pingan.lockbox.actions import issue_box
 from pingan.registry.models import Client, Consent, Episode, Identity
 from pingan.takehome.models import TakeHomeBottle
@@ -28,7 +29,8 @@ def takehome_client(
         Consent.objects.create(client=client, purpose=purpose, given_on=timezone.localdate())
     if phone:
         Identity.objects.create(client=client, phone=phone)
-    issued = issue_box(client)
+    with operator():  # as `pingan box issue` does
+        issued = issue_box(client)
     if with_bottle:
         TakeHomeBottle.objects.create(client=client, box=issued.box, day=day, mg=60)
     return client, issued.box, issued.secret

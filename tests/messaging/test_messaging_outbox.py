@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from sms_factories import takehome_client
 
+from pingan.core.domain import operator
 from pingan.lockbox import pin
 from pingan.lockbox.models import LockboxSettings
 from pingan.messaging import actions, rules
@@ -80,7 +81,8 @@ def test_only_consenting_clients_with_a_phone_and_a_bottle_that_day(today):
     retired_client, retired_box, _s = takehome_client("RETIRED", today)
     from pingan.lockbox.actions import retire_box
 
-    retire_box(retired_box, "broken")
+    with operator():
+        retire_box(retired_box, "broken")
     run = actions.queue_due_pins(today, now=noon(today))
     assert run.queued == 1
     assert run.skipped == {"no phone": 1}

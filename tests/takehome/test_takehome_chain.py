@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from pingan.core import clock
+from pingan.core.domain import Refusal
 from pingan.dosing.actions import ensure_default_product, prescribe, receive
 from pingan.dosing.models import Dose, DoseKind, StockEntry, StockEntryKind
 from pingan.dosing.queries import queue
@@ -71,7 +72,7 @@ def test_standard_needs_both_signatures_and_lowering_is_a_signed_change(users):
     draft = actions.draft_standard("pingan", json.dumps(lower), users["manager"], "lower to day 60")
     actions.sign_standard(draft, users["cdc"])
     assert queries.standard_in_force(today).shipped_default  # one signature is not enough
-    with pytest.raises(actions.TakeHomeError):
+    with pytest.raises(Refusal):
         actions.sign_standard(draft, users["cdc"])
     actions.sign_standard(draft, users["police"])
     draft.refresh_from_db()
@@ -84,9 +85,9 @@ def test_standard_needs_both_signatures_and_lowering_is_a_signed_change(users):
 def test_contradicting_standard_is_refused_with_reason(users):
     bad = default_document("pingan")
     bad["tiers"][2]["positive_free_days"] = 10
-    with pytest.raises(actions.TakeHomeError, match="shorter time without a positive"):
+    with pytest.raises(Refusal, match="shorter time without a positive"):
         actions.draft_standard("pingan", bad, users["manager"])
-    with pytest.raises(actions.TakeHomeError, match="role"):
+    with pytest.raises(Refusal, match="role"):
         actions.draft_standard("pingan", default_document("pingan"), users["police"])
 
 
@@ -96,10 +97,10 @@ def test_full_chain_dispense_and_returns(eligible, users):
     assert decision.allowed_days == 2 and not decision.ready  # no record check yet
     req = actions.request_takehome(eligible, 2, users["clinician"], reason="work")
     assert req.eligibility["allowed_days"] == 2
-    with pytest.raises(actions.TakeHomeError, match="Between 1 and 2"):
+    with pytest.raises(Refusal, match="Between 1 and 2"):
         actions.decide_takehome(req, users["clinician"], True, 3)
     actions.decide_takehome(req, users["clinician"], True, 2, "stable")
-    with pytest.raises(actions.TakeHomeError):
+    with pytest.raises(Refusal):
         actions.dispense_takehome(req, [today + timedelta(days=1)], users["nurse"])
     actions.record_check(req, users["police"], True)
     req.refresh_from_db()
@@ -138,17 +139,17 @@ def test_bottle_refused_for_a_day_already_dosed(eligible, users):
     req = actions.request_takehome(eligible, 2, users["clinician"])
     actions.decide_takehome(req, users["clinician"], True, 2)
     actions.record_check(req, users["police"], True)
-    with pytest.raises(actions.TakeHomeError, match="already has a dose"):
+    with pytest.raises(Refusal, match="already has a dose"):
         actions.dispense_takehome(req, [day, day + timedelta(days=1)], users["nurse"])
     assert not eligible.bottles.exists()  # nothing half-written
 
 
 def test_refusals_carry_reasons(eligible, users):
     req = actions.request_takehome(eligible, 1, users["clinician"])
-    with pytest.raises(actions.TakeHomeError, match="reason"):
+    with pytest.raises(Refusal, match="reason"):
         actions.decide_takehome(req, users["clinician"], False)
     actions.decide_takehome(req, users["clinician"], True, 1)
-    with pytest.raises(actions.TakeHomeError, match="reason"):
+    with pytest.raises(Refusal, match="reason"):
         actions.record_check(req, users["police"], False)
     actions.record_check(req, users["police"], False, "open case")
     req.refresh_from_db()
@@ -166,7 +167,7 @@ def test_without_consent_police_cannot_pass(eligible, users):
     page = _as(users, "police").get(reverse("takehome:check", args=[req.external_id]))
     assert "The client has not consented to a record check." in page.content.decode()
     assert "王建国" not in page.content.decode()
-    with pytest.raises(actions.TakeHomeError, match="not consented"):
+    with pytest.raises(Refusal, match="not consented"):
         actions.record_check(req, users["police"], True)
 
 
@@ -230,7 +231,7 @@ def test_closed_day_allowance(eligible, users):
     req.refresh_from_db()
     assert req.status == RequestStatus.READY
     if not queries.rules_for(today).closed_days.weekdays and public_holiday(open_day) is None:
-        with pytest.raises(actions.TakeHomeError, match="open on"):
+        with pytest.raises(Refusal, match="open on"):
             actions.dispense_takehome(req, [open_day], users["nurse"])
     bottles = actions.dispense_takehome(req, [today + timedelta(days=2)], users["nurse"])
     assert len(bottles) == 1

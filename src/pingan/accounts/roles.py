@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 
+# A role's name and a permission's full name are the domain kit's, so the bottom layer can
+# name the actor and check permissions without importing this app.
+from pingan.core.domain import permission as perm
+from pingan.core.domain import role_of
+
+__all__ = ["ROLES", "ROLE_PERMISSIONS", "ensure_roles", "perm", "role_of"]
+
 ROLES = ("nurse", "clinician", "manager", "cdc", "police")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -92,17 +99,3 @@ def ensure_roles(**kwargs) -> None:
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set([perms[c] for c in codenames if c in perms])
-
-
-def role_of(user) -> str:
-    """The user's role name ('' if none); a superuser counts as manager."""
-    if user is None or not user.is_authenticated:
-        return ""
-    names = [g.name for g in user.groups.all() if g.name in ROLES]
-    if names:
-        return names[0]
-    return "manager" if user.is_superuser else ""
-
-
-def perm(codename: str) -> str:
-    return f"accounts.{codename}"

@@ -1,6 +1,6 @@
 """Puts the signed-in user, role and address into the audit context for each request."""
 
-from .context import Actor, acting_as
+from pingan.core.domain import Actor, acting_as, role_of
 
 
 def _client_ip(request) -> str:
@@ -12,8 +12,6 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from pingan.accounts.roles import role_of
-
         user = getattr(request, "user", None)
         actor = Actor(
             username=user.get_username() if user and user.is_authenticated else "",

@@ -8,21 +8,19 @@ the final guard; the code turns their refusals into clear messages.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from pingan.accounts.roles import perm, role_of
-from pingan.audit.context import Actor, acting_as, current_actor
+from pingan.audit.log import record
 from pingan.audit.signals import capture_paused, target_of
 from pingan.core import clock
+from pingan.core.domain import Refusal, acting, require, required_reason
 from pingan.registry.models import Client
 
 from . import queries, rules
-from .common import DosingError, StockError, audit, clean_reason
 from .limits import MAX_MG, MIN_MG
 from .models import Dose, DoseKind, Hold, HoldKind, Prescription, StockEntryKind, TaperPlan
 
@@ -62,18 +60,13 @@ def _lock_client(client: Client) -> Client:
     return Client.objects.select_for_update().defer("photo").get(pk=client.pk)
 
 
-def _require(by, codename: str) -> None:
-    if by is None or not by.has_perm(perm(codename)):
-        raise DosingError(_("Your role may not do this."), code="forbidden")
-
-
 def _clean_mg(mg) -> int:
     try:
         value = int(mg)
     except (TypeError, ValueError):
-        raise DosingError(_("The dose must be a whole number of mg.")) from None
+        raise Refusal(_("The dose must be a whole number of mg.")) from None
     if not MIN_MG <= value <= MAX_MG:
-        raise DosingError(
+        raise Refusal(
             _("The dose must be between %(min)d and %(max)d mg.") % {"min": MIN_MG, "max": MAX_MG}
         )
     return value
@@ -87,10 +80,10 @@ def prescribe(
 ) -> Prescription:
     """Write a new prescription; the one in force is superseded (kept for history) and an
     active taper ends, because the new order replaces the whole plan."""
-    _require(clinician, "prescribe")
-    mg, reason = _clean_mg(mg), clean_reason(reason)
+    require(clinician, "prescribe")
+    mg, reason = _clean_mg(mg), required_reason(reason)
     now = clock.now()
-    with transaction.atomic():
+    with acting(clinician), transaction.atomic():
         _lock_client(client)
         previous = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
         if previous is not None:
@@ -108,8 +101,7 @@ def prescribe(
             induction=induction,
             created_by=clinician,
         )
-        audit(
-            clinician,
+        record(
             "prescribe",
             target=str(prescription.external_id),
             client_code=client.code,
@@ -134,20 +126,20 @@ def start_taper(
     reason: str,
 ) -> TaperPlan:
     """Plan a taper (replacing any active one). It needs a prescription in force."""
-    _require(clinician, "prescribe")
-    from_mg, reason = _clean_mg(from_mg), clean_reason(reason)
+    require(clinician, "prescribe")
+    from_mg, reason = _clean_mg(from_mg), required_reason(reason)
     try:
         to_mg, step_mg, every_days = int(to_mg), int(step_mg), int(every_days)
     except (TypeError, ValueError):
-        raise DosingError(_("Taper steps must be whole numbers.")) from None
+        raise Refusal(_("Taper steps must be whole numbers.")) from None
     if not 0 <= to_mg < from_mg:
-        raise DosingError(_("The taper must go down: the end dose must be below the start."))
+        raise Refusal(_("The taper must go down: the end dose must be below the start."))
     if step_mg < 1 or every_days < 1:
-        raise DosingError(_("The step and the interval must be at least 1."))
-    with transaction.atomic():
+        raise Refusal(_("The step and the interval must be at least 1."))
+    with acting(clinician), transaction.atomic():
         _lock_client(client)
         if not Prescription.objects.filter(client=client, superseded_at__isnull=True).exists():
-            raise DosingError(_("Prescribe a dose before planning a taper."))
+            raise Refusal(_("Prescribe a dose before planning a taper."))
         TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).update(
             cancelled_at=clock.now()
         )
@@ -162,8 +154,7 @@ def start_taper(
             reason=reason,
             created_by=clinician,
         )
-        audit(
-            clinician,
+        record(
             "taper_start",
             target=str(plan.external_id),
             client_code=client.code,
@@ -178,16 +169,15 @@ def start_taper(
 
 
 def cancel_taper(plan: TaperPlan, by, reason: str = "") -> TaperPlan:
-    _require(by, "prescribe")
-    with transaction.atomic():
+    require(by, "prescribe")
+    with acting(by), transaction.atomic():
         _lock_client(plan.client)
         plan.refresh_from_db()
         if plan.cancelled_at is not None:
-            raise DosingError(_("This taper was already cancelled."))
+            raise Refusal(_("This taper was already cancelled."))
         plan.cancelled_at = clock.now()
         plan.save(update_fields=["cancelled_at"])
-        audit(
-            by,
+        record(
             "taper_cancel",
             target=str(plan.external_id),
             client_code=plan.client.code,
@@ -200,36 +190,38 @@ def cancel_taper(plan: TaperPlan, by, reason: str = "") -> TaperPlan:
 
 
 def _open_hold(client: Client, kind: str, reason: str, by) -> Hold:
-    with transaction.atomic():
-        hold = Hold.objects.create(client=client, kind=kind, reason=reason[:300], created_by=by)
-        audit(by, "hold_place", target=str(hold.external_id), client_code=client.code, kind=kind)
+    """Inside the caller's transaction and actor: a placed hold, or one a dose opened."""
+    hold = Hold.objects.create(client=client, kind=kind, reason=reason[:300], created_by=by)
+    record("hold_place", target=str(hold.external_id), client_code=client.code, kind=kind)
     return hold
 
 
 def place_hold(client: Client, kind: str, reason: str, by) -> Hold:
-    """Stop dosing until a clinician clears the hold (one open hold per kind)."""
+    """Stop dosing until a clinician clears the hold (one open hold per kind). The nurse at
+    the counter and the clinician may both place one."""
+    require(by, "record_dose", "prescribe", any_of=True)
     if kind not in HoldKind.values:
-        raise DosingError(_("Unknown kind of hold."))
-    reason = clean_reason(reason)
-    with transaction.atomic():
+        raise Refusal(_("Unknown kind of hold."))
+    reason = required_reason(reason)
+    with acting(by), transaction.atomic():
         _lock_client(client)
         if Hold.objects.filter(client=client, kind=kind, cleared_at__isnull=True).exists():
-            raise DosingError(_("The client already has an open hold of this kind."))
+            raise Refusal(_("The client already has an open hold of this kind."))
         return _open_hold(client, kind, reason, by)
 
 
 def clear_hold(hold: Hold, by, note: str) -> Hold:
     """A clinician clears a hold, saying how it was resolved. A re-induction hold clears only
     once a new induction prescription exists, written at or after the hold."""
-    _require(by, "clear_hold")
+    require(by, "clear_hold")
     note = (note or "").strip()
     if not note:
-        raise DosingError(_("Say how the hold was resolved."), code="reason")
-    with transaction.atomic():
+        raise Refusal(_("Say how the hold was resolved."), code="reason")
+    with acting(by), transaction.atomic():
         _lock_client(hold.client)
         hold.refresh_from_db()
         if hold.cleared_at is not None:
-            raise DosingError(_("This hold was already cleared."))
+            raise Refusal(_("This hold was already cleared."))
         if (
             hold.kind == HoldKind.REINDUCTION
             and not Prescription.objects.filter(
@@ -239,7 +231,7 @@ def clear_hold(hold: Hold, by, note: str) -> Hold:
                 created_at__gte=hold.created_at,
             ).exists()
         ):
-            raise DosingError(
+            raise Refusal(
                 _("Write a new induction prescription before clearing a re-induction hold."),
                 code="needs_induction",
             )
@@ -247,8 +239,7 @@ def clear_hold(hold: Hold, by, note: str) -> Hold:
         hold.cleared_by = by
         hold.clear_note = note[:300]
         hold.save(update_fields=["cleared_at", "cleared_by", "clear_note"])
-        audit(
-            by,
+        record(
             "hold_clear",
             target=str(hold.external_id),
             client_code=hold.client.code,
@@ -261,17 +252,8 @@ def clear_hold(hold: Hold, by, note: str) -> Hold:
 # Doses -------------------------------------------------------------------------------------
 
 
-def _actor_resolved(by):
-    """The actor the audit entries name, resolved before any lock is taken (a request has
-    it from the middleware; a command or a test would otherwise look the role up between
-    the stock and the audit locks)."""
-    if by is None or current_actor().username:
-        return nullcontext()
-    return acting_as(Actor(by.get_username(), role_of(by), ""))
-
-
-def _refused(client: Client, by, blocks: list[rules.Block], hold: Hold | None = None):
-    audit(by, "dose_refused", client_code=client.code, blocks=[b.code for b in blocks])
+def _refused(client: Client, blocks: list[rules.Block], hold: Hold | None = None):
+    record("dose_refused", client_code=client.code, blocks=[b.code for b in blocks])
     return DoseResult(dose=None, blocks=blocks, hold_opened=hold)
 
 
@@ -281,9 +263,13 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
     The decision is taken again inside the transaction, under a lock on the client, so a
     stale screen cannot dose; the unique (client, date) constraint stays the last guard.
     The dose and its stock entry are written together or not at all. `mg`, when given, is
-    the dose the nurse saw: if the prescription changed meanwhile, the dose is refused."""
+    the dose the nurse saw: if the prescription changed meanwhile, the dose is refused.
+
+    The actor is named before any lock is taken (`acting` reads the user's role), so a
+    command or a test does not look it up between the stock and the audit locks."""
+    require(by, "record_dose")
     day = day or clock.today()
-    with _actor_resolved(by), transaction.atomic():
+    with acting(by), transaction.atomic():
         sheet = queries.fact_sheet(client, day, lock=True)
         decision = rules.dosing_decision(sheet.facts, day, sheet.thresholds or queries.thresholds())
         hold = None
@@ -294,14 +280,14 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             )
             hold = _open_hold(client, decision.hold_to_open, message, by)
         if not decision.can_dose:
-            return _refused(client, by, decision.blocks, hold)
+            return _refused(client, decision.blocks, hold)
         if mg is not None and str(mg) != str(decision.mg):
             block = rules.Block(
                 "dose_changed",
                 _("The dose changed since the screen was shown: it is now %(mg)d mg.")
                 % {"mg": decision.mg},
             )
-            return _refused(client, by, [block])
+            return _refused(client, [block])
         product = sheet.product or ensure_default_product()
         dose = _dose_row(
             client, day, DoseKind.CLINIC, decision.mg, product, by, note, sheet.prescription_id
@@ -313,9 +299,7 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             # Only a committed dose (or one of this transaction) makes the insert do
             # nothing, so it is there to read.
             existing = Dose.objects.select_related("dispenser").get(client=client, date=day)
-            return _refused(
-                client, by, [rules.already_dosed_block(queries.dose_today_facts(existing))]
-            )
+            return _refused(client, [rules.already_dosed_block(queries.dose_today_facts(existing))])
         # The two locks every dose of the centre passes through come last: the product row
         # (in `append_entry`) and then the audit chain's head (in the "dose_record" entry),
         # each held until commit. The entry names both rows this writes, so the row-level
@@ -323,12 +307,11 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
         try:
             with capture_paused():
                 entry = append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
-        except StockError as refusal:
+        except Refusal as short:  # the only refusal of append_entry: not enough stock
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {Dose._meta.db_table} WHERE id = %s", [dose.pk])
-            return _refused(client, by, [rules.Block("stock", refusal.message)])
-        audit(
-            by,
+            return _refused(client, [rules.Block("stock", short.message)])
+        record(
             "dose_record",
             target=str(dose.external_id),
             client_code=client.code,
@@ -371,6 +354,7 @@ def record_takehome_dose(client: Client, day: date, mg: int, by, note: str = "")
     """The dose row and ledger line for one take-home bottle (called by the take-home app
     inside its own transaction). The bottle's day counts as dosed: the one-dose-a-day
     constraint refuses a day already dosed, with a clear message."""
+    require(by, "dispense_takehome")
     mg = _clean_mg(mg)
     product = ensure_default_product()
     prescription_id = (
@@ -384,7 +368,7 @@ def record_takehome_dose(client: Client, day: date, mg: int, by, note: str = "")
             dose.save(force_insert=True)
             append_entry(product, StockEntryKind.TAKEHOME, -dose.volume_ml, by=by, dose=dose)
     except IntegrityError:
-        raise DosingError(
+        raise Refusal(
             _("%(day)s already has a dose: a bottle cannot cover it.") % {"day": day.isoformat()},
             code="already_dosed",
         ) from None

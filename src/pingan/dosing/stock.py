@@ -14,10 +14,11 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
+from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.domain import Refusal, acting, require, required_reason
 
 from . import queries
-from .common import StockError, audit, clean_reason
 from .models import Dose, Product, Reconciliation, StockEntry, StockEntryKind
 
 
@@ -42,9 +43,9 @@ def _ml(value, positive: bool = True) -> Decimal:
     try:
         ml = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise StockError(_("Enter an amount in ml.")) from None
+        raise Refusal(_("Enter an amount in ml.")) from None
     if ml == 0 or (positive and ml < 0):
-        raise StockError(_("The amount must be more than 0 ml."))
+        raise Refusal(_("The amount must be more than 0 ml."))
     return ml
 
 
@@ -179,17 +180,17 @@ def append_entry(
                 )
                 insert_row(entry)
     if short is not None:
-        raise StockError(
+        raise Refusal(
             _("Not enough stock: the balance is %(balance)s ml and this needs %(ml)s ml.")
-            % {"balance": short, "ml": -ml}
+            % {"balance": short, "ml": -ml},
+            code="stock",
         )
     post_save.send(StockEntry, instance=entry, created=True, raw=False, using=connection.alias)
     return entry
 
 
-def _stockaudit(by, action: str, entry: StockEntry, **detail) -> None:
-    audit(
-        by,
+def _stockaudit(action: str, entry: StockEntry, **detail) -> None:
+    record(
         action,
         target=str(entry.external_id),
         product=str(entry.product),
@@ -200,30 +201,33 @@ def _stockaudit(by, action: str, entry: StockEntry, **detail) -> None:
 
 
 def receive(product: Product, ml, batch: str, by) -> StockEntry:
+    require(by, "manage_stock")
     batch = (batch or "").strip()
     if not batch:
-        raise StockError(_("The batch number is required."))
+        raise Refusal(_("The batch number is required."))
     amount = _ml(ml)
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         entry = append_entry(product, StockEntryKind.RECEIPT, amount, by=by, batch=batch[:60])
-        _stockaudit(by, "stock_receive", entry, batch=batch)
+        _stockaudit("stock_receive", entry, batch=batch)
     return entry
 
 
 def record_waste(product: Product, ml, reason: str, by) -> StockEntry:
-    reason, amount = clean_reason(reason), _ml(ml)
-    with transaction.atomic():
+    require(by, "manage_stock")
+    reason, amount = required_reason(reason), _ml(ml)
+    with acting(by), transaction.atomic():
         entry = append_entry(product, StockEntryKind.WASTE, -amount, by=by, reason=reason)
-        _stockaudit(by, "stock_waste", entry, reason=reason)
+        _stockaudit("stock_waste", entry, reason=reason)
     return entry
 
 
 def correct(product: Product, ml, reason: str, by) -> StockEntry:
     """A signed correction of the ledger, always with its reason."""
-    reason, amount = clean_reason(reason), _ml(ml, positive=False)
-    with transaction.atomic():
+    require(by, "manage_stock")
+    reason, amount = required_reason(reason), _ml(ml, positive=False)
+    with acting(by), transaction.atomic():
         entry = append_entry(product, StockEntryKind.CORRECTION, amount, by=by, reason=reason)
-        _stockaudit(by, "stock_correct", entry, reason=reason)
+        _stockaudit("stock_correct", entry, reason=reason)
     return entry
 
 
@@ -231,12 +235,13 @@ def stock_movement(
     product: Product, kind: str, ml, by, dose: Dose | None = None, reason: str = ""
 ) -> StockEntry:
     """Take-home bottles out (negative ml) and returns in (positive), for the take-home app."""
+    require(by, "dispense_takehome")
     if kind not in (StockEntryKind.TAKEHOME, StockEntryKind.RETURN):
-        raise StockError(_("Use receive, waste or correct for this kind of entry."))
+        raise Refusal(_("Use receive, waste or correct for this kind of entry."))
     amount = _ml(ml, positive=False)
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         entry = append_entry(product, kind, amount, by=by, dose=dose, reason=reason[:300])
-        _stockaudit(by, f"stock_{kind}", entry)
+        _stockaudit(f"stock_{kind}", entry)
     return entry
 
 
@@ -245,26 +250,28 @@ def reconcile(
 ) -> Reconciliation:
     """Compare the count with the ledger's balance at the end of `on`. A variance must be
     explained; with `post_correction` the ledger is corrected by the variance now."""
+    require(by, "manage_stock")
     try:
         counted = Decimal(str(counted_ml)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise StockError(_("Enter an amount in ml.")) from None
+        raise Refusal(_("Enter an amount in ml.")) from None
     if counted < 0:
-        raise StockError(_("The counted amount cannot be negative."))
+        raise Refusal(_("The counted amount cannot be negative."))
     if on > clock.today():
-        raise StockError(_("A day in the future cannot be counted."))
+        raise Refusal(_("A day in the future cannot be counted."))
     explanation = (explanation or "").strip()
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         Product.objects.select_for_update().get(pk=product.pk)
         if Reconciliation.objects.filter(product=product, on=on).exists():
-            raise StockError(_("This day has already been reconciled."))
+            raise Refusal(_("This day has already been reconciled."))
         expected = queries.balance_at(product, queries.end_of_day(on))
         variance = counted - expected
         if variance and not explanation:
-            raise StockError(
+            raise Refusal(
                 _("The count differs from the ledger by %(v)s ml: explain the variance.")
                 % {"v": variance},
                 code="explain",
+                field="explanation",
             )
         entry = None
         if variance and post_correction:
@@ -281,8 +288,7 @@ def reconcile(
             correction=entry,
             created_by=by,
         )
-        audit(
-            by,
+        record(
             "stock_reconcile",
             target=str(rec.external_id),
             on=on,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
+from pingan.core.posting import refusals, run_form
 from pingan.registry.models import Client
 
 from . import actions, queries, rules
@@ -145,14 +146,8 @@ def client(request, external_id):
 
 def _handle(request, client, form_name, form, act):
     """Run `act(cleaned_data)` for a valid form; show the form again with the refusal."""
-    if form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except actions.DosingError as refusal:
-            form.add_error(None, refusal.message)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("dosing:client", external_id=client.external_id)
+    if run_form(request, form, act, _("Saved."), on_form=True):
+        return redirect("dosing:client", external_id=client.external_id)
     return _client_page(request, client, status=400, **{form_name: form})
 
 
@@ -197,10 +192,8 @@ def taper(request, external_id):
 @requires("prescribe")
 def taper_cancel(request, external_id):
     plan = get_object_or_404(TaperPlan, external_id=external_id)
-    try:
+    with refusals(request):
         actions.cancel_taper(plan, request.user, request.POST.get("reason", ""))
-    except actions.DosingError as refusal:
-        messages.error(request, refusal.message)
     return redirect("dosing:client", external_id=plan.client.external_id)
 
 
@@ -235,6 +228,15 @@ def hold_clear(request, external_id):
 STOCK_FORMS = {"receipt": ReceiptForm, "waste": WasteForm, "correction": CorrectionForm}
 
 
+def _add_entry(kind: str, d: dict, by) -> None:
+    if kind == "receipt":
+        actions.receive(d["product"], d["ml"], d["batch"], by)
+    elif kind == "waste":
+        actions.record_waste(d["product"], d["ml"], d["reason"], by)
+    else:
+        actions.correct(d["product"], d["ml"], d["reason"], by)
+
+
 @requires("manage_stock")
 def stock(request):
     actions.ensure_default_product()
@@ -245,20 +247,11 @@ def stock(request):
         if kind not in STOCK_FORMS:
             return redirect("dosing:stock")
         form = forms[kind] = STOCK_FORMS[kind](request.POST, prefix=kind)
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                if kind == "receipt":
-                    actions.receive(d["product"], d["ml"], d["batch"], request.user)
-                elif kind == "waste":
-                    actions.record_waste(d["product"], d["ml"], d["reason"], request.user)
-                else:
-                    actions.correct(d["product"], d["ml"], d["reason"], request.user)
-            except actions.DosingError as refusal:
-                form.add_error(None, refusal.message)
-            else:
-                messages.success(request, _("Entry added to the ledger."))
-                return redirect("dosing:stock")
+        added = _("Entry added to the ledger.")
+        if run_form(
+            request, form, lambda d: _add_entry(kind, d, request.user), added, on_form=True
+        ):
+            return redirect("dosing:stock")
         status = 400
     entries = StockEntry.objects.select_related("product", "created_by", "dose__client").order_by(
         "-pk"
@@ -285,24 +278,19 @@ def reconcile(request):
     form = ReconcileForm(request.POST or None, initial={"product": product})
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                actions.reconcile(
-                    d["product"],
-                    d["on"],
-                    d["counted_ml"],
-                    d["explanation"],
-                    request.user,
-                    post_correction=d["post_correction"],
-                )
-            except actions.DosingError as refusal:
-                form.add_error(
-                    "explanation" if refusal.code == "explain" else None, refusal.message
-                )
-            else:
-                messages.success(request, _("Reconciliation recorded."))
-                return redirect("dosing:stock")
+
+        def run(d):
+            actions.reconcile(
+                d["product"],
+                d["on"],
+                d["counted_ml"],
+                d["explanation"],
+                request.user,
+                post_correction=d["post_correction"],
+            )
+
+        if run_form(request, form, run, _("Reconciliation recorded."), on_form=True):
+            return redirect("dosing:stock")
         status = 400
     day = _day(request.GET.get("on")) or clock.today()
     expected = queries.balance_at(product, queries.end_of_day(day))

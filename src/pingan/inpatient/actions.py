@@ -17,14 +17,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.accounts.roles import perm
+from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.domain import Refusal, acting, require
 from pingan.registry import actions as registry
 from pingan.registry.models import Client, Sex
 from pingan.registry.rules import check_birth_year
 
 from . import rules
-from .common import audit, require  # noqa: F401 - shared with billing and care
 from .models import (
     Bed,
     BedMove,
@@ -36,7 +36,6 @@ from .models import (
     RoomType,
     Stay,
 )
-from .rules import Refusal
 
 # Tariff versions live in `tariff`; they are part of this module's interface too.
 from .tariff import (  # noqa: F401
@@ -64,32 +63,26 @@ def add_room(name: str, room_type: str, bed_labels: list[str], user) -> Room:
     if Room.objects.filter(name=name).exists():
         raise Refusal(_("A room with this name exists already."))
     today = clock.today()
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         room = Room.objects.create(name=name, room_type=room_type, created_by=user)
         for label in labels:
             Bed.objects.create(room=room, label=label, in_service_from=today, created_by=user)
-        audit(user, "inpatient_room_added", f"inpatient.room:{room.external_id}", beds=labels)
+        record("inpatient_room_added", f"inpatient.room:{room.external_id}", beds=labels)
     return room
 
 
 def set_bed_state(bed: Bed, state: str, user) -> Bed:
     """Reserve, release or mark a bed for cleaning; an occupied bed keeps its patient."""
-    if not (
-        user
-        and (user.has_perm(perm("inpatient_nursing")) or user.has_perm(perm("inpatient_admit")))
-    ):
-        raise Refusal(_("Your role may not do this."), code="forbidden")
+    require(user, "inpatient_nursing", "inpatient_admit", any_of=True)
     if state not in BedState.values:
         raise Refusal(_("Choose a bed state."))
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         bed = Bed.objects.select_for_update().get(pk=bed.pk)
         if Stay.objects.filter(bed=bed, discharged_at__isnull=True).exists():
             raise Refusal(_("This bed is occupied; discharge or move the patient first."))
         previous, bed.state = bed.state, state
         bed.save(update_fields=["state"])
-        audit(
-            user, "inpatient_bed_state", f"inpatient.bed:{bed.external_id}", old=previous, new=state
-        )
+        record("inpatient_bed_state", f"inpatient.bed:{bed.external_id}", old=previous, new=state)
     return bed
 
 
@@ -171,7 +164,7 @@ def admit(data: Admission, bed: Bed, user, at: datetime | None = None) -> Stay:
     room_type = bed.room.room_type
     quote = rules.quote(table_of(tariff), room_type, data.history, data.planned_days)
     wants_identity = data.identity is not None and not data.identity.is_empty()
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         bed = Bed.objects.select_for_update().get(pk=bed.pk)
         if bed.retired_on is not None or bed.state == BedState.CLEANING:
             raise Refusal(
@@ -224,8 +217,7 @@ def admit(data: Admission, bed: Bed, user, at: datetime | None = None) -> Stay:
             note=_("Planned days at admission"),
             created_by=user,
         )
-        audit(
-            user,
+        record(
             "inpatient_admit",
             f"inpatient.stay:{stay.external_id}",
             bed=str(bed),
@@ -241,7 +233,7 @@ def admit(data: Admission, bed: Bed, user, at: datetime | None = None) -> Stay:
 def move_bed(stay: Stay, bed: Bed, user) -> Stay:
     """Move a patient; the price stays as admitted (the room type was priced then)."""
     require(user, "inpatient_admit")
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         bed = Bed.objects.select_for_update().get(pk=bed.pk)
         stay = Stay.objects.select_for_update().get(pk=stay.pk)
         if not stay.is_open:
@@ -265,8 +257,7 @@ def move_bed(stay: Stay, bed: Bed, user) -> Stay:
         Bed.objects.filter(pk=old.pk).update(state=BedState.CLEANING)
         Bed.objects.filter(pk=bed.pk).update(state=BedState.FREE)
         BedMove.objects.create(stay=stay, from_bed=old, to_bed=bed, at=clock.now(), created_by=user)
-        audit(
-            user,
+        record(
             "inpatient_move",
             f"inpatient.stay:{stay.external_id}",
             to=str(bed),
@@ -280,7 +271,7 @@ def discharge(stay: Stay, user, at: datetime | None = None, note: str = "") -> r
     beyond the plan are charged. An unpaid balance never stops a discharge."""
     require(user, "inpatient_admit")
     at = at or clock.now()
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = Stay.objects.select_for_update().get(pk=stay.pk)
         if not stay.is_open:
             raise Refusal(_("This stay has ended already."), code="closed")
@@ -314,8 +305,7 @@ def discharge(stay: Stay, user, at: datetime | None = None, note: str = "") -> r
                 created_by=user,
             )
         Bed.objects.filter(pk=stay.bed_id).update(state=BedState.CLEANING)
-        audit(
-            user,
+        record(
             "inpatient_discharge",
             f"inpatient.stay:{stay.external_id}",
             days_used=result.days_used,
@@ -330,7 +320,7 @@ def step_down(stay: Stay, user) -> Client:
     an open episode; identity is never copied (a person who gave it is already linked)."""
     require(user, "inpatient_admit")
     require(user, "enrol_client")
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = Stay.objects.select_for_update().select_related("person").get(pk=stay.pk)
         if stay.referred_client_id is not None:
             raise Refusal(_("This stay was referred to MMT already."), code="referred")
@@ -349,8 +339,7 @@ def step_down(stay: Stay, user) -> Client:
             raise Refusal(" ".join(exc.messages), code="enrol") from exc
         stay.referred_client = client
         stay.save(update_fields=["referred_client"])
-        audit(
-            user,
+        record(
             "inpatient_step_down",
             f"inpatient.stay:{stay.external_id}",
             client_code=client.code,

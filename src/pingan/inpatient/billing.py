@@ -14,12 +14,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.domain import Refusal, acting, require
 
 from . import queries, rules
-from .common import audit, require
 from .models import EntryKind, LedgerEntry, ReceiptSequence, Stay
-from .rules import Refusal
 
 ZERO = Decimal("0.00")
 
@@ -44,7 +44,7 @@ def _cash_entry(
     `limit(ledger)`; otherwise refuse with `refusal(amount, limit)` and write nothing."""
     require(user, "inpatient_billing")
     amount = rules.check_amount(amount)
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = _locked(stay)
         allowed = limit(queries.ledger(stay))
         if amount > allowed:
@@ -58,8 +58,7 @@ def _cash_entry(
             note=(note or "").strip()[:200],
             created_by=user,
         )
-        audit(
-            user,
+        record(
             action,
             f"inpatient.stay:{stay.external_id}",
             amount=amount,
@@ -122,7 +121,7 @@ def extend(stay: Stay, days, user) -> LedgerEntry:
     """More planned days at the stay's frozen day price, charged to the ledger."""
     require(user, "inpatient_billing")
     days = rules.check_days(days)
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = _locked(stay)
         if not stay.is_open:
             raise Refusal(_("This stay has ended."), code="closed")
@@ -139,8 +138,7 @@ def extend(stay: Stay, days, user) -> LedgerEntry:
             note=_("Extension"),
             created_by=user,
         )
-        audit(
-            user,
+        record(
             "inpatient_extend",
             f"inpatient.stay:{stay.external_id}",
             days=days,

@@ -14,11 +14,11 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from pingan.accounts.roles import perm
+from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.domain import Refusal, acting, require
 
 from . import rules
-from .common import audit, require
 from .models import (
     AdjunctMedication,
     CareEvent,
@@ -28,7 +28,6 @@ from .models import (
     Stay,
     TaperOrder,
 )
-from .rules import Refusal
 
 MAX_MG = 200
 
@@ -60,7 +59,7 @@ def order_taper(stay: Stay, start_on: date, start_mg, reduce_mg, every_days, use
         reduce_mg, 0, MAX_MG, _("The daily reduction must be 0 to %(max)d mg.") % {"max": MAX_MG}
     )
     every_days = _int(every_days, 1, 30, _("Reduce every 1 to 30 days."))
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = _open(stay)
         if start_on < stay.admitted_on:
             raise Refusal(_("The taper cannot start before admission."))
@@ -75,8 +74,7 @@ def order_taper(stay: Stay, start_on: date, start_mg, reduce_mg, every_days, use
             clinician=user,
             created_by=user,
         )
-        audit(
-            user,
+        record(
             "inpatient_taper",
             f"inpatient.stay:{stay.external_id}",
             start_on=start_on,
@@ -108,7 +106,7 @@ def record_dose(
     on = on or clock.today()
     given = _int(given_mg, 0, MAX_MG, _("The dose must be 0 to %(max)d mg.") % {"max": MAX_MG})
     note = (note or "").strip()[:200]
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = _open(stay)
         planned = planned_mg(stay, on)
         if planned is None:
@@ -130,8 +128,7 @@ def record_dose(
                 )
         except IntegrityError as exc:
             raise Refusal(_("Today's dose is recorded already."), code="dosed") from exc
-        audit(
-            user,
+        record(
             "inpatient_dose",
             f"inpatient.stay:{stay.external_id}",
             date=on,
@@ -145,7 +142,7 @@ def record_cows(stay: Stay, items: dict, user, at: datetime | None = None) -> Co
     require(user, "inpatient_nursing")
     total = rules.cows_total(items)
     clean = {name: int(items[name]) for name, _max in rules.COWS_ITEMS}
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = _open(stay)
         score = CowsScore.objects.create(
             stay=stay,
@@ -155,7 +152,7 @@ def record_cows(stay: Stay, items: dict, user, at: datetime | None = None) -> Co
             nurse=user,
             created_by=user,
         )
-        audit(user, "inpatient_cows", f"inpatient.stay:{stay.external_id}", total=total)
+        record("inpatient_cows", f"inpatient.stay:{stay.external_id}", total=total)
     return score
 
 
@@ -164,7 +161,7 @@ def record_adjunct(stay: Stay, medication: str, dose: str, user) -> AdjunctMedic
     medication, dose = (medication or "").strip(), (dose or "").strip()
     if not medication or not dose:
         raise Refusal(_("Name the medication and the dose given."))
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = _open(stay)
         given = AdjunctMedication.objects.create(
             stay=stay,
@@ -174,9 +171,7 @@ def record_adjunct(stay: Stay, medication: str, dose: str, user) -> AdjunctMedic
             given_by=user,
             created_by=user,
         )
-        audit(
-            user, "inpatient_adjunct", f"inpatient.stay:{stay.external_id}", medication=medication
-        )
+        record("inpatient_adjunct", f"inpatient.stay:{stay.external_id}", medication=medication)
     return given
 
 
@@ -184,15 +179,11 @@ def record_care(
     stay: Stay, kind: str, user, note: str = "", at: datetime | None = None
 ) -> CareEvent:
     """Care delivered by the signed-in clinician or nurse; it counts for their pay."""
-    if not (
-        user
-        and (user.has_perm(perm("inpatient_orders")) or user.has_perm(perm("inpatient_nursing")))
-    ):
-        raise Refusal(_("Your role may not do this."), code="forbidden")
+    require(user, "inpatient_orders", "inpatient_nursing", any_of=True)
     if kind not in CareKind.values:
         raise Refusal(_("Choose the kind of care."))
     at = at or clock.now()
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         stay = Stay.objects.select_for_update().get(pk=stay.pk)
         if at < stay.admitted_at or (stay.discharged_at and at > stay.discharged_at):
             raise Refusal(_("Care can only be recorded during the stay."))
@@ -204,5 +195,5 @@ def record_care(
             note=(note or "").strip()[:300],
             created_by=user,
         )
-        audit(user, "inpatient_care", f"inpatient.stay:{stay.external_id}", kind=kind)
+        record("inpatient_care", f"inpatient.stay:{stay.external_id}", kind=kind)
     return event

@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
+from pingan.core.domain import Refusal
+
 from .models import AmountBand, Drug, RoomType, Route
 
 FEN = Decimal("0.01")
@@ -68,15 +70,6 @@ COWS_ITEMS = (
     ("anxiety", 4),
     ("gooseflesh", 5),
 )
-
-
-class Refusal(Exception):
-    """A refusal the user can act on; the message is already translated."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def money(value: Decimal) -> Decimal:

@@ -9,12 +9,12 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.domain import Refusal, acting, require
 
 from . import rules
-from .common import audit, require
 from .models import SeverityBand, TariffRate, TariffVersion
-from .rules import Refusal
 
 
 def create_tariff(
@@ -24,7 +24,7 @@ def create_tariff(
     require(user, "manage_tariff")
     if not (name or "").strip():
         raise Refusal(_("Give the tariff a name."))
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         tariff = TariffVersion.objects.create(
             name=name.strip(),
             effective_from=effective_from,
@@ -44,7 +44,7 @@ def create_tariff(
             SeverityBand.objects.create(
                 tariff=tariff, min_score=min_score, label=label, multiplier=mult, surcharge=sur
             )
-        audit(user, "inpatient_tariff_draft", f"inpatient.tariff:{tariff.external_id}")
+        record("inpatient_tariff_draft", f"inpatient.tariff:{tariff.external_id}")
     return tariff
 
 
@@ -60,15 +60,14 @@ def set_rate(tariff: TariffVersion, room_type: str, drug: str, price, user) -> N
     require(user, "manage_tariff")
     if room_type not in rules.ROOM_TYPES or drug not in rules.DRUGS:
         raise Refusal(_("Unknown room type or drug."))
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         tariff = _draft(tariff)
         TariffRate.objects.filter(tariff=tariff, room_type=room_type, drug=drug).delete()
         if str(price or "").strip():
             TariffRate.objects.create(
                 tariff=tariff, room_type=room_type, drug=drug, day_price=rules.check_amount(price)
             )
-        audit(
-            user,
+        record(
             "inpatient_tariff_rate",
             f"inpatient.tariff:{tariff.external_id}",
             room_type=room_type,
@@ -91,7 +90,7 @@ def table_of(tariff: TariffVersion) -> rules.TariffTable:
 def publish_tariff(tariff: TariffVersion, user) -> TariffVersion:
     """Publish a complete draft; a missing combination is refused with every gap listed."""
     require(user, "manage_tariff")
-    with transaction.atomic():
+    with acting(user), transaction.atomic():
         tariff = _draft(tariff)
         missing = rules.missing_cells(table_of(tariff))
         if missing:
@@ -105,8 +104,7 @@ def publish_tariff(tariff: TariffVersion, user) -> TariffVersion:
             raise Refusal(_("Another published tariff starts on the same day."))
         tariff.published_at = clock.now()
         tariff.save(update_fields=["published_at"])
-        audit(
-            user,
+        record(
             "inpatient_tariff_published",
             f"inpatient.tariff:{tariff.external_id}",
             effective_from=tariff.effective_from,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.core import clock
+from pingan.core.domain import Refusal
+from pingan.core.posting import refusals, run_form
 from pingan.registry.actions import IdentityInput
 
 from . import actions, care, queries
@@ -35,7 +38,6 @@ from .forms import (
     TaperForm,
 )
 from .models import Bed, BedState, Stay
-from .rules import Refusal
 
 
 def _stay(external_id) -> Stay:
@@ -46,15 +48,6 @@ def _stay(external_id) -> Stay:
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _form_errors(form) -> str:
-    """One line naming each field that is wrong and why, for the message bar."""
-    parts = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-    return " ".join(parts)
 
 
 # Bed board ---------------------------------------------------------------------------------
@@ -76,10 +69,8 @@ def board(request):
 @requires("inpatient_nursing", "inpatient_admit", any_of=True)
 def bed_state(request, external_id):
     bed = get_object_or_404(Bed, external_id=external_id)
-    try:
+    with refusals(request):
         actions.set_bed_state(bed, request.POST.get("state", ""), request.user)
-    except Refusal as refusal:
-        messages.error(request, refusal.message)
     return redirect("inpatient:board")
 
 
@@ -103,7 +94,7 @@ def admit(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         found = actions.find_person(d["return_card_code"]) if d["return_card_code"] else None
-        try:
+        with refusals(request, form):
             if d["return_card_code"] and found is None:
                 raise Refusal(_("No one has this return card code; check the card."))
             quote = actions.quote_for(d["bed"].room.room_type, form.history(), d["planned_days"])
@@ -125,8 +116,6 @@ def admit(request):
                     % {"code": stay.person.return_card_code},
                 )
                 return redirect("inpatient:stay", external_id=stay.external_id)
-        except Refusal as refusal:
-            form.add_error(None, refusal.message)
     return render(
         request,
         "inpatient/admit.html",
@@ -200,23 +189,17 @@ def _stay_page(request, stay: Stay, status: int = 200, **forms):
 
 def stay_action(form_class, form_key: str, success: str):
     """A POST on one stay: parse the form, run the action, come back to the stay page with
-    the outcome; a refusal is shown on the page (status 400) and nothing is written."""
+    the outcome; a refusal is shown on the page (status 400) and nothing is written. An
+    action with nothing to fill in has no form class (an empty form stands in)."""
 
     def decorator(run):
         @wraps(run)
         def view(request, external_id):
             stay = _stay(external_id)
-            form = form_class(request.POST) if form_class else None
-            if form is not None and not form.is_valid():
-                messages.error(request, _form_errors(form))
-                return _stay_page(request, stay, status=400, **{form_key: form})
-            try:
-                run(request, stay, form.cleaned_data if form is not None else {})
-            except Refusal as refusal:
-                messages.error(request, refusal.message)
-                return _stay_page(request, stay, status=400, **({form_key: form} if form else {}))
-            messages.success(request, success)
-            return redirect("inpatient:stay", external_id=stay.external_id)
+            form = (form_class or forms.Form)(request.POST)
+            if run_form(request, form, lambda d: run(request, stay, d), success):
+                return redirect("inpatient:stay", external_id=stay.external_id)
+            return _stay_page(request, stay, status=400, **({form_key: form} if form_key else {}))
 
         return require_POST(view)
 

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET
 from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.months import month_or_default
+from pingan.core.posting import refusals, run_form
 
 from . import actions, billing, queries, rules
 from .forms import ExtendForm, MoneyForm, RoomForm, TariffForm
 from .models import CareKind, Drug, LedgerEntry, Room, RoomType, TariffVersion
-from .rules import Refusal
 from .views import stay_action
 
 
@@ -59,10 +59,12 @@ def tariffs(request):
     form = TariffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         latest = TariffVersion.objects.order_by("-created_at").first()
-        tariff = actions.create_tariff(
-            form.cleaned_data["name"], form.cleaned_data["effective_from"], request.user, latest
-        )
-        return redirect("inpatient:tariff", external_id=tariff.external_id)
+        with refusals(request, form) as outcome:
+            tariff = actions.create_tariff(
+                form.cleaned_data["name"], form.cleaned_data["effective_from"], request.user, latest
+            )
+        if not outcome.refused:
+            return redirect("inpatient:tariff", external_id=tariff.external_id)
     return render(
         request,
         "inpatient/tariffs.html",
@@ -97,7 +99,7 @@ def tariff(request, external_id):
     version = get_object_or_404(TariffVersion, external_id=external_id)
     status = 200
     if request.method == "POST":
-        try:
+        with refusals(request) as outcome:
             if request.POST.get("action") == "publish":
                 actions.publish_tariff(version, request.user)
                 messages.success(request, _("Tariff published."))
@@ -108,10 +110,9 @@ def tariff(request, external_id):
                         if value is not None:
                             actions.set_rate(version, room, drug, value, request.user)
                 messages.success(request, _("Draft saved."))
+        if not outcome.refused:
             return redirect("inpatient:tariff", external_id=version.external_id)
-        except Refusal as refusal:
-            messages.error(request, refusal.message)
-            status = 400
+        status = 400
     version.refresh_from_db()
     return render(
         request,
@@ -136,14 +137,12 @@ def rooms(request):
     form = RoomForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                actions.add_room(d["name"], d["room_type"], d["beds"].split(","), request.user)
-                messages.success(request, _("Room added."))
-                return redirect("inpatient:rooms")
-            except Refusal as refusal:
-                form.add_error(None, refusal.message)
+
+        def add(d):
+            actions.add_room(d["name"], d["room_type"], d["beds"].split(","), request.user)
+
+        if run_form(request, form, add, _("Room added."), on_form=True):
+            return redirect("inpatient:rooms")
         status = 400
     return render(
         request,

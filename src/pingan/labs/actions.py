@@ -12,24 +12,21 @@ from django.utils.translation import gettext as _
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core import closed_days as centre_closed_days
+from pingan.core.domain import Refusal, acting, require
 from pingan.core.models import Centre
 from pingan.registry.models import Client, Episode
 
 from . import rules
 from .models import InfectionTest, Result, ScheduledUrineTest, TestKind, UrineResult, UrineSample
 
-
-class LabError(ValueError):
-    """Input a lab action refuses; `messages` are in the user's language."""
-
-    def __init__(self, messages: list[str]):
-        super().__init__("; ".join(messages))
-        self.messages = messages
+# Who may draw the month's random schedule: clinicians (clinical decision) and the manager
+# (runs the centre's settings); nurses only carry it out.
+SCHEDULE_PERMISSIONS = ("prescribe", "manage_staff")
 
 
 def _check_date(day: date) -> None:
     if day > clock.today():
-        raise LabError([_("The date %(date)s is in the future.") % {"date": day.isoformat()}])
+        raise Refusal([_("The date %(date)s is in the future.") % {"date": day.isoformat()}])
 
 
 def record_urine_sample(
@@ -42,6 +39,7 @@ def record_urine_sample(
     """One sample with all its analyte results, written together or not at all.
 
     A random test scheduled for this client on this day is marked done by the sample."""
+    require(by, "record_urine")
     problems = rules.validate_results(results)
     if problems:
         messages = []
@@ -54,9 +52,9 @@ def record_urine_sample(
                 messages.append(
                     _("The result for %(name)s must be positive or negative.") % {"name": p.analyte}
                 )
-        raise LabError(messages)
+        raise Refusal(messages)
     _check_date(collected_on)
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         sample = UrineSample.objects.create(
             client=client, collected_on=collected_on, observed=observed, created_by=by
         )
@@ -84,15 +82,16 @@ def record_urine_sample(
 
 def record_test(client: Client, tested_on: date, test: str, result: str, by=None) -> InfectionTest:
     """An HIV, HCV or TB test result."""
+    require(by, "record_test")
     messages = []
     if test not in TestKind.values:
         messages.append(_("Unknown test: %(name)s") % {"name": test})
     if result not in Result.values:
         messages.append(_("The result must be positive or negative."))
     if messages:
-        raise LabError(messages)
+        raise Refusal(messages)
     _check_date(tested_on)
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         row = InfectionTest.objects.create(
             client=client, tested_on=tested_on, test=test, result=result, created_by=by
         )
@@ -133,11 +132,12 @@ def generate_schedule(month: date, seed: int | None = None, by=None) -> list[rul
 
     Idempotent: a client already scheduled is only topped up to the centre's number, so
     running it twice for a month adds nothing the second time."""
+    require(by, *SCHEDULE_PERMISSIONS, any_of=True)
     month = month.replace(day=1)
     days = rules.open_days(month, closed_days(month))
     last = rules.month_days(month)[-1]
     per_month = Centre.current().urine_tests_per_month
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         episodes: dict[int, list[Episode]] = defaultdict(list)
         for ep in Episode.objects.filter(enrolled_on__lte=last).exclude(discharged_on__lte=month):
             episodes[ep.client_id].append(ep)
@@ -170,12 +170,13 @@ def generate_schedule(month: date, seed: int | None = None, by=None) -> list[rul
 
 def mark_scheduled_done(scheduled: ScheduledUrineTest, sample: UrineSample, by=None) -> None:
     """Link a recorded sample to the scheduled test it answers (same client, same day)."""
+    require(by, "record_urine")
     if sample.client_id != scheduled.client_id or sample.collected_on != scheduled.on:
-        raise LabError([_("That sample is not this client's sample of that day.")])
-    with transaction.atomic():
+        raise Refusal([_("That sample is not this client's sample of that day.")])
+    with acting(by), transaction.atomic():
         locked = ScheduledUrineTest.objects.select_for_update().get(pk=scheduled.pk)
         if locked.sample_id is not None:
-            raise LabError([_("This scheduled test is already done.")])
+            raise Refusal([_("This scheduled test is already done.")])
         locked.sample = sample
         locked.save(update_fields=["sample"])
         UrineSample.objects.filter(pk=sample.pk).update(scheduled=True)

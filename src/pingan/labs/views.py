@@ -12,15 +12,13 @@ from django.views.decorators.http import require_POST
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.core import clock
+from pingan.core.domain import may
+from pingan.core.posting import refusals
 from pingan.registry.models import Client
 
 from . import actions, queries, rules
 from .forms import InfectionTestForm, UrineSampleForm
 from .models import Analyte, ScheduledUrineTest, UrineSample
-
-# Who may draw the month's random schedule: clinicians (clinical decision) and the manager
-# (runs the centre's settings); nurses only carry it out.
-SCHEDULE_PERMISSIONS = ("prescribe", "manage_staff")
 
 
 def _client_page(request, client: Client, urine_form=None, test_form=None, status=200):
@@ -52,7 +50,7 @@ def record_urine(request, external_id):
     subject = get_object_or_404(Client, external_id=external_id)
     form = UrineSampleForm(request.POST)
     if form.is_valid():
-        try:
+        with refusals(request, form) as outcome:
             sample = actions.record_urine_sample(
                 subject,
                 form.cleaned_data["collected_on"],
@@ -60,10 +58,7 @@ def record_urine(request, external_id):
                 observed=form.cleaned_data["observed"],
                 by=request.user,
             )
-        except actions.LabError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
-        else:
+        if not outcome.refused:
             decision = rules.opioid_positive(form.cleaned_data["results"])
             text = _("Urine sample recorded for %(code)s.") % {"code": subject.code}
             if decision.positive:
@@ -81,7 +76,7 @@ def record_test(request, external_id):
     subject = get_object_or_404(Client, external_id=external_id)
     form = InfectionTestForm(request.POST)
     if form.is_valid():
-        try:
+        with refusals(request, form) as outcome:
             actions.record_test(
                 subject,
                 form.cleaned_data["tested_on"],
@@ -89,10 +84,7 @@ def record_test(request, external_id):
                 form.cleaned_data["result"],
                 by=request.user,
             )
-        except actions.LabError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
-        else:
+        if not outcome.refused:
             messages.success(
                 request, _("Test result recorded for %(code)s.") % {"code": subject.code}
             )
@@ -100,10 +92,10 @@ def record_test(request, external_id):
     return _client_page(request, subject, test_form=form, status=400)
 
 
-@requires("record_urine", *SCHEDULE_PERMISSIONS, any_of=True)
+@requires("record_urine", *actions.SCHEDULE_PERMISSIONS, any_of=True)
 def schedule(request):
     today = clock.today()
-    can_generate = any(request.user.has_perm(perm(p)) for p in SCHEDULE_PERMISSIONS)
+    can_generate = may(request.user, *actions.SCHEDULE_PERMISSIONS, any_of=True)
     month = actions.next_month(today)
     return render(
         request,
@@ -121,7 +113,7 @@ def schedule(request):
     )
 
 
-@requires(*SCHEDULE_PERMISSIONS, any_of=True)
+@requires(*actions.SCHEDULE_PERMISSIONS, any_of=True)
 @require_POST
 def generate(request):
     month = actions.next_month()
@@ -147,11 +139,8 @@ def mark_done(request, external_id):
     if sample is None:
         messages.error(request, _("Choose the sample that answers this test."))
         return redirect("labs:schedule")
-    try:
+    with refusals(request) as outcome:
         actions.mark_scheduled_done(scheduled, sample, by=request.user)
-    except actions.LabError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
+    if not outcome.refused:
         messages.success(request, _("Marked done for %(code)s.") % {"code": scheduled.client.code})
     return redirect("labs:schedule")

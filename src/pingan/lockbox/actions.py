@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.audit.context import acting_user
 from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.domain import acting, require
 from pingan.registry.actions import live_consents
 from pingan.registry.models import Client, Purpose
 from pingan.takehome.models import TakeHomeBottle
@@ -38,10 +38,12 @@ class Issued:
 
 
 def issue_box(client: Client, user=None, on: date | None = None) -> Issued:
-    """Give the client a new box with a fresh secret. One active box per client."""
+    """Give the client a new box with a fresh secret. One active box per client. Without a
+    user only inside an operator's command (`pingan box issue`)."""
+    require(user, "manage_boxes")
     on = on or clock.today()
     secret = pin.new_secret()
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         if Box.objects.filter(client=client, retired_on__isnull=True).exists():
             raise ValidationError(
                 _("Client %(code)s already has an active box; retire it first.")
@@ -68,10 +70,11 @@ def issue_box(client: Client, user=None, on: date | None = None) -> Issued:
 
 def retire_box(box: Box, reason: str, user=None, on: date | None = None) -> Box:
     """Take a box out of use (lost, broken, client discharged): its uploads are refused."""
+    require(user, "manage_boxes")
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Give a reason for retiring the box."))
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         box = Box.objects.select_for_update().get(pk=box.pk)
         if box.retired_on is not None:
             raise ValidationError(_("This box is already retired."))
@@ -89,6 +92,7 @@ def retire_box(box: Box, reason: str, user=None, on: date | None = None) -> Box:
 
 def set_home_geofence(client: Client, point: str, radius_m: int, user=None) -> HomeGeofence:
     """Record the client's home area; only with a live `box_location` consent."""
+    require(user, "manage_boxes")
     if Purpose.BOX_LOCATION not in live_consents(client):
         raise ValidationError(
             _("The client has not consented to box location; the home area cannot be set.")
@@ -101,7 +105,7 @@ def set_home_geofence(client: Client, point: str, radius_m: int, user=None) -> H
         ) from exc
     if not 50 <= radius_m <= 50000:
         raise ValidationError(_("The radius must be between 50 and 50,000 metres."))
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         fence, _created = HomeGeofence.objects.update_or_create(
             client=client, defaults={"centre": f"{lat:.6f},{lon:.6f}", "radius_m": radius_m}
         )
@@ -114,7 +118,8 @@ def set_home_geofence(client: Client, point: str, radius_m: int, user=None) -> H
 
 
 def update_settings(sms_hour: int, retention_days: int, user=None) -> LockboxSettings:
-    with acting_user(user), transaction.atomic():
+    require(user, "manage_boxes", "manage_messaging")
+    with acting(user), transaction.atomic():
         row = LockboxSettings.current()
         row.sms_hour, row.location_retention_days = sms_hour, retention_days
         row.full_clean()
@@ -125,7 +130,8 @@ def update_settings(sms_hour: int, retention_days: int, user=None) -> LockboxSet
 
 
 def acknowledge_alert(alert: BoxAlert, user, note: str = "") -> BoxAlert:
-    with acting_user(user), transaction.atomic():
+    require(user, "view_box_alerts")
+    with acting(user), transaction.atomic():
         alert = BoxAlert.objects.select_for_update().get(pk=alert.pk)
         if alert.acknowledged_at is None:
             alert.acknowledged_at = clock.now()

@@ -8,7 +8,6 @@ import io
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
+from pingan.core.posting import refusals, run_form
 from pingan.registry.actions import live_consents
 from pingan.registry.models import Client, Purpose
 
@@ -57,11 +57,9 @@ def issue(request):
         if client is None:
             form.add_error("client_code", _("No client with this code."))
         else:
-            try:
+            with refusals(request, form) as outcome:
                 issued = actions.issue_box(client, request.user)
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
+            if not outcome.refused:
                 # Rendered, not redirected: the secret must not travel through a session.
                 return render(
                     request,
@@ -83,11 +81,9 @@ def retire(request, external_id):
     if not form.is_valid():
         messages.error(request, _("Give a reason for retiring the box."))
         return redirect("lockbox:list")
-    try:
+    with refusals(request) as outcome:
         actions.retire_box(box, form.cleaned_data["reason"], request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    if not outcome.refused:
         messages.success(request, _("Box %(box)s retired.") % {"box": box.label})
     return redirect("lockbox:list")
 
@@ -99,13 +95,11 @@ def geofence(request, external_id):
     current = HomeGeofence.objects.filter(client=client).first()
     form = GeofenceForm(request.POST or None)
     if request.method == "POST" and consented and form.is_valid():
-        try:
+        with refusals(request, form) as outcome:
             actions.set_home_geofence(
                 client, form.cleaned_data["centre"], form.cleaned_data["radius_m"], request.user
             )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
+        if not outcome.refused:
             messages.success(request, _("Home area saved for %(code)s.") % {"code": client.code})
             return redirect("lockbox:geofence", external_id=client.external_id)
     status = 400 if request.method == "POST" else 200
@@ -124,13 +118,13 @@ def settings_view(request):
         request.POST or None,
         initial={"sms_hour": row.sms_hour, "location_retention_days": row.location_retention_days},
     )
-    if request.method == "POST" and form.is_valid():
-        actions.update_settings(
-            form.cleaned_data["sms_hour"],
-            form.cleaned_data["location_retention_days"],
-            request.user,
-        )
-        messages.success(request, _("Settings saved."))
+
+    def save(d):
+        actions.update_settings(d["sms_hour"], d["location_retention_days"], request.user)
+
+    if request.method == "POST" and run_form(
+        request, form, save, _("Settings saved."), on_form=True
+    ):
         return redirect("lockbox:settings")
     return render(
         request, "lockbox/settings.html", {"form": form}, status=400 if form.errors else 200

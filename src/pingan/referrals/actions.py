@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from pingan.audit.context import acting_user
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.crypto import keyring
+from pingan.core.domain import acting, require
 from pingan.registry.actions import IdentityInput, enrol_client
 from pingan.registry.models import Client
 
@@ -53,6 +53,7 @@ def file_referral(
     reason: str,
 ) -> PoliceReferral:
     """An officer sends a person to the centre instead of to detention."""
+    require(officer, "file_referral")
     today = clock.today()
     errors = rules.check_referral_input(
         referred_on, station, person_name, person_contact, reason, today
@@ -60,7 +61,7 @@ def file_referral(
     if errors:
         raise ValidationError(errors)
     phone = rules.check_phone(person_contact).value
-    with acting_user(officer), transaction.atomic():
+    with acting(officer), transaction.atomic():
         referral = PoliceReferral.objects.create(
             referred_on=referred_on,
             station=station.strip(),
@@ -78,7 +79,8 @@ def file_referral(
 
 def read_referral(referral: PoliceReferral, user, purpose: str) -> None:
     """Showing the person's name and phone is an identity read: audited like the vault."""
-    with acting_user(user), transaction.atomic():
+    require(user, "manage_referrals")
+    with acting(user), transaction.atomic():
         record(
             "referral_identity_read",
             target=_target(referral),
@@ -94,12 +96,13 @@ def _locked(referral: PoliceReferral) -> PoliceReferral:
 def record_contact(
     referral: PoliceReferral, *, on: date, method: str, reached: bool, note: str, user
 ) -> ContactAttempt:
+    require(user, "manage_referrals")
     check = rules.check_contact_date(on, referral.referred_on, clock.today())
     if not check.passed:
         raise ValidationError({"on": check.reason})
     if method not in ContactMethod.values:
         raise ValidationError({"method": _("Choose how the person was contacted.")})
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         current = _locked(referral)
         attempt = ContactAttempt.objects.create(
             referral=current,
@@ -124,7 +127,8 @@ def record_contact(
 
 
 def record_outcome(referral: PoliceReferral, *, outcome: str, on: date, user) -> PoliceReferral:
-    with acting_user(user), transaction.atomic():
+    require(user, "manage_referrals")
+    with acting(user), transaction.atomic():
         current = _locked(referral)
         check = rules.check_outcome(
             current.status,
@@ -152,7 +156,8 @@ def record_outcome(referral: PoliceReferral, *, outcome: str, on: date, user) ->
 
 def link_client(referral: PoliceReferral, client: Client, user) -> PoliceReferral:
     """Tie the referral to an existing client record (found by code at the centre)."""
-    with acting_user(user), transaction.atomic():
+    require(user, "manage_referrals")
+    with acting(user), transaction.atomic():
         current = _locked(referral)
         if current.client_id and current.client_id != client.pk:
             raise ValidationError(_("This referral is already linked to another client."))
@@ -175,6 +180,7 @@ def enrol_from_referral(
 ) -> Client:
     """Enrol the referred person, link the referral and close it as enrolled, all or nothing.
     The name and phone go into the identity vault only when the client agrees (copy_identity)."""
+    require(user, "manage_referrals", "enrol_client")
     if referral.status not in (ReferralStatus.INBOX, ReferralStatus.CONTACTED):
         raise ValidationError(_("This referral already has an outcome."))
     if referral.client_id:
@@ -182,7 +188,7 @@ def enrol_from_referral(
     identity = None
     if copy_identity:
         identity = IdentityInput(name=referral.person_name, phone=referral.person_contact)
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         client = enrol_client(
             alias=alias,
             sex=sex,
@@ -205,7 +211,8 @@ def merge(duplicate: PoliceReferral, into: PoliceReferral, user) -> PoliceReferr
     """Mark `duplicate` as the same person as `into`; who, when and which are recorded on
     the row and in the audit. The duplicate keeps its own officer and date; the officer's
     feedback then follows the referral it joined."""
-    with acting_user(user), transaction.atomic():
+    require(user, "manage_referrals")
+    with acting(user), transaction.atomic():
         dup = _locked(duplicate)
         target = _locked(into)
         check = rules.check_merge(
@@ -235,6 +242,7 @@ def merge(duplicate: PoliceReferral, into: PoliceReferral, user) -> PoliceReferr
 
 
 def add_partner(*, name: str, kind: str, contact: str, user) -> Partner:
+    require(user, "manage_care_referrals")
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = _("Enter the organisation's name.")
@@ -244,7 +252,7 @@ def add_partner(*, name: str, kind: str, contact: str, user) -> Partner:
         errors["kind"] = _("Choose a kind of care.")
     if errors:
         raise ValidationError(errors)
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         partner = Partner.objects.create(
             name=name.strip(), kind=kind, contact=contact.strip()[:200], created_by=user
         )
@@ -263,6 +271,7 @@ def send_care_referral(
     user,
 ) -> CareReferral:
     """Refer a client on to care; without a due date, the kind's default interval applies."""
+    require(user, "manage_care_referrals")
     errors = rules.check_care_dates(sent_on, due_by, clock.today())
     if kind not in CareKind.values:
         errors["kind"] = _("Choose a kind of care.")
@@ -271,7 +280,7 @@ def send_care_referral(
     if errors:
         raise ValidationError(errors)
     due = due_by or rules.default_due_by(kind, sent_on)
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         referral = CareReferral.objects.create(
             client=client,
             kind=kind,
@@ -294,7 +303,8 @@ def send_care_referral(
 def complete_care_referral(
     referral: CareReferral, *, completed_on: date, outcome: str, notes: str = "", user
 ) -> CareReferral:
-    with acting_user(user), transaction.atomic():
+    require(user, "manage_care_referrals")
+    with acting(user), transaction.atomic():
         current = CareReferral.objects.select_for_update().get(pk=referral.pk)
         errors = rules.check_completion(
             current.sent_on,

@@ -4,7 +4,6 @@ attempts, outcome, client link, enrolment and duplicate merge; care referrals.""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
-from pingan.core.posting import form_errors, run_form
+from pingan.core.posting import form_errors, refusals, run_form
 from pingan.registry.models import Client
 
 from . import actions, queries
@@ -26,11 +25,6 @@ from .forms import (
 from .models import PoliceReferral, ReferralStatus
 
 STATUS_FILTERS = ("open", "all", *ReferralStatus.values)
-
-
-def _messages_from(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @require_GET
@@ -130,11 +124,9 @@ def link(request, external_id):
     if client is None:
         messages.error(request, _("No client has the code %(code)s.") % {"code": code})
         return _back(referral)
-    try:
+    with refusals(request) as outcome:
         actions.link_client(referral, client, request.user)
-    except ValidationError as exc:
-        _messages_from(request, exc)
-    else:
+    if not outcome.refused:
         messages.success(request, _("Linked to client %(code)s.") % {"code": client.code})
     return _back(referral)
 
@@ -147,10 +139,9 @@ def enrol(request, external_id):
     if not form.is_valid():
         form_errors(request, form)
         return _back(referral)
-    try:
+    with refusals(request) as outcome:
         client = actions.enrol_from_referral(referral, user=request.user, **form.cleaned_data)
-    except ValidationError as exc:
-        _messages_from(request, exc)
+    if outcome.refused:
         return _back(referral)
     messages.success(
         request, _("Client %(code)s enrolled from the referral.") % {"code": client.code}
@@ -170,10 +161,9 @@ def merge(request, external_id):
     if target is None:
         messages.error(request, _("Choose the referral to merge into."))
         return _back(referral)
-    try:
+    with refusals(request) as outcome:
         actions.merge(referral, target, request.user)
-    except ValidationError as exc:
-        _messages_from(request, exc)
+    if outcome.refused:
         return _back(referral)
     messages.success(request, _("Merged: this referral is a duplicate of the other."))
     return _back(target)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,13 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.core import clock
-from pingan.core.posting import form_errors
+from pingan.core.posting import refusals, run_form
 from pingan.registry.models import Client
 
 from . import actions, queries
 from .forms import CareReferralForm, CompleteCareForm, PartnerForm
 from .models import CareReferral, Partner
-from .views import _messages_from
 
 
 @require_GET
@@ -40,12 +38,9 @@ def worklist(request):
 def partners(request):
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals(request, form) as outcome:
             actions.add_partner(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            for name, errors in exc.error_dict.items():
-                form.add_error(name, errors)
-        else:
+        if not outcome.refused:
             messages.success(request, _("Partner organisation added."))
             return redirect("referrals:partners")
     return render(
@@ -87,12 +82,9 @@ def send(request, external_id):
     subject = get_object_or_404(Client, external_id=external_id)
     form = CareReferralForm(request.POST)
     if form.is_valid():
-        try:
+        with refusals(request, form) as outcome:
             actions.send_care_referral(subject, user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            for name, errors in exc.error_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
-        else:
+        if not outcome.refused:
             messages.success(request, _("Care referral sent."))
             return redirect("referrals:client", external_id=subject.external_id)
     return _client_page(request, subject, form=form, status=400)
@@ -106,15 +98,12 @@ def complete(request, external_id):
     )
     form = CompleteCareForm(request.POST)
     back = request.POST.get("back") == "worklist"
-    if not form.is_valid():
-        form_errors(request, form)
-    else:
-        try:
-            actions.complete_care_referral(referral, user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _messages_from(request, exc)
-        else:
-            messages.success(request, _("Care referral completed."))
+    run_form(
+        request,
+        form,
+        lambda d: actions.complete_care_referral(referral, user=request.user, **d),
+        _("Care referral completed."),
+    )
     if back:
         return redirect("referrals:worklist")
     return redirect("referrals:client", external_id=referral.client.external_id)

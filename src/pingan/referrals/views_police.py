@@ -7,7 +7,6 @@ same 404, so ids can neither be guessed nor confirmed; the outcome is shown only
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.audit.log import record
+from pingan.core.posting import refusals
 
 from . import actions, queries
 from .forms import PoliceReferralForm
@@ -38,7 +38,7 @@ def file_referral(request):
     form = PoliceReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusals(request, form) as outcome:
             referral = actions.file_referral(
                 officer=request.user,
                 referred_on=data.get("referred_on"),
@@ -47,10 +47,7 @@ def file_referral(request):
                 person_contact=data.get("person_contact") or "",
                 reason=data.get("reason") or "",
             )
-        except ValidationError as exc:
-            for name, errors in exc.error_dict.items():
-                form.add_error(name, errors)
-        else:
+        if not outcome.refused:
             messages.success(request, _("Referral sent to the centre. Thank you."))
             return redirect("referrals:mine_detail", external_id=referral.external_id)
     response = render(

@@ -10,15 +10,14 @@ import base64
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from pingan.accounts.roles import perm
-from pingan.audit.context import acting_user
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.crypto import keyring
+from pingan.core.domain import acting, require
 
 from . import rules
 from .models import (
@@ -134,13 +133,14 @@ def enrol_client(
     alias: str,
     sex: str,
     birth_year: int,
-    user=None,
+    user,
     language: str = Language.CHINESE,
     enrolled_on: date | None = None,
     identity: IdentityInput | None = None,
     allow_duplicate: bool = False,
 ) -> Client:
     """Enrol a client: anonymous (alias, sex, birth year) unless identity is given."""
+    require(user, "enrol_client")
     today = clock.today()
     enrolled_on = enrolled_on or today
     errors: dict[str, str] = {}
@@ -154,7 +154,7 @@ def enrol_client(
     if errors:
         raise ValidationError(errors)
     clean = clean_identity(identity) if identity and not identity.is_empty() else None
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         if clean and clean.index and not allow_duplicate:
             codes = list(
                 Identity.objects.filter(national_id_index=clean.index).values_list(
@@ -187,16 +187,11 @@ def enrol_client(
     return client
 
 
-def _require(user, codename: str) -> None:
-    if user is None or not user.has_perm(perm(codename)):
-        raise PermissionDenied
-
-
 def read_identity(client: Client, user) -> IdentityView | None:
     """Decrypt a client's identity for someone allowed to read it; every read is audited,
     including a read that finds nothing on file."""
-    _require(user, "view_identity")
-    with acting_user(user), transaction.atomic():
+    require(user, "view_identity")
+    with acting(user), transaction.atomic():
         identity = Identity.objects.filter(client=client).first()
         record(
             "identity_read",
@@ -219,9 +214,9 @@ def update_identity(
     client: Client, data: IdentityInput, user, allow_duplicate: bool = False
 ) -> Identity:
     """Add identity to an anonymous client or change it; the audit lists field names only."""
-    _require(user, "view_identity")
+    require(user, "view_identity")
     clean = clean_identity(data)
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         if clean.index and not allow_duplicate:
             codes = find_duplicates(clean.values["national_id"], exclude=client)
             if codes:
@@ -247,8 +242,8 @@ def update_identity(
 
 def erase_identity(client: Client, user, reason: str = "") -> bool:
     """Remove the vault row: the client carries on anonymously under the same code."""
-    _require(user, "view_identity")
-    with acting_user(user), transaction.atomic():
+    require(user, "view_identity")
+    with acting(user), transaction.atomic():
         deleted, _counts = Identity.objects.filter(client=client).delete()
         if deleted:
             record(
@@ -261,11 +256,12 @@ def erase_identity(client: Client, user, reason: str = "") -> bool:
 
 
 def record_consent(client: Client, purpose: str, given_on: date, user, note: str = "") -> Consent:
+    require(user, "manage_consent")
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": _("Choose a purpose.")})
     if given_on > clock.today():
         raise ValidationError({"given_on": _("A consent cannot be dated in the future.")})
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         if Consent.objects.filter(client=client, purpose=purpose, revoked_on__isnull=True).exists():
             raise ValidationError(
                 {
@@ -292,7 +288,8 @@ def record_consent(client: Client, purpose: str, given_on: date, user, note: str
 
 
 def revoke_consent(client: Client, purpose: str, on: date, user, note: str = "") -> Consent:
-    with acting_user(user), transaction.atomic():
+    require(user, "manage_consent")
+    with acting(user), transaction.atomic():
         consent = (
             Consent.objects.select_for_update()
             .filter(client=client, purpose=purpose, revoked_on__isnull=True)
@@ -329,9 +326,10 @@ def live_consents(client: Client) -> set[str]:
     )
 
 
-def discharge(client: Client, on: date, reason: str, user=None, note: str = "") -> Episode:
+def discharge(client: Client, on: date, reason: str, user, note: str = "") -> Episode:
     """Close the open episode. Dosing holds are left to the dosing app, which reads episodes."""
-    with acting_user(user), transaction.atomic():
+    require(user, "enrol_client")
+    with acting(user), transaction.atomic():
         Client.objects.select_for_update().filter(pk=client.pk).first()
         episode = Episode.objects.filter(client=client, discharged_on__isnull=True).first()
         check = rules.check_discharge(episode.enrolled_on if episode else None, on, clock.today())
@@ -353,9 +351,10 @@ def discharge(client: Client, on: date, reason: str, user=None, note: str = "") 
     return episode
 
 
-def re_enrol(client: Client, on: date, user=None) -> Episode:
+def re_enrol(client: Client, on: date, user) -> Episode:
     """Open a new episode after a discharge (day of treatment counts from here again)."""
-    with acting_user(user), transaction.atomic():
+    require(user, "enrol_client")
+    with acting(user), transaction.atomic():
         Client.objects.select_for_update().filter(pk=client.pk).first()
         episodes = Episode.objects.filter(client=client)
         has_open = episodes.filter(discharged_on__isnull=True).exists()
@@ -388,12 +387,13 @@ def photo_type(data: bytes) -> str | None:
 
 
 def set_photo(client: Client, data: bytes, user) -> None:
+    require(user, "enrol_client")
     if len(data) > PHOTO_MAX_BYTES:
         raise ValidationError(_("The photo is larger than 2 MB."))
     mime = photo_type(data)
     if mime is None:
         raise ValidationError(_("The photo must be a JPEG or PNG image."))
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         client.photo = f"{mime};{base64.b64encode(data).decode('ascii')}"
         client.save(update_fields=["photo"])
         record("photo_set", target=f"registry.client:{client.external_id}", client_code=client.code)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.core import clock
-from pingan.core.posting import run_form
+from pingan.core.posting import on_form, refusals, run_form
 
 from . import actions, queries, timeline
 from .forms import (
@@ -34,15 +34,6 @@ from .forms import (
 from .models import Client, Identity
 
 PAGE_SIZE = 50
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    """Put an action's ValidationError on the form: per field where the form has it."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _is_duplicate(exc: ValidationError) -> bool:
@@ -135,7 +126,7 @@ def enrol(request):
             if _is_duplicate(exc):
                 duplicate = exc.error_list[0].params["codes"]
             else:
-                _apply_errors(form, exc)
+                on_form(form, exc)
         else:
             messages.success(request, _("Client %(code)s enrolled.") % {"code": client.code})
             return redirect("registry:detail", external_id=client.external_id)
@@ -175,7 +166,7 @@ def identity_edit(request, external_id):
                 if _is_duplicate(exc):
                     duplicate = exc.error_list[0].params["codes"]
                 else:
-                    _apply_errors(form, exc)
+                    on_form(form, exc)
             else:
                 messages.success(request, _("Identity saved."))
                 return redirect("registry:detail", external_id=client.external_id)
@@ -278,12 +269,9 @@ def photo_upload(request, external_id):
     else:
         upload = form.cleaned_data["photo"]
         data = upload.read(actions.PHOTO_MAX_BYTES + 1)
-        try:
+        with refusals(request) as outcome:
             actions.set_photo(client, data, request.user)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
+        if not outcome.refused:
             messages.success(request, _("Photo saved."))
     return redirect("registry:detail", external_id=client.external_id)
 

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from pingan.audit.context import acting_user
 from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.domain import acting, require
 from pingan.registry.models import Client
 
 from .models import Attendance, KitUse, NaloxoneKit, ServiceKind, ServiceSession
@@ -47,6 +47,7 @@ def record_session(
     *, kind: str, on: date, staff, topic: str, group: bool, codes: list[str], user
 ) -> ServiceSession:
     """A session and one attendance row per client, or nothing at all with every reason."""
+    require(user, "record_service")
     errors: dict[str, str] = {}
     if kind not in ServiceKind.values:
         errors["kind"] = _("Choose a service.")
@@ -67,7 +68,7 @@ def record_session(
         errors["clients"] = _("At most %(n)d clients per session.") % {"n": MAX_GROUP}
     if errors:
         raise ValidationError(errors)
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         session = ServiceSession.objects.create(
             kind=kind,
             date=on,
@@ -90,6 +91,7 @@ def record_session(
 def hand_out_naloxone(
     client: Client, *, handed_on: date, follow_up_on: date | None = None, user
 ) -> NaloxoneKit:
+    require(user, "record_service")
     errors: dict[str, str] = {}
     if handed_on > clock.today():
         errors["handed_on"] = _("A kit cannot be handed out in the future.")
@@ -98,7 +100,7 @@ def hand_out_naloxone(
         errors["follow_up_on"] = _("The follow-up cannot be before the hand-out.")
     if errors:
         raise ValidationError(errors)
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         kit = NaloxoneKit.objects.create(
             client=client, handed_on=handed_on, by=user, follow_up_on=follow_up, created_by=user
         )
@@ -109,9 +111,10 @@ def hand_out_naloxone(
 
 
 def record_kit_follow_up(kit: NaloxoneKit, *, used: str, note: str, user) -> NaloxoneKit:
+    require(user, "record_service")
     if used not in KitUse.values:
         raise ValidationError({"used": _("Say whether the kit was used.")})
-    with acting_user(user), transaction.atomic():
+    with acting(user), transaction.atomic():
         current = NaloxoneKit.objects.select_for_update().get(pk=kit.pk)
         current.used = used
         current.outcome_note = note.strip()[:300]

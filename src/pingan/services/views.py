@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pingan.accounts.decorators import requires
+from pingan.core.posting import refusals
 from pingan.registry.models import Client
 
 from . import actions, queries
 from .forms import FollowUpForm, KitForm, SessionForm
 from .models import NaloxoneKit, ServiceSession
-
-
-def _put_errors(form, exc: ValidationError) -> None:
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 @require_http_methods(["GET", "POST"])
@@ -27,7 +22,7 @@ def sessions(request):
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusals(request, form) as outcome:
             session = actions.record_session(
                 kind=data["kind"],
                 on=data["on"],
@@ -37,9 +32,7 @@ def sessions(request):
                 codes=actions.parse_codes(data["clients"]),
                 user=request.user,
             )
-        except ValidationError as exc:
-            _put_errors(form, exc)
-        else:
+        if not outcome.refused:
             messages.success(
                 request,
                 _("Session recorded with %(n)d client(s).") % {"n": session.attendance.count()},
@@ -71,16 +64,14 @@ def naloxone(request):
         if client is None:
             form.add_error("code", _("No client has this code."))
         else:
-            try:
+            with refusals(request, form) as outcome:
                 actions.hand_out_naloxone(
                     client,
                     handed_on=data["handed_on"],
                     follow_up_on=data["follow_up_on"],
                     user=request.user,
                 )
-            except ValidationError as exc:
-                _put_errors(form, exc)
-            else:
+            if not outcome.refused:
                 messages.success(
                     request, _("Naloxone kit recorded for %(code)s.") % {"code": client.code}
                 )
@@ -106,16 +97,13 @@ def kit_follow_up(request, external_id):
     if not form.is_valid():
         messages.error(request, _("Say whether the kit was used."))
     else:
-        try:
+        with refusals(request) as outcome:
             actions.record_kit_follow_up(
                 kit,
                 used=form.cleaned_data["used"],
                 note=form.cleaned_data["note"],
                 user=request.user,
             )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
+        if not outcome.refused:
             messages.success(request, _("Follow-up recorded."))
     return redirect("services:naloxone")

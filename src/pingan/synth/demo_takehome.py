@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
 from pingan.audit.signals import capture_paused
+from pingan.core.domain import Refusal
 from pingan.dosing.models import Dose
 from pingan.lockbox.actions import issue_box
 from pingan.registry.models import Client, Consent, Identity, Purpose
@@ -164,7 +165,7 @@ def _one_request(client, stop: str, today: date, users, rng, summary, done: set[
         request = takehome.request_takehome(
             client, rng.choice((2, 3, 4, 6)), nurse, reason=_("Works in the day")
         )
-    except takehome.TakeHomeError:
+    except Refusal:
         return False
     done.add(client.pk)
     summary.requests += 1

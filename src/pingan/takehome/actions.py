@@ -11,12 +11,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.accounts.roles import perm, role_of
+from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.domain import Refusal, acting, require, required_reason, role_of
 from pingan.core.models import ClosedDay
 from pingan.dosing import rules as dosing_rules
 from pingan.dosing.actions import record_takehome_dose
-from pingan.dosing.common import DosingError, audit
 from pingan.dosing.models import Prescription, TaperPlan
 from pingan.lockbox.models import Box
 from pingan.registry.models import Client, Identity, Purpose
@@ -39,26 +39,8 @@ from .standard import PROFILES, StandardInvalid, parse
 # only with the client's `police_record_check` consent. Nothing clinical, ever.
 DISCLOSED_FIELDS = ("name", "national_id")
 
-
-class TakeHomeError(Exception):
-    """A refusal the user can act on; the message is already translated."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-def _require(by, codename: str) -> None:
-    if by is None or not by.has_perm(perm(codename)):
-        raise TakeHomeError(_("Your role may not do this."), code="forbidden")
-
-
-def _reason(text: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise TakeHomeError(_("A reason is required."), code="reason")
-    return text[:300]
+# The old name of the refusal, still used by the closed-day screens and their tests.
+TakeHomeError = Refusal
 
 
 # The standard ------------------------------------------------------------------------------
@@ -67,16 +49,16 @@ def _reason(text: str) -> str:
 def draft_standard(profile: str, document, by, note: str = "") -> Standard:
     """A new version; refused with every reason if the document is wrong. Not in force until
     both a CDC officer and a police officer have signed it."""
-    _require(by, "draft_standard")
+    require(by, "draft_standard")
     if profile not in PROFILES:
-        raise TakeHomeError(_("Unknown profile."))
+        raise Refusal(_("Unknown profile."))
     try:
         parse(profile, document)
     except StandardInvalid as error:
-        raise TakeHomeError(" ".join(error.reasons), code="invalid_standard") from None
+        raise Refusal(" ".join(error.reasons), code="invalid_standard") from None
     if isinstance(document, str | bytes):
         document = json.loads(document)
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         last = Standard.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
         standard = Standard.objects.create(
             version=last + 1,
@@ -87,24 +69,24 @@ def draft_standard(profile: str, document, by, note: str = "") -> Standard:
             note=(note or "")[:500],
             created_by=by,
         )
-        audit(by, "standard_draft", target=str(standard.external_id), version=standard.version)
+        record("standard_draft", target=str(standard.external_id), version=standard.version)
     return standard
 
 
 def sign_standard(standard: Standard, by) -> StandardSignature:
     """Sign for one's own side (CDC or police). The second signature puts the version in
     force from that day."""
-    _require(by, "sign_standard")
+    require(by, "sign_standard")
     role = role_of(by)
     if role not in ("cdc", "police"):
-        raise TakeHomeError(_("Only a CDC officer or a police officer signs the standard."))
-    with transaction.atomic():
+        raise Refusal(_("Only a CDC officer or a police officer signs the standard."))
+    with acting(by), transaction.atomic():
         standard = Standard.objects.select_for_update().get(pk=standard.pk)
         if standard.signatures.filter(role=role).exists():
-            raise TakeHomeError(_("This version already has a signature for your side."))
+            raise Refusal(_("This version already has a signature for your side."))
         newer = Standard.objects.filter(version__gt=standard.version, effective_on__isnull=False)
         if newer.exists():
-            raise TakeHomeError(_("A later version is already in force; sign that one instead."))
+            raise Refusal(_("A later version is already in force; sign that one instead."))
         now = clock.now()
         signature = StandardSignature.objects.create(
             standard=standard, signer=by, role=role, signed_at=now, created_by=by
@@ -112,8 +94,7 @@ def sign_standard(standard: Standard, by) -> StandardSignature:
         if standard.signatures.count() == 2:
             standard.effective_on = timezone.localdate(now)
             standard.save(update_fields=["effective_on"])
-        audit(
-            by,
+        record(
             "standard_sign",
             target=str(standard.external_id),
             version=standard.version,
@@ -130,25 +111,24 @@ def request_takehome(
     client: Client, days: int, by, kind: str = RequestKind.REGULAR, reason: str = ""
 ) -> TakeHomeRequest:
     """Open a request, storing the eligibility decision of today as its snapshot."""
-    if not (by.has_perm(perm("decide_takehome")) or by.has_perm(perm("dispense_takehome"))):
-        raise TakeHomeError(_("Your role may not do this."), code="forbidden")
+    require(by, "decide_takehome", "dispense_takehome", any_of=True)
     if kind not in RequestKind.values:
-        raise TakeHomeError(_("Unknown kind of request."))
+        raise Refusal(_("Unknown kind of request."))
     try:
         days = int(days)
     except (TypeError, ValueError):
-        raise TakeHomeError(_("The number of days must be a whole number.")) from None
+        raise Refusal(_("The number of days must be a whole number.")) from None
     today = clock.today()
     standard = queries.standard_in_force(today)
     rules_ = queries.rules_of(standard)
     decision = queries.evaluate_client(client, today, rules_)
     if decision is None:
-        raise TakeHomeError(_("The client is not in treatment."))
+        raise Refusal(_("The client is not in treatment."))
     if kind == RequestKind.REGULAR:
         limit = decision.allowed_days
         if limit == 0:
             failed = "; ".join(c.evidence for c in decision.checks if c.passed is False)
-            raise TakeHomeError(
+            raise Refusal(
                 _("The record allows no take-home days: %(why)s") % {"why": failed},
                 code="not_eligible",
             )
@@ -156,11 +136,11 @@ def request_takehome(
     else:
         limit = rules_.closed_days.max_days
         if limit == 0:
-            raise TakeHomeError(_("The standard in force gives no closed-day allowance."))
+            raise Refusal(_("The standard in force gives no closed-day allowance."))
         needs_check = rules_.closed_days.needs_police_check
     if not 1 <= days <= limit:
-        raise TakeHomeError(_("Between 1 and %(n)d days may be requested.") % {"n": limit})
-    with transaction.atomic():
+        raise Refusal(_("Between 1 and %(n)d days may be requested.") % {"n": limit})
+    with acting(by), transaction.atomic():
         request = TakeHomeRequest.objects.create(
             client=client,
             kind=kind,
@@ -172,8 +152,7 @@ def request_takehome(
             needs_record_check=needs_check,
             created_by=by,
         )
-        audit(
-            by,
+        record(
             "takehome_request",
             target=str(request.external_id),
             client_code=client.code,
@@ -192,35 +171,34 @@ def decide_takehome(
     request: TakeHomeRequest, by, approve: bool, days: int | None = None, reason: str = ""
 ) -> TakeHomeRequest:
     """The clinician approves N days (no more than the record allowed) or refuses, with why."""
-    _require(by, "decide_takehome")
-    with transaction.atomic():
+    require(by, "decide_takehome")
+    with acting(by), transaction.atomic():
         request = _locked(request)
         if request.status != RequestStatus.REQUESTED:
-            raise TakeHomeError(_("This request was already decided."))
+            raise Refusal(_("This request was already decided."))
         if approve:
             try:
                 days = int(days if days is not None else request.days_requested)
             except (TypeError, ValueError):
-                raise TakeHomeError(_("The number of days must be a whole number.")) from None
+                raise Refusal(_("The number of days must be a whole number.")) from None
             if request.kind == RequestKind.REGULAR:
                 limit = int(request.eligibility.get("allowed_days", 0))
             else:
                 limit = queries.rules_of(request.standard).closed_days.max_days
             limit = min(limit, request.days_requested)
             if not 1 <= days <= limit:
-                raise TakeHomeError(_("Between 1 and %(n)d days may be approved.") % {"n": limit})
+                raise Refusal(_("Between 1 and %(n)d days may be approved.") % {"n": limit})
             request.approved_days = days
             request.status = (
                 RequestStatus.APPROVED if request.needs_record_check else RequestStatus.READY
             )
             request.decision_reason = (reason or "").strip()[:300]
         else:
-            request.decision_reason = _reason(reason)
+            request.decision_reason = required_reason(reason)
             request.status = RequestStatus.REFUSED
         request.decided_by, request.decided_at = by, clock.now()
         request.save()
-        audit(
-            by,
+        record(
             "takehome_decide",
             target=str(request.external_id),
             client_code=request.client.code,
@@ -239,14 +217,13 @@ def has_check_consent(client: Client) -> bool:
 
 def disclosed_identity(request: TakeHomeRequest, by) -> dict[str, str] | None:
     """The identity fields shown to the officer: only with consent, and every read audited."""
-    _require(by, "record_check")
+    require(by, "record_check")
     client = request.client
     if not has_check_consent(client):
         return None
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         identity = Identity.objects.filter(client=client).first()
-        audit(
-            by,
+        record(
             "identity_read",
             target=f"registry.client:{client.external_id}",
             client_code=client.code,
@@ -261,16 +238,14 @@ def disclosed_identity(request: TakeHomeRequest, by) -> dict[str, str] | None:
 
 def record_check(request: TakeHomeRequest, by, passed: bool, reason: str = "") -> RecordCheck:
     """The police officer's result; a failed check carries a reason the clinician sees."""
-    _require(by, "record_check")
-    with transaction.atomic():
+    require(by, "record_check")
+    with acting(by), transaction.atomic():
         request = _locked(request)
         if request.status != RequestStatus.APPROVED:
-            raise TakeHomeError(_("This request is not waiting for a record check."))
+            raise Refusal(_("This request is not waiting for a record check."))
         if not has_check_consent(request.client):
-            raise TakeHomeError(
-                _("The client has not consented to a record check."), code="no_consent"
-            )
-        reason = (reason or "").strip()[:300] if passed else _reason(reason)
+            raise Refusal(_("The client has not consented to a record check."), code="no_consent")
+        reason = (reason or "").strip()[:300] if passed else required_reason(reason)
         check = RecordCheck.objects.create(
             request=request,
             client=request.client,
@@ -283,8 +258,7 @@ def record_check(request: TakeHomeRequest, by, passed: bool, reason: str = "") -
         )
         request.status = RequestStatus.READY if passed else RequestStatus.CHECK_FAILED
         request.save(update_fields=["status"])
-        audit(
-            by,
+        record(
             "takehome_record_check",
             target=str(request.external_id),
             client_code=request.client.code,
@@ -304,7 +278,7 @@ def active_box(client: Client) -> Box | None:
 def _mg_on(client: Client, day: date) -> int:
     prescription = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
     if prescription is None:
-        raise TakeHomeError(_("The client has no prescription in force."))
+        raise Refusal(_("The client has no prescription in force."))
     plan = TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).first()
     taper = None
     if plan is not None:
@@ -317,54 +291,48 @@ def _mg_on(client: Client, day: date) -> int:
 def dispense_takehome(request: TakeHomeRequest, days: list[date], by) -> list[TakeHomeBottle]:
     """One bottle per future day into the client's active lockbox: each bottle is a dose of
     kind take-home for its day plus a ledger line, all written together or not at all."""
-    _require(by, "dispense_takehome")
+    require(by, "dispense_takehome")
     days = sorted(set(days))
     today = clock.today()
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         request = _locked(request)
         client = request.client
         if request.status != RequestStatus.READY:
-            raise TakeHomeError(_("This request is not ready to dispense."))
+            raise Refusal(_("This request is not ready to dispense."))
         if not days or len(days) > (request.approved_days or 0):
-            raise TakeHomeError(
-                _("Choose between 1 and %(n)d days.") % {"n": request.approved_days or 0}
-            )
+            raise Refusal(_("Choose between 1 and %(n)d days.") % {"n": request.approved_days or 0})
         if days[0] <= today:
-            raise TakeHomeError(_("Bottles are for future days; today's dose is observed."))
+            raise Refusal(_("Bottles are for future days; today's dose is observed."))
         if request.kind == RequestKind.CLOSED_DAY:
             rules_ = queries.rules_of(request.standard)
             open_days = [d for d in days if not closures.is_closed(d, rules_)]
             if open_days:
-                raise TakeHomeError(
+                raise Refusal(
                     _("The centre is open on %(days)s: the closed-day allowance does not cover it.")
                     % {"days": ", ".join(d.isoformat() for d in open_days)}
                 )
         box = active_box(client)
         if box is None:
-            raise TakeHomeError(_("The client has no lockbox issued."), code="no_box")
+            raise Refusal(_("The client has no lockbox issued."), code="no_box")
         bottles = []
-        try:
-            for day in days:
-                mg = _mg_on(client, day)
-                dose = record_takehome_dose(client, day, mg, by, note=_("take-home bottle"))
-                bottles.append(
-                    TakeHomeBottle.objects.create(
-                        client=client,
-                        box=box,
-                        day=day,
-                        mg=mg,
-                        dose=dose,
-                        request=request,
-                        created_by=by,
-                    )
+        for day in days:
+            mg = _mg_on(client, day)
+            dose = record_takehome_dose(client, day, mg, by, note=_("take-home bottle"))
+            bottles.append(
+                TakeHomeBottle.objects.create(
+                    client=client,
+                    box=box,
+                    day=day,
+                    mg=mg,
+                    dose=dose,
+                    request=request,
+                    created_by=by,
                 )
-        except DosingError as refusal:
-            raise TakeHomeError(refusal.message, code=refusal.code) from None
+            )
         request.status = RequestStatus.DISPENSED
         request.dispensed_by, request.dispensed_at = by, clock.now()
         request.save(update_fields=["status", "dispensed_by", "dispensed_at"])
-        audit(
-            by,
+        record(
             "takehome_dispense",
             target=str(request.external_id),
             client_code=client.code,
@@ -385,31 +353,29 @@ def outstanding_bottles(client: Client, today: date | None = None):
 
 def return_bottles(bottles: list[TakeHomeBottle], by) -> int:
     """Count empty bottles back in."""
-    _require(by, "dispense_takehome")
+    require(by, "dispense_takehome")
     now, count = clock.now(), 0
-    with transaction.atomic():
+    with acting(by), transaction.atomic():
         for bottle in bottles:
             bottle = TakeHomeBottle.objects.select_for_update().get(pk=bottle.pk)
             if bottle.status != BottleStatus.DISPENSED:
                 continue
             bottle.status, bottle.returned_at, bottle.returned_to = BottleStatus.RETURNED, now, by
             bottle.save(update_fields=["status", "returned_at", "returned_to"])
-            audit(
-                by, "bottle_return", target=str(bottle.external_id), client_code=bottle.client.code
-            )
+            record("bottle_return", target=str(bottle.external_id), client_code=bottle.client.code)
             count += 1
     return count
 
 
 def mark_missing(bottle: TakeHomeBottle, by, note: str = "") -> Incident:
     """A bottle not brought back by the next visit: marked missing, and an incident opens."""
-    _require(by, "dispense_takehome")
-    with transaction.atomic():
+    require(by, "dispense_takehome")
+    with acting(by), transaction.atomic():
         bottle = (
             TakeHomeBottle.objects.select_for_update().select_related("client").get(pk=bottle.pk)
         )
         if bottle.status != BottleStatus.DISPENSED:
-            raise TakeHomeError(_("This bottle is not outstanding."))
+            raise Refusal(_("This bottle is not outstanding."))
         bottle.status = BottleStatus.MISSING
         bottle.save(update_fields=["status"])
         text = (note or "").strip() or _("Bottle for %(day)s not returned.") % {
@@ -422,8 +388,7 @@ def mark_missing(bottle: TakeHomeBottle, by, note: str = "") -> Incident:
             note=text[:500],
             created_by=by,
         )
-        audit(
-            by,
+        record(
             "bottle_missing",
             target=str(bottle.external_id),
             client_code=bottle.client.code,
@@ -433,15 +398,15 @@ def mark_missing(bottle: TakeHomeBottle, by, note: str = "") -> Incident:
 
 
 def close_incident(incident: Incident, by, note: str) -> Incident:
-    _require(by, "decide_takehome")
-    note = _reason(note)
-    with transaction.atomic():
+    require(by, "decide_takehome")
+    note = required_reason(note)
+    with acting(by), transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.closed_at is not None:
-            raise TakeHomeError(_("This incident is already closed."))
+            raise Refusal(_("This incident is already closed."))
         incident.closed_at, incident.closed_by, incident.close_note = clock.now(), by, note
         incident.save(update_fields=["closed_at", "closed_by", "close_note"])
-        audit(by, "incident_close", target=str(incident.external_id), note=note)
+        record("incident_close", target=str(incident.external_id), note=note)
     return incident
 
 
@@ -456,14 +421,14 @@ def _closure_day(value: date | str) -> date:
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            raise TakeHomeError(
+            raise Refusal(
                 _("“%(value)s” is not a date: enter it as YYYY-MM-DD, e.g. 2027-02-06.")
                 % {"value": value.strip()[:40]},
                 code="day",
             ) from None
     first, last = CLOSURE_YEARS
     if not first <= value.year <= last:
-        raise TakeHomeError(
+        raise Refusal(
             _("Enter a day between %(first)d and %(last)d.") % {"first": first, "last": last},
             code="day",
         )
@@ -474,21 +439,21 @@ def add_closure(day: date | str, reason: str, by) -> ClosedDay:
     """A day the centre closes that the holiday calendar does not know (a training day, or a
     public holiday of a year the calendar does not cover yet). A day entered before is
     refused, with the reason it was entered for."""
-    _require(by, "draft_standard")
+    require(by, "draft_standard")
     day = _closure_day(day)
     reason = (reason or "").strip()
     if not reason:
-        raise TakeHomeError(_("A reason is required."), code="reason")
+        raise Refusal(_("A reason is required."), code="reason")
     if len(reason) > 200:
-        raise TakeHomeError(_("Keep the reason to 200 characters or fewer."), code="reason")
+        raise Refusal(_("Keep the reason to 200 characters or fewer."), code="reason")
     try:
-        with transaction.atomic():
+        with acting(by), transaction.atomic():
             closure = ClosedDay.objects.create(day=day, reason=reason, created_by=by)
-            audit(by, "centre_closure", target=day.isoformat(), reason=reason)
+            record("centre_closure", target=day.isoformat(), reason=reason)
     except IntegrityError:
         # Entered before, or by another manager a moment ago: the unique day says so.
         earlier = ClosedDay.objects.filter(day=day).values_list("reason", flat=True).first()
-        raise TakeHomeError(
+        raise Refusal(
             _("%(day)s is already entered as closed: %(reason)s.")
             % {"day": day.isoformat(), "reason": earlier or reason},
             code="duplicate",
@@ -498,9 +463,9 @@ def add_closure(day: date | str, reason: str, by) -> ClosedDay:
 
 def remove_closure(closure: ClosedDay, by) -> None:
     """Open again a day entered by hand. Bottles already dispensed for it stay dispensed."""
-    _require(by, "draft_standard")
-    with transaction.atomic():
+    require(by, "draft_standard")
+    with acting(by), transaction.atomic():
         deleted, _rows = ClosedDay.objects.filter(pk=closure.pk).delete()
         if not deleted:
-            raise TakeHomeError(_("That day is no longer marked closed."), code="gone")
-        audit(by, "centre_closure_removed", target=closure.day.isoformat(), reason=closure.reason)
+            raise Refusal(_("That day is no longer marked closed."), code="gone")
+        record("centre_closure_removed", target=closure.day.isoformat(), reason=closure.reason)

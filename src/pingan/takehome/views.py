@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
+from pingan.core.domain import Refusal
+from pingan.core.posting import refusals
 from pingan.registry.models import Client
 
 from . import actions, closures, nightly, queries
@@ -33,7 +35,7 @@ from .standard import PROFILES, StandardInvalid, default_document, parse
 STAFF = ("view_eligibility", "decide_takehome", "dispense_takehome")
 
 
-def _fail(request: HttpRequest, error: actions.TakeHomeError) -> None:
+def _fail(request: HttpRequest, error: Refusal) -> None:
     messages.error(request, error.message)
 
 
@@ -97,7 +99,7 @@ def client(request: HttpRequest, external_id) -> HttpResponse:
 @requires("decide_takehome", "dispense_takehome", any_of=True)
 def new_request(request: HttpRequest, external_id) -> HttpResponse:
     person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
-    try:
+    with refusals(request) as outcome:
         made = actions.request_takehome(
             person,
             request.POST.get("days"),
@@ -105,8 +107,7 @@ def new_request(request: HttpRequest, external_id) -> HttpResponse:
             kind=request.POST.get("kind", RequestKind.REGULAR),
             reason=request.POST.get("reason", ""),
         )
-    except actions.TakeHomeError as error:
-        _fail(request, error)
+    if outcome.refused:
         return redirect("takehome:client", external_id=external_id)
     return redirect("takehome:request", external_id=made.external_id)
 
@@ -145,12 +146,10 @@ def request_detail(request: HttpRequest, external_id) -> HttpResponse:
 def decide(request: HttpRequest, external_id) -> HttpResponse:
     req = get_object_or_404(TakeHomeRequest, external_id=external_id)
     approve = request.POST.get("approve") == "yes"
-    try:
+    with refusals(request):
         actions.decide_takehome(
             req, request.user, approve, request.POST.get("days"), request.POST.get("reason", "")
         )
-    except actions.TakeHomeError as error:
-        _fail(request, error)
     return redirect("takehome:request", external_id=external_id)
 
 
@@ -160,12 +159,12 @@ def dispense(request: HttpRequest, external_id) -> HttpResponse:
     req = get_object_or_404(TakeHomeRequest, external_id=external_id)
     try:
         days = [date.fromisoformat(v) for v in request.POST.getlist("day")]
-        bottles = actions.dispense_takehome(req, days, request.user)
     except ValueError:
         messages.error(request, _("Choose the days from the list."))
-    except actions.TakeHomeError as error:
-        _fail(request, error)
-    else:
+        return redirect("takehome:request", external_id=external_id)
+    with refusals(request) as outcome:
+        bottles = actions.dispense_takehome(req, days, request.user)
+    if not outcome.refused:
         messages.success(request, _("%(n)d bottles dispensed.") % {"n": len(bottles)})
     return redirect("takehome:request", external_id=external_id)
 
@@ -178,7 +177,7 @@ def returns(request: HttpRequest, external_id) -> HttpResponse:
     outstanding = list(actions.outstanding_bottles(person))
     back = set(request.POST.getlist("bottle"))
     returned = [b for b in outstanding if str(b.external_id) in back]
-    try:
+    with refusals(request) as outcome:
         count = actions.return_bottles(returned, request.user)
         missing = 0
         if request.POST.get("rest_missing") == "yes":
@@ -186,9 +185,7 @@ def returns(request: HttpRequest, external_id) -> HttpResponse:
                 if str(bottle.external_id) not in back:
                     actions.mark_missing(bottle, request.user, request.POST.get("note", ""))
                     missing += 1
-    except actions.TakeHomeError as error:
-        _fail(request, error)
-    else:
+    if not outcome.refused:
         messages.success(
             request,
             _("%(n)d empty bottles counted back, %(m)d marked missing.")
@@ -201,10 +198,8 @@ def returns(request: HttpRequest, external_id) -> HttpResponse:
 @requires("decide_takehome")
 def close_incident(request: HttpRequest, external_id) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("client"), external_id=external_id)
-    try:
+    with refusals(request):
         actions.close_incident(incident, request.user, request.POST.get("note", ""))
-    except actions.TakeHomeError as error:
-        _fail(request, error)
     return redirect("takehome:client", external_id=incident.client.external_id)
 
 
@@ -292,18 +287,16 @@ def standard_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and request.GET.get("profile") in PROFILES:
         profile = request.GET["profile"]
         text = json.dumps(default_document(profile), indent=2)
-    if request.method == "POST" and not request.POST.get("preview"):
-        try:
+    parts, problems = _preview(profile, text)
+    # A document with problems is not sent: its reasons are listed beside the editor.
+    if request.method == "POST" and not request.POST.get("preview") and not problems:
+        with refusals(request) as outcome:
             made = actions.draft_standard(profile, text, request.user, request.POST.get("note", ""))
-        except actions.TakeHomeError as error:
-            if error.code != "invalid_standard":  # the reasons are listed beside the editor
-                _fail(request, error)
-        else:
+        if not outcome.refused:
             messages.success(
                 request, _("Version %(v)d drafted: it needs both signatures.") % {"v": made.version}
             )
             return redirect("takehome:standards")
-    parts, problems = _preview(profile, text)
     return render(
         request,
         "takehome/standard_new.html",
@@ -323,10 +316,8 @@ def standard_new(request: HttpRequest) -> HttpResponse:
 @requires("sign_standard")
 def standard_sign(request: HttpRequest, external_id) -> HttpResponse:
     standard = get_object_or_404(Standard, external_id=external_id)
-    try:
+    with refusals(request) as outcome:
         actions.sign_standard(standard, request.user)
-    except actions.TakeHomeError as error:
-        _fail(request, error)
-    else:
+    if not outcome.refused:
         messages.success(request, _("Signed."))
     return redirect("takehome:standards")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.audit.context import Actor, acting_as
+from pingan.core.domain import operator
 from pingan.lockbox import actions, pin
 from pingan.lockbox.models import Box
 from pingan.lockbox.simulator import ReferenceBox
@@ -67,8 +66,7 @@ class Command(BaseCommand):
         sub.add_parser("purge-locations", help="blank raw coordinates past the retention period")
 
     def handle(self, *args, action: str, **options):
-        actor = Actor(username=f"cli:{getpass.getuser()}", role="command")
-        with acting_as(actor):
+        with operator():
             getattr(self, "do_" + action.replace("-", "_"))(**options)
 
     def do_pin(self, secret: str, date: str, **_options) -> None:
