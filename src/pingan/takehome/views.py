@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
@@ -24,6 +25,7 @@ from .describe import describe
 from .models import (
     Incident,
     Profile,
+    RecordCheck,
     RequestKind,
     RequestStatus,
     Standard,
@@ -216,35 +218,48 @@ def checks(request: HttpRequest) -> HttpResponse:
     return render(request, "takehome/police_checks.html", {"waiting": list(waiting)})
 
 
-@requires("record_check")
-def check(request: HttpRequest, external_id) -> HttpResponse:
-    req = get_object_or_404(
+def _for_check(external_id) -> TakeHomeRequest:
+    return get_object_or_404(
         TakeHomeRequest.objects.select_related("client").defer("client__photo"),
         external_id=external_id,
     )
+
+
+@requires("record_check")
+@never_cache
+def check(request: HttpRequest, external_id) -> HttpResponse:
+    """The officer's record check. Identity (only the fields the client consented to, each
+    read audited) is shown only while the request awaits the check, which any police
+    officer may do; before that, and once it is done, refused or dispensed, the page shows
+    where the check stands and nothing that identifies the client."""
+    req = _for_check(external_id)
     if request.method == "POST":
         passed = request.POST.get("passed") == "yes"
         try:
             actions.record_check(req, request.user, passed, request.POST.get("reason", ""))
         except actions.TakeHomeError as error:
             _fail(request, error)
+            req = _for_check(external_id)  # another officer may have just checked it
         else:
             messages.success(request, _("The record check is recorded."))
             return redirect("takehome:checks")
-    consent = actions.has_check_consent(req.client)
+    waiting = req.status == RequestStatus.APPROVED
+    consent = waiting and actions.has_check_consent(req.client)
     identity = actions.disclosed_identity(req, request.user) if consent else None
+    done = RecordCheck.objects.filter(request=req).only("passed", "checked_on").first()
     view = {
         "external_id": req.external_id,
         "code": req.client.code,
         "kind": req.get_kind_display(),
         "days": req.approved_days,
         "requested_on": req.requested_on,
-        "waiting": req.status == RequestStatus.APPROVED,
+        "waiting": waiting,
     }
+    outcome = {"passed": done.passed, "checked_on": done.checked_on} if done else None
     return render(
         request,
         "takehome/police_check.html",
-        {"req": view, "consent": consent, "identity": identity},
+        {"req": view, "consent": consent, "identity": identity, "outcome": outcome},
     )
 
 
