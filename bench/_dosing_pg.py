@@ -42,7 +42,7 @@ def _admin(url: str, sql: str) -> None:
 
 def _setup(url: str) -> None:
     os.environ["PINGAN_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings.base")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings.demo")
     import django
 
     django.setup()

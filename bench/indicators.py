@@ -393,7 +393,7 @@ if __name__ == "__main__":
 
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings.base")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings.demo")
     django.setup()
     from pingan.core.management.commands.bench import print_table
 

@@ -84,7 +84,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="pingan-shot-") as data_dir:
         env = {k: v for k, v in os.environ.items() if k != "PINGAN_DATABASE_URL"}
-        env.update(PINGAN_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="pingan.settings.base")
+        env.update(PINGAN_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="pingan.settings.demo")
         built = subprocess.run(
             [sys.executable, "-m", "pingan", "demo", "--no-serve"],
             env=env,

@@ -10,7 +10,8 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import ManagementUtility
+from cryptography.fernet import Fernet
+from django.core.management import CommandError, ManagementUtility, call_command
 
 # Each core command of DESIGN.md §5, with words its help must contain.
 CORE_COMMANDS = {
@@ -22,7 +23,8 @@ CORE_COMMANDS = {
     ("audit", "verify"): ["usage: pingan audit verify"],
     ("keys", "rotate"): ["usage: pingan keys rotate"],
     ("backup",): ["file"],
-    ("restore",): ["--yes"],
+    ("restore",): ["--yes", "--key-file"],
+    ("check",): ["--deploy", "field keys"],
 }
 
 
@@ -66,7 +68,13 @@ print(json.dumps({
 
 def test_production_hashes_passwords_with_argon2(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINGAN_")}
-    env.update(DJANGO_SETTINGS_MODULE="pingan.settings.production", PINGAN_DATA_DIR=str(tmp_path))
+    env.update(
+        DJANGO_SETTINGS_MODULE="pingan.settings.production",
+        PINGAN_DATA_DIR=str(tmp_path),
+        # Production refuses to start without its keys (tests/keys/test_production_start.py).
+        PINGAN_SECRET_KEY="s" * 50,
+        PINGAN_FIELD_KEYS=Fernet.generate_key().decode("ascii"),
+    )
     done = subprocess.run(
         [sys.executable, "-c", PRODUCTION], env=env, capture_output=True, text=True, timeout=60
     )
@@ -76,3 +84,23 @@ def test_production_hashes_passwords_with_argon2(tmp_path):
     assert result["algorithm"] == "argon2"
     assert result["hash"].startswith("argon2$argon2id$")
     assert result["axes"] and result["otp"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_reports_a_nul_byte_by_file_line_and_column(tmp_path):
+    """PostgreSQL refuses a NUL character in text and SQLite would store it: on both, the
+    row is reported like any other bad cell and nothing is written."""
+    from pingan.registry.models import Client
+
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    (folder / "clients.csv").write_bytes(
+        b"code,alias,sex,birth_year,enrolled_on\n"
+        b"C001,Old Wang,M,1975,2025-01-02\n"
+        b"C002,Li\x00ly,F,1988,2025-02-01\n"
+    )
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import", str(folder), "--no-progress", "--language", "en", stderr=err)
+    assert "clients.csv:3: alias: contains a NUL character" in err.getvalue()
+    assert Client.objects.count() == 0

@@ -1,19 +1,26 @@
-"""Backup then restore gives back exactly the data backed up (on the engine under test)."""
+"""Backup then restore gives back exactly the data backed up (on the engine under test); the
+file is encrypted and private, and a wrong key or an altered file is refused with nothing
+written."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import stat
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from pingan.audit.log import verify
 from pingan.audit.models import AuditEntry
+from pingan.core import backup_format
 from pingan.core.backup import BackupError, check_restorable, file_engine
 from pingan.dosing.models import Dose
 from pingan.imports.loader import load_directory
@@ -39,6 +46,22 @@ def write_dir(root: Path, files: dict[str, str]) -> Path:
 
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Backup keys as `pingan keys generate` prints them, and the 32 bytes they stand for.
+KEY, OTHER_KEY = Fernet.generate_key(), Fernet.generate_key()
+RAW, OTHER_RAW = backup_format.parse_key(KEY), backup_format.parse_key(OTHER_KEY)
+
+
+@pytest.fixture(autouse=True)
+def backup_key(monkeypatch):
+    monkeypatch.setenv("PINGAN_BACKUP_KEY", KEY.decode())
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The messages are asserted in English (the centre's default language is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 def digest() -> str:
@@ -82,7 +105,14 @@ def test_backup_then_restore_gives_identical_data(tmp_path):
     target = tmp_path / "pingan.backup"
     call_command("backup", str(target))
     assert target.exists() and not Path(str(target) + ".tmp").exists()
-    assert file_engine(target) == connection.vendor
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    # Encrypted: neither the engine's format nor any record in clear.
+    raw = target.read_bytes()
+    assert raw.startswith(backup_format.MAGIC) and file_engine(target) is None
+    for clear in ("老王", "王建国", "13900000001", "Lily", "morphine", "C001"):
+        assert clear.encode("utf-8") not in raw, clear
+    with open(target, "rb") as f:
+        assert backup_format.read_header(f).engine == connection.vendor
 
     # Change things after the backup: a restore must undo them.
     Dose.objects.filter(date=date(2025, 1, 2)).delete()
@@ -110,14 +140,15 @@ def test_restore_refuses_without_yes_when_not_interactive(tmp_path, monkeypatch)
 
 def test_restore_refuses_the_other_engine_and_non_backups(tmp_path):
     other = tmp_path / "other"
+    engine = "postgresql" if connection.vendor == "sqlite" else "sqlite"
+    with open(other, "wb") as f:
+        backup_format.seal(io.BytesIO(b"whatever"), f, RAW, engine)
     if connection.vendor == "sqlite":
-        other.write_bytes(b"PGDMP\x01\x0e\x00" + b"\x00" * 100)
         expected = "PostgreSQL backup but this installation runs on SQLite"
     else:
-        other.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
         expected = "SQLite backup but this installation runs on PostgreSQL"
     with pytest.raises(BackupError, match=expected):
-        check_restorable(other)
+        check_restorable(other, RAW)
     junk = tmp_path / "junk.csv"
     junk.write_text("code,alias\n")
     with pytest.raises(CommandError, match="not a Ping An backup"):
@@ -146,9 +177,105 @@ def test_a_failed_backup_leaves_no_file(tmp_path, monkeypatch):
         tmp.write_bytes(b"partial")
         raise BackupError("disk full")
 
+    def fail_streaming(out, key):
+        out.write(b"partial")
+        raise BackupError("disk full")
+
     monkeypatch.setattr(backup_module, "_sqlite_backup", fail)
-    monkeypatch.setattr(backup_module, "_pg_dump", fail)
+    monkeypatch.setattr(backup_module, "_pg_dump_sealed", fail_streaming)
     target = tmp_path / "b"
     with pytest.raises(CommandError, match="disk full"):
         call_command("backup", str(target))
     assert list(tmp_path.iterdir()) == []
+
+
+def _snapshot() -> tuple[str, int]:
+    return digest(), AuditEntry.objects.count()
+
+
+def test_a_wrong_key_or_an_altered_file_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
+    load_directory(write_dir(tmp_path / "in", FILES), progress=False)
+    target = tmp_path / "pingan.backup"
+    call_command("backup", str(target))
+    Client.objects.filter(code="C002").update(alias="changed after the backup")
+    before = _snapshot()
+
+    monkeypatch.setenv("PINGAN_BACKUP_KEY", OTHER_KEY.decode())
+    with pytest.raises(CommandError) as wrong:
+        call_command("restore", str(target), "--yes")
+    assert "Nothing was restored" in str(wrong.value)
+    ids = (backup_format.backup_key_id(RAW), backup_format.backup_key_id(OTHER_RAW))
+    assert all(i in str(wrong.value) for i in ids)
+    assert _snapshot() == before
+
+    # The right key, a file altered anywhere: a flipped byte in the middle, the last chunk
+    # cut off, the header's engine or key id changed.
+    monkeypatch.setenv("PINGAN_BACKUP_KEY", KEY.decode())
+    good = target.read_bytes()
+    body = backup_format.HEADER_SIZE
+    flipped = bytearray(good)
+    flipped[body + (len(good) - body) // 2] ^= 0x01
+    chunk = backup_format.CHUNK_SIZE + backup_format.TAG_SIZE
+    cut = good[: body + chunk] if len(good) > body + chunk else good[:-1]
+    for altered in (bytes(flipped), cut, good + b"\x00"):
+        target.write_bytes(altered)
+        with pytest.raises(CommandError, match="damaged or has been altered"):
+            call_command("restore", str(target), "--yes")
+        assert _snapshot() == before
+    forged = bytearray(good)
+    forged[10:14] = bytes.fromhex(backup_format.backup_key_id(RAW))  # unchanged id, but:
+    forged[30:34] = (backup_format.CHUNK_SIZE // 2).to_bytes(4, "big")  # another chunk size
+    target.write_bytes(bytes(forged))
+    with pytest.raises(CommandError, match="damaged or has been altered"):
+        call_command("restore", str(target), "--yes")
+    assert _snapshot() == before
+    assert not AuditEntry.objects.filter(action="restore").exists()
+
+    target.write_bytes(good)
+    call_command("restore", str(target), "--yes")
+    assert Client.objects.get(code="C002").alias == "Lily"
+
+
+def test_the_backup_key_is_required_well_formed_and_outside_the_data_directory(
+    tmp_path, monkeypatch
+):
+    target = tmp_path / "b"
+    monkeypatch.delenv("PINGAN_BACKUP_KEY")
+    with pytest.raises(CommandError, match="PINGAN_BACKUP_KEY"):
+        call_command("backup", str(target))
+    monkeypatch.setenv("PINGAN_BACKUP_KEY", "not a key")
+    with pytest.raises(CommandError, match="PINGAN_BACKUP_KEY"):
+        call_command("backup", str(target))
+    inside = Path(settings.DATA_DIR) / "backup.key"
+    inside.write_bytes(KEY)
+    try:
+        with pytest.raises(CommandError, match="inside the data directory"):
+            call_command("backup", str(target), "--key-file", str(inside))
+    finally:
+        inside.unlink()
+    outside = tmp_path / "backup.key"
+    outside.write_bytes(KEY + b"\n")
+    monkeypatch.delenv("PINGAN_BACKUP_KEY")
+    call_command("backup", str(target), "--key-file", str(outside))
+    assert check_restorable(target, RAW) == connection.vendor
+    assert sorted(tmp_path.iterdir()) == [target, outside]
+
+
+def test_an_unencrypted_backup_of_an_earlier_release_needs_saying_so(tmp_path):
+    from pingan.core import backup as backup_module
+
+    load_directory(write_dir(tmp_path / "in", FILES), progress=False)
+    before = digest()
+    plain = tmp_path / "old.backup"
+    if connection.vendor == "sqlite":
+        backup_module._sqlite_backup(plain)
+    else:
+        args, env = backup_module._pg_args()
+        name = str(connection.settings_dict["NAME"])
+        backup_module._run(["pg_dump", "-Fc", "-f", str(plain), *args, name], env)
+    Client.objects.filter(code="C002").update(alias="changed")
+    with pytest.raises(CommandError, match="--unencrypted"):
+        call_command("restore", str(plain), "--yes")
+    assert digest() != before
+    call_command("restore", str(plain), "--yes", "--unencrypted")
+    assert digest() == before

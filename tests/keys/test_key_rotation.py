@@ -1,16 +1,23 @@
-"""`pingan keys rotate`: everything re-encrypted, resumable, old keys read meanwhile."""
+"""`pingan keys rotate`: everything re-encrypted, resumable, old keys read meanwhile; an
+unknown key named, an interrupted or killed rotation audited as such."""
 
 from __future__ import annotations
 
+import itertools
+import signal
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
+from cli_harness import db_env, refused, run
 from cryptography.fernet import Fernet
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from pingan.audit.models import AuditEntry
-from pingan.core.crypto import key_id, keyring, reset_keyring
+from pingan.core.crypto import UnknownFieldKey, key_id, keyring, reset_keyring
 from pingan.core.rotation import encrypted_columns, key_usage, rotate_column
 from pingan.registry import actions
 from pingan.registry.actions import IdentityInput
@@ -139,3 +146,142 @@ def test_status_names_unknown_keys(users, use_keys):
     assert f"{key_id(OLD)} (UNKNOWN KEY)=5" in status
     assert keyring().current_id == key_id(NEW)
     assert Identity.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_key_is_named_and_nothing_is_rotated(users, use_keys):
+    use_keys(OLD)
+    clients = _enrol_five(users["clinician"])
+    use_keys(NEW)  # the old key was lost (or the wrong one is configured)
+    before = AuditEntry.objects.count()
+    with pytest.raises(CommandError) as refused, translation.override("en"):
+        _run("rotate", "--no-progress")
+    assert key_id(OLD) in str(refused.value) and "Nothing was rotated" in str(refused.value)
+    assert AuditEntry.objects.count() == before  # not even a start
+    assert key_usage(_identity_column())[key_id(OLD)] == 5
+    # Reading such a value names the key and the field, instead of failing anywhere deeper.
+    with pytest.raises(UnknownFieldKey) as unknown:
+        actions.read_identity(clients[0], users["manager"])
+    assert unknown.value.key_id == key_id(OLD)
+    assert key_id(OLD) in str(unknown.value) and "registry.identity." in str(unknown.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_through_the_command_line(users, use_keys):
+    use_keys(OLD)
+    _enrol_five(users["clinician"])
+    use_keys(NEW)
+    env = db_env()
+    assert key_id(NEW) in env["PINGAN_FIELD_KEYS"] or env["PINGAN_FIELD_KEYS"] == NEW.decode()
+    refused(run(["keys", "rotate", "--no-progress"], env), key_id(OLD))
+    refused(run(["check"], env), key_id(OLD), "registry.identity.name")
+    status = run(["keys", "status"], env)
+    assert status.returncode == 0 and f"{key_id(OLD)} (UNKNOWN KEY)=5" in status.stdout
+
+
+def _runs(action: str) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(action=action).order_by("seq"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rotation_that_fails_half_way_is_audited_as_interrupted(users, use_keys, monkeypatch):
+    use_keys(OLD)
+    _enrol_five(users["clinician"])
+    use_keys(NEW, OLD)
+    from pingan.core.management.commands import keys as keys_command
+
+    real = keys_command.rotate_column
+
+    def one_batch_then_fail(col, batch=500):
+        yield from itertools.islice(real(col, batch=batch), 1)
+        raise RuntimeError("disk error")
+
+    monkeypatch.setattr(keys_command, "rotate_column", one_batch_then_fail)
+    with pytest.raises(RuntimeError, match="disk error"):
+        _run("rotate", "--batch", "2", "--no-progress")
+    (started,) = _runs("keys_rotation_started")
+    (interrupted,) = _runs("keys_rotation_interrupted")
+    assert interrupted.detail["run"] == started.detail["run"]
+    assert interrupted.detail["reason"] == "RuntimeError"
+    assert list(interrupted.detail["rewritten"].values()) == [2]  # one batch of one field
+    assert _runs("keys_rotated") == []
+
+    monkeypatch.setattr(keys_command, "rotate_column", real)
+    _run("rotate", "--no-progress")
+    (finished,) = _runs("keys_rotated")
+    assert finished.detail["run"] != started.detail["run"]
+    assert len(_runs("keys_rotation_interrupted")) == 1  # the failure was recorded already
+
+
+KILLED_MID_ROTATION = """
+import os, signal, django
+django.setup()
+from django.core.management import call_command
+from pingan.core.management.commands import keys
+
+real = keys.rotate_column
+
+def killed_after_one_batch(col, batch=500):
+    for done in real(col, batch=batch):
+        yield done
+        os.kill(os.getpid(), signal.SIGKILL)  # a power cut: no Python code runs after this
+
+keys.rotate_column = killed_after_one_batch
+call_command("keys", "rotate", "--batch", "2", "--no-progress")
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("detected_by", ["keys rotate", "check"])
+def test_a_killed_rotation_is_found_and_audited_as_interrupted(users, use_keys, detected_by):
+    use_keys(OLD)
+    clients = _enrol_five(users["clinician"])
+    use_keys(NEW, OLD)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_ROTATION],
+        env=db_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (started,) = _runs("keys_rotation_started")
+    assert _runs("keys_rotation_interrupted") == [] and _runs("keys_rotated") == []
+    assert key_usage(_identity_column())[key_id(NEW)] == 2  # one batch was done
+
+    err = StringIO()
+    if detected_by == "check":
+        call_command("check", stdout=StringIO(), stderr=err)
+    else:
+        call_command("keys", "rotate", "--no-progress", stdout=StringIO(), stderr=err)
+    assert key_id(NEW) in err.getvalue()
+    (interrupted,) = _runs("keys_rotation_interrupted")
+    assert interrupted.detail["run"] == started.detail["run"]
+    assert interrupted.detail["started_seq"] == started.seq
+    assert interrupted.detail["detected_by"] == f"pingan {detected_by}"
+    assert interrupted.seq > started.seq
+    # Found once: the next look finds nothing more to record.
+    call_command("check", stdout=StringIO(), stderr=StringIO())
+    assert len(_runs("keys_rotation_interrupted")) == 1
+    if detected_by == "keys rotate":
+        assert key_id(OLD) not in key_usage(_identity_column())  # and the work is finished
+        assert _runs("keys_rotated")[0].detail["run"] != started.detail["run"]
+    assert [actions.read_identity(c, users["manager"]).name for c in clients] == [
+        f"Name {i}" for i in range(5)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_rotation_is_not_taken_for_an_interrupted_one(users, use_keys):
+    from pingan.core.rotation import rotation_lock
+
+    use_keys(OLD)
+    _enrol_five(users["clinician"])
+    use_keys(NEW, OLD)
+    with rotation_lock():  # as a rotation in another process holds it
+        AuditEntry.objects.count()
+        busy = run(["keys", "rotate", "--no-progress"], db_env())
+        checked = run(["check"], db_env())
+    assert busy.returncode != 0 and "Traceback" not in busy.stderr
+    assert checked.returncode == 0, checked.stderr
+    assert _runs("keys_rotation_interrupted") == []

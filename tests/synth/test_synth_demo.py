@@ -126,7 +126,7 @@ def env_for(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINGAN_")}
     env.update(
         PINGAN_DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE="pingan.settings.base",
+        DJANGO_SETTINGS_MODULE="pingan.settings.demo",
         PW=DEMO_PASSWORD,
     )
     return env

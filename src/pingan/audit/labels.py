@@ -125,6 +125,8 @@ LABELS: dict[str, Promise] = {
     "import": _("Legacy records imported"),
     "backup": _("Backup made"),
     "restore": _("Backup restored"),
+    "keys_rotation_started": _("Encryption key rotation started"),
+    "keys_rotation_interrupted": _("Encryption key rotation interrupted"),
     "keys_rotated": _("Encryption keys rotated"),
     "keys_reindexed": _("Encrypted search index rebuilt"),
     "demo_created": _("Demonstration data created"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from .crypto import keyring
+from .crypto import TamperedValue, UnknownFieldKey, keyring
 
 
 class EncryptedTextField(models.TextField):
@@ -16,7 +16,16 @@ class EncryptedTextField(models.TextField):
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
-        return keyring().decrypt(value)
+        try:
+            return keyring().decrypt(value)
+        except UnknownFieldKey as exc:
+            # Name the field as well as the key, so the operator knows what cannot be read.
+            raise UnknownFieldKey(exc.key_id, self._label()) from None
+        except TamperedValue as exc:
+            raise TamperedValue(exc.key_id, self._label()) from None
+
+    def _label(self) -> str:
+        return f"{self.model._meta.label_lower}.{self.name}"
 
     def to_python(self, value):
         return value

@@ -4,17 +4,22 @@ Rows are found and rewritten with plain SQL on the raw column, so the rotation n
 decrypts through the ORM twice nor fires the row-level audit capture for thousands of
 rows: it writes one summary entry per run instead. Each batch is its own transaction and
 only rows not yet under the newest key are selected, so an interrupted run resumes where it
-stopped when started again.
+stopped when started again. One rotation runs at a time (`rotation_lock`); the lock dies
+with its process, so a killed run never blocks the next one.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connection, models, transaction
+from django.utils.translation import gettext as _
 
 from .crypto import PREFIX_SEP, Keyring, key_id, keyring
 from .fields import EncryptedTextField
@@ -63,6 +68,74 @@ def key_usage(col: EncryptedColumn) -> Counter[str]:
         for prefix, n in cursor.fetchall():
             counts[(prefix or "").removesuffix(PREFIX_SEP) if prefix else ""] += n
     return counts
+
+
+def unknown_keys(ring: Keyring | None = None) -> dict[str, Counter[str]]:
+    """Per column, the values under key ids that are not configured (none: {})."""
+    ring = ring or keyring()
+    found = {}
+    for col in encrypted_columns():
+        usage = Counter(
+            {kid: n for kid, n in key_usage(col).items() if kid and kid not in ring.ids}
+        )
+        if usage:
+            found[col.label] = usage
+    return found
+
+
+def sample_values(col: EncryptedColumn) -> dict[str, tuple[int, str]]:
+    """One stored value per key id of a column: {key id: (primary key, stored value)}."""
+    table, pk, column = _names(col)
+    samples = {}
+    for kid in key_usage(col):
+        if not kid:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {pk}, {column} FROM {table} WHERE {column} LIKE %s "  # noqa: S608
+                f"ORDER BY {pk} LIMIT 1",
+                [kid + PREFIX_SEP + "%"],
+            )
+            row = cursor.fetchone()
+        if row:
+            samples[kid] = (row[0], row[1])
+    return samples
+
+
+class RotationBusy(Exception):
+    """Another rotation holds the lock."""
+
+
+# An arbitrary constant naming the lock among PostgreSQL's advisory locks.
+PG_LOCK = 0x50494E47
+
+
+@contextmanager
+def rotation_lock():
+    """Hold the one-rotation-at-a-time lock, or raise RotationBusy at once.
+
+    PostgreSQL: a session advisory lock; SQLite: an flock on a file beside the database.
+    Both are released by the operating system or the server when the process dies."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PG_LOCK])
+            if not cursor.fetchone()[0]:
+                raise RotationBusy(_("Another key rotation is running."))
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [PG_LOCK])
+        return
+    fd = os.open(f"{connection.settings_dict['NAME']}.rotation-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RotationBusy(_("Another key rotation is running.")) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def _pending_batch(col: EncryptedColumn, ring: Keyring, size: int) -> list[tuple[int, str]]:
@@ -118,9 +191,10 @@ def rotate_column(
                 for row_pk, stored in rows:
                     if before_row is not None:
                         before_row(row_pk)
+                    plain = ring.decrypt(stored, where=f"{col.label} #{row_pk}")
                     cursor.execute(
                         f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",  # noqa: S608
-                        [ring.encrypt(ring.decrypt(stored)), row_pk],
+                        [ring.encrypt(plain), row_pk],
                     )
         yield len(rows)
 

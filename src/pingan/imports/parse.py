@@ -32,6 +32,15 @@ FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 IDENTITY_COLUMNS = FILES["clients.csv"][1]
 SEXES = ("M", "F", "X")
+# Python reads a NUL character as text, SQLite would store it, PostgreSQL refuses it in any
+# text column: a row holding one is bad on both, reported like any other bad cell.
+NUL = "\x00"
+
+
+def nul_reason() -> str:
+    return _("contains a NUL character (byte 0), which cannot be stored")
+
+
 DOSE_KINDS = ("clinic", "takehome")
 
 
@@ -161,6 +170,8 @@ def read_rows(path: Path, today: date, make: Callable[[_Row], object | None], ke
         return [], [error], set()
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
+    if any(NUL in h for h in header):
+        return [], [RowError(name, 1, "", nul_reason())], set()
     errors = [RowError(name, 1, c, _("column missing")) for c in required if c not in header]
     errors += [
         RowError(name, 1, c or "?", _("unknown column"))
@@ -188,6 +199,9 @@ def read_rows(path: Path, today: date, make: Callable[[_Row], object | None], ke
             )
             continue
         row = _Row(name, line, {h: v.strip() for h, v in zip(header, values, strict=True)}, today)
+        for column, value in row.cells.items():
+            if NUL in value:
+                row.bad(column, nul_reason())
         record = make(row)
         if row.errors:
             errors += row.errors

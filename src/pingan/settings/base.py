@@ -5,31 +5,20 @@ PINGAN_SECRET_KEY, PINGAN_FIELD_KEYS, PINGAN_TIME_ZONE, PINGAN_SMS_BACKEND.
 """
 
 import os
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# Nothing is created here: production refuses a data directory that does not exist
+# (settings/production.py); the demo and test settings create theirs (settings/demo.py).
 DATA_DIR = Path(os.environ.get("PINGAN_DATA_DIR", Path.cwd() / "pingan-data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-
-def _secret_key() -> str:
-    """The signing key: from the environment, or generated once and kept in the data dir."""
-    key = os.environ.get("PINGAN_SECRET_KEY")
-    if key:
-        return key
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        import secrets
-
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# From the environment only; the demo and test settings fall back to a file they make.
+SECRET_KEY = os.environ.get("PINGAN_SECRET_KEY", "")
 DEBUG = os.environ.get("PINGAN_DEBUG", "") == "1"
 ALLOWED_HOSTS = os.environ.get("PINGAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
@@ -96,9 +85,22 @@ TEMPLATES = [
 ]
 
 
+DATABASE_ENGINES = ("django.db.backends.sqlite3", "django.db.backends.postgresql")
+
+
 def _database() -> dict:
     url = os.environ.get("PINGAN_DATABASE_URL", f"sqlite:///{DATA_DIR / 'pingan.sqlite3'}")
-    db = dj_database_url.parse(url, conn_max_age=0)
+    try:
+        db = dj_database_url.parse(url, conn_max_age=0)
+    except ValueError:
+        db = {}
+    if db.get("ENGINE") not in DATABASE_ENGINES or not db.get("NAME"):
+        # The URL itself is not repeated: it may hold the database password.
+        raise ImproperlyConfigured(
+            "PINGAN_DATABASE_URL is not a database Ping An can use: give sqlite:///PATH or "
+            "postgres://USER:PASSWORD@HOST:PORT/NAME (special characters in the password "
+            "percent-encoded)."
+        )
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers work while a nurse writes; IMMEDIATE takes the write lock at
         # BEGIN so two concurrent writers queue instead of failing half-way.
@@ -174,7 +176,21 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
-TIME_ZONE = os.environ.get("PINGAN_TIME_ZONE", "Asia/Shanghai")
+
+
+def _time_zone() -> str:
+    name = os.environ.get("PINGAN_TIME_ZONE", "Asia/Shanghai")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"PINGAN_TIME_ZONE={name!r} is not a time zone: give an IANA name such as "
+            "Asia/Shanghai."
+        ) from None
+    return name
+
+
+TIME_ZONE = _time_zone()
 USE_I18N = True
 USE_TZ = True
 
@@ -185,10 +201,15 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 
-# Field encryption: comma-separated Fernet keys, newest first. Without the variable a key
-# file in the data directory is used (created on first run) so the demo works out of the box;
-# production sets PINGAN_FIELD_KEYS and keeps the keys outside the database and its backups.
+# Field encryption: comma-separated Fernet keys, newest first. Without the variable the key
+# file below is read if it exists; only the demo and test settings may create it
+# (CREATE_MISSING_KEYS), and production reads PINGAN_FIELD_KEYS alone (docs/key-rotation.md).
 FIELD_KEYS_ENV = "PINGAN_FIELD_KEYS"
+FIELD_KEY_FILE = DATA_DIR / "field_keys"
+CREATE_MISSING_KEYS = False
+# Whether `pingan check` and `pingan serve` treat loose file modes in the data directory as
+# errors (production) or only warn (demo, tests).
+STRICT_FILE_MODES = False
 
 SMS_BACKEND = os.environ.get("PINGAN_SMS_BACKEND", "console")
 

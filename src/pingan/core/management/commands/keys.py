@@ -6,20 +6,44 @@ rotate, check status, then remove the old key and reindex.
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet
+import signal
+from contextlib import contextmanager
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from pingan.audit.context import Actor, acting_as, current_actor
 from pingan.audit.log import record
-from pingan.core.crypto import key_id, keyring, reset_keyring
+from pingan.core.crypto import generate_key, key_id, keyring, reset_keyring, write_key_file
+from pingan.core.management import keyrotation
 from pingan.core.rotation import (
+    RotationBusy,
     encrypted_columns,
     key_usage,
     pending_rows,
     rebuild_national_id_index,
     rotate_column,
+    rotation_lock,
+    unknown_keys,
 )
+
+
+@contextmanager
+def _sigterm_as_exit():
+    """`systemctl stop` or `kill` (SIGTERM) ends the run through Python, so it is audited."""
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Command(BaseCommand):
@@ -27,8 +51,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
-        sub.add_parser(
-            "generate", help="Print a new Fernet key (add it FIRST in PINGAN_FIELD_KEYS)."
+        generate = sub.add_parser(
+            "generate",
+            help="Print a new key (a field key: add it FIRST in PINGAN_FIELD_KEYS; or a "
+            "backup key for PINGAN_BACKUP_KEY). Needs no configuration.",
+        )
+        generate.add_argument(
+            "--file",
+            type=Path,
+            help="write the key to this new file (mode 0600) instead of printing it",
         )
         rotate = sub.add_parser(
             "rotate",
@@ -43,6 +74,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, subcommand: str, **options) -> None:
+        if subcommand == "generate":
+            self._generate(**options)  # touches no data, needs no keys
+            return
         reset_keyring()  # the environment may have changed since the keyring was cached
         actor = current_actor()
         if not actor.username:
@@ -50,8 +84,23 @@ class Command(BaseCommand):
         with acting_as(actor):
             getattr(self, f"_{subcommand}")(**options)
 
-    def _generate(self, **options) -> None:
-        self.stdout.write(Fernet.generate_key().decode("ascii"))
+    def _generate(self, file: Path | None = None, **options) -> None:
+        key = generate_key()
+        if file is None:
+            self.stdout.write(key.decode("ascii"))
+            return
+        try:
+            write_key_file(file, key)
+        except FileExistsError:
+            raise CommandError(
+                _("%(path)s already exists; a key file is never overwritten.") % {"path": file}
+            ) from None
+        except OSError as exc:
+            raise CommandError(f"{file}: {exc.strerror}") from None
+        self.stdout.write(
+            _("New key %(id)s written to %(path)s (readable by its owner only).")
+            % {"id": key_id(key), "path": file}
+        )
 
     def _status(self, **options) -> None:
         ring = keyring()
@@ -74,6 +123,14 @@ class Command(BaseCommand):
                     behind += n
                 parts.append(f"{kid} ({tag})={n}")
             self.stdout.write(f"{col.label}: {', '.join(parts) or 'no rows'}")
+        for run in keyrotation.open_runs():
+            self.stdout.write(
+                _(
+                    "The rotation to key %(key)s started at %(at)s has not ended: it is "
+                    "running, or it was interrupted (`pingan keys rotate` finishes it)."
+                )
+                % {"key": run.key, "at": formats.localize(run.at)}
+            )
         if behind:
             self.stdout.write(
                 f"{behind} value(s) not under the newest key: run `pingan keys rotate`"
@@ -85,21 +142,66 @@ class Command(BaseCommand):
         if batch < 1:
             raise CommandError("--batch must be at least 1")
         ring = keyring()
+        try:
+            with rotation_lock():
+                self._rotate_locked(ring, batch, no_progress)
+        except RotationBusy as busy:
+            raise CommandError(str(busy)) from None
+
+    def _rotate_locked(self, ring, batch: int, no_progress: bool) -> None:
+        for run in keyrotation.record_interrupted("pingan keys rotate"):
+            self.stderr.write(
+                _(
+                    "The rotation to key %(key)s started at %(at)s was interrupted; it is "
+                    "now recorded as interrupted, and this run finishes the work."
+                )
+                % {"key": run.key, "at": formats.localize(run.at)}
+            )
+        unknown = unknown_keys(ring)
+        if unknown:
+            ids = sorted({kid for usage in unknown.values() for kid in usage})
+            count = sum(n for usage in unknown.values() for n in usage.values())
+            raise CommandError(
+                ngettext(
+                    "Nothing was rotated: %(count)d stored value is under key %(ids)s, which "
+                    "is not in PINGAN_FIELD_KEYS. Add it after the newest key and run again "
+                    "(`pingan keys status` shows where).",
+                    "Nothing was rotated: %(count)d stored values are under key(s) %(ids)s, "
+                    "not in PINGAN_FIELD_KEYS. Add them after the newest key and run again "
+                    "(`pingan keys status` shows where).",
+                    count,
+                )
+                % {"count": count, "ids": ", ".join(ids)}
+            )
+        run = keyrotation.start(ring.current_id)
         rewritten: dict[str, int] = {}
-        for col in encrypted_columns():
-            todo = pending_rows(col, ring)
-            if not todo:
-                continue
-            with tqdm(
-                total=todo, desc=col.label, unit="rows", disable=no_progress, file=self.stderr._out
-            ) as bar:
-                for done in rotate_column(col, batch=batch):
-                    rewritten[col.label] = rewritten.get(col.label, 0) + done
-                    bar.update(done)
-        reindexed = rebuild_national_id_index(batch=batch)
+        try:
+            with _sigterm_as_exit():
+                for col in encrypted_columns():
+                    todo = pending_rows(col, ring)
+                    if not todo:
+                        continue
+                    with tqdm(
+                        total=todo,
+                        desc=col.label,
+                        unit="rows",
+                        disable=no_progress,
+                        file=self.stderr._out,
+                    ) as bar:
+                        for done in rotate_column(col, batch=batch):
+                            rewritten[col.label] = rewritten.get(col.label, 0) + done
+                            bar.update(done)
+                reindexed = rebuild_national_id_index(batch=batch)
+        except BaseException as exc:
+            try:
+                keyrotation.interrupted(run, ring.current_id, type(exc).__name__, rewritten)
+            except Exception:  # noqa: S110 — the first error is the one to report
+                pass
+            raise
         record(
             "keys_rotated",
             target=f"key:{ring.current_id}",
+            run=run,
             rewritten=rewritten,
             total=sum(rewritten.values()),
             reindexed=reindexed,

@@ -1,6 +1,7 @@
 """`pingan restore FILE`: replace the whole database with a backup (docs/backups.md)."""
 
 import getpass
+import os
 import sys
 from pathlib import Path
 
@@ -9,13 +10,21 @@ from django.utils.translation import gettext as _
 
 from pingan.audit.context import Actor, acting_as
 from pingan.audit.log import record
-from pingan.core.backup import BackupError, check_restorable, restore
+from pingan.core.backup import (
+    BACKUP_KEY_ENV,
+    BackupError,
+    backup_key,
+    check_restorable,
+    restore,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Replace the whole database with the backup in FILE, then verify the audit chain. "
-        "Stop the server first. Asks for confirmation unless --yes is given."
+        "The file is decrypted and checked whole before anything is written; a wrong key or "
+        "an altered file is refused. Stop the server first. Asks for confirmation unless "
+        "--yes is given."
     )
 
     def add_arguments(self, parser):
@@ -23,10 +32,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--yes", action="store_true", help="overwrite the database without asking"
         )
+        parser.add_argument(
+            "--key-file",
+            type=Path,
+            help="file holding the backup key; default: the PINGAN_BACKUP_KEY environment variable",
+        )
+        parser.add_argument(
+            "--unencrypted",
+            action="store_true",
+            help="accept an unencrypted backup made by an earlier version of Ping An",
+        )
 
-    def handle(self, *args, file: Path, yes: bool, **options):
+    def handle(
+        self,
+        *args,
+        file: Path,
+        yes: bool,
+        key_file: Path | None,
+        unencrypted: bool,
+        **options,
+    ):
         try:
-            check_restorable(file)
+            # An unencrypted backup needs no key; give one anyway to restore either kind.
+            no_key = unencrypted and key_file is None and not os.environ.get(BACKUP_KEY_ENV)
+            key = None if no_key else backup_key(key_file)
+            check_restorable(file, key, allow_plain=unencrypted)
         except (BackupError, OSError) as exc:
             raise CommandError(str(exc)) from None
         if not yes:
@@ -38,7 +68,7 @@ class Command(BaseCommand):
             if answer.strip().lower() != "yes":
                 raise CommandError(_("Nothing restored."))
         try:
-            result = restore(file)
+            result = restore(file, key, allow_plain=unencrypted)
         except (BackupError, OSError) as exc:
             raise CommandError(str(exc)) from None
         with acting_as(Actor(username=f"cli:{getpass.getuser()}", role="command")):

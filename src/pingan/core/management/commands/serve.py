@@ -2,25 +2,21 @@
 
 Waitress is pure Python and runs the same on a clinic's Windows PC as on a Linux server;
 static files come through WhiteNoise, already in the middleware, so no web server is needed.
-It refuses to start on a database with unapplied migrations, because a half-migrated schema
-fails in ways a nurse at the counter cannot understand.
+It runs the start-up checks of `pingan check` first and refuses to start on any error (a
+database with unapplied migrations, field keys that do not open the stored values, a data
+directory it cannot write), because those fail later in ways a nurse at the counter cannot
+understand.
 """
 
 from __future__ import annotations
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 
+from pingan.core.management.startup import ERROR, OK, run_checks, unapplied_migrations
 
-def unapplied_migrations() -> list[str]:
-    """Names of migrations the database still lacks ("app.0002_name")."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return [f"{m.app_label}.{m.name}" for m, _backwards in plan]
+__all__ = ["Command", "unapplied_migrations"]
 
 
 class Command(BaseCommand):
@@ -46,31 +42,44 @@ class Command(BaseCommand):
             raise CommandError(_("--port must be between 1 and 65535."))
         if threads < 1:
             raise CommandError(_("--threads must be at least 1."))
-        missing = unapplied_migrations()
-        if missing:
-            raise CommandError(
-                _(
-                    "The database lacks %(n)d migrations (%(first)s…). Run `pingan migrate` "
-                    "first, then start the server again."
-                )
-                % {"n": len(missing), "first": missing[0]}
-            )
-        # Copy the static files where WhiteNoise serves them from (quick: a few files, and
-        # unchanged ones are skipped), so the server needs nothing else on disk.
-        call_command("collectstatic", interactive=False, verbosity=0)
-        from waitress import serve
+        findings = run_checks("pingan serve")
+        for finding in findings:
+            if finding.level != OK:
+                self.stderr.write(finding.line())
+        if any(f.level == ERROR for f in findings):
+            raise CommandError(_("Not serving: fix the errors above (`pingan check`)."))
+        from waitress.server import create_server
 
         from pingan.wsgi import application
 
-        shown = f"[{host}]" if ":" in host else host
-        self.stdout.write(
-            _("Ping An is serving on http://%(host)s:%(port)d/ — press Ctrl+C to stop.")
-            % {"host": shown, "port": port}
-        )
         proxy = {}
         if trusted_proxy:
             proxy = {
                 "trusted_proxy": trusted_proxy,
                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
             }
-        serve(application, host=host, port=port, threads=threads, ident="pingan", **proxy)
+        try:
+            # Binding first: a busy port is reported before anything else is done.
+            server = create_server(
+                application, host=host, port=port, threads=threads, ident="pingan", **proxy
+            )
+        except OSError as exc:
+            raise CommandError(
+                _(
+                    "Cannot listen on %(host)s:%(port)d: %(reason)s. Is another server "
+                    "running there? Choose another --port."
+                )
+                % {"host": host, "port": port, "reason": exc.strerror or exc}
+            ) from None
+        # Copy the static files where WhiteNoise serves them from (quick: a few files, and
+        # unchanged ones are skipped), so the server needs nothing else on disk.
+        call_command("collectstatic", interactive=False, verbosity=0)
+        shown = f"[{host}]" if ":" in host else host
+        self.stdout.write(
+            _("Ping An is serving on http://%(host)s:%(port)d/ — press Ctrl+C to stop.")
+            % {"host": shown, "port": port}
+        )
+        try:
+            server.run()
+        finally:
+            server.close()
