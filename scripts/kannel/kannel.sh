@@ -77,14 +77,17 @@ start_handset() {
 }
 
 stop_all() {
-    local dir=$1 name pid
+    # All three are told at once (each takes ~2 s to shut down), then waited for.
+    local dir=$1 name pid pids=()
     for name in fakesmsc smsbox bearerbox; do
         [ -f "$dir/$name.pid" ] || continue
         pid=$(cat "$dir/$name.pid")
-        kill "$pid" 2>/dev/null || true
+        kill "$pid" 2>/dev/null && pids+=("$pid")
+        rm -f "$dir/$name.pid"
+    done
+    for pid in "${pids[@]}"; do
         for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$pid" 2>/dev/null || true
-        rm -f "$dir/$name.pid"
     done
 }
 

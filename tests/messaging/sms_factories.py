@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.utils import timezone
-
+from pingan.core import clock
 from pingan.core.domain import operator
 from pingan.lockbox.actions import issue_box
 from pingan.registry.models import Client, Consent, Episode, Identity
@@ -24,9 +23,9 @@ def takehome_client(
     client = Client.objects.create(
         code=code, alias=f"alias {code}", sex="F", birth_year=1975, language=language
     )
-    Episode.objects.create(client=client, enrolled_on=timezone.localdate() - timedelta(days=200))
+    Episode.objects.create(client=client, enrolled_on=clock.today() - timedelta(days=200))
     for purpose in consents:
-        Consent.objects.create(client=client, purpose=purpose, given_on=timezone.localdate())
+        Consent.objects.create(client=client, purpose=purpose, given_on=clock.today())
     if phone:
         Identity.objects.create(client=client, phone=phone)
     with operator():  # as `pingan box issue` does

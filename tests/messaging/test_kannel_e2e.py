@@ -5,84 +5,22 @@ skipping it: CI installs `kannel kannel-extras` (docs/sms-gateway.md)."""
 
 from __future__ import annotations
 
-import re
-import shutil
-import socket
-import subprocess
 import time
-import urllib.parse
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from kannel_harness import free_port, received, start, wait_until
 from sms_factories import takehome_client
 
+from pingan.core import clock
 from pingan.lockbox import pin
 from pingan.messaging.models import SmsMessage, Status
 
 pytestmark = [pytest.mark.kannel, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "kannel" / "kannel.sh"
-LINE = re.compile(r"Got message \d+: <(\S+) (\S+) (text|ucs-2) (.*)>\s*$")
-
-
-def received(log: Path) -> list[tuple[str, str]]:
-    """(to, text) of every message the handset logged; UCS-2 arrives as form-encoded UTF-16BE
-    (a space byte written "+")."""
-    out = []
-    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
-        match = LINE.search(line)
-        if match:
-            _sender, to, coding, payload = match.groups()
-            if coding == "ucs-2":
-                raw = urllib.parse.unquote_to_bytes(payload.replace("+", "%20"))
-                payload = raw.decode("utf-16-be")
-            out.append((to, payload))
-    return out
-
-
-def wait_until(check, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    return check()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def kannel_dir(tmp_path):
-    if (
-        not Path("/usr/sbin/bearerbox").exists()
-        or not Path("/usr/lib/kannel/test/fakesmsc").exists()
-    ):
-        pytest.fail("Kannel is not installed: apt-get install -y kannel kannel-extras")
-    if shutil.which("curl") is None:
-        pytest.fail("curl is needed by scripts/kannel/kannel.sh")
-    directory = tmp_path / "kannel"
-    yield directory
-    subprocess.run([str(SCRIPT), "stop", str(directory)], check=False, timeout=30)
-
-
-def start(directory: Path) -> dict[str, str]:
-    done = subprocess.run(
-        [str(SCRIPT), "start", str(directory)], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    return dict(line.split("=", 1) for line in (directory / "env").read_text().split())
-
 
 def test_send_due_through_kannel_exactly_once(kannel_dir, live_server, monkeypatch, capsys):
-    today = timezone.localdate()
+    today = clock.today()
     _zh, _b1, zh_secret = takehome_client("K-ZH", today, language="zh-hans", phone="13900000001")
     _en, _b2, en_secret = takehome_client("K-EN", today, language="en", phone="13900000002")
     takehome_client("K-NO", today, consents=(), phone="13900000003")
@@ -98,6 +36,8 @@ def test_send_due_through_kannel_exactly_once(kannel_dir, live_server, monkeypat
     monkeypatch.setenv("PINGAN_KANNEL_URL", f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms")
     call_command("sms", "send-due", "--now", "--backend", "kannel")
     assert "waiting to retry 2" in capsys.readouterr().out
+    # Refused at the door: never in the gateway's hands.
+    assert set(SmsMessage.objects.values_list("handed_at", flat=True)) == {None}
     assert set(SmsMessage.objects.values_list("status", flat=True)) == {Status.QUEUED}
 
     # The gateway comes back: they go, once each, with the right text in each language.

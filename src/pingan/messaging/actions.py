@@ -1,63 +1,46 @@
-"""The outbox: queueing the day's PIN messages and sending what is queued.
+"""The outbox: queueing the day's PIN messages, sending what is queued, reconciling what a
+stopped run left in the gateway's hands, and staff's decisions on it.
 
-Exactly once, across crashes: each due PIN is one row (unique dedupe key box+day), so
-queueing twice queues nothing new; sending commits `sending` before the gateway call and
-`sent` after it, so a re-run never resends a message the gateway took, except one caught
-inside the call and never confirmed by a delivery report within the grace period (then a
-second copy of the same code is the safe side: a client without the code cannot open
-the box)."""
+Exactly once, across concurrent runs and crashes (docs/sms-gateway.md):
+- queueing inserts one row per due PIN (unique key box+day); a run counts only the rows
+  it inserted itself;
+- a run claims a message with one conditional UPDATE (`status = queued` and its time has
+  come) whose row count says whether this run won it; the same commit records the
+  handover (`handed_at`, the run's lease), immediately before the gateway call. Two runs
+  can never both win: PostgreSQL re-checks the condition on the row once the first
+  claim commits, and SQLite's IMMEDIATE transactions take its write lock one at a time;
+- nothing is ever re-sent automatically once handed over: a run that stopped inside
+  the gateway call leaves the message "sending" until its lease is over; then a delivery
+  report settles it, or it becomes *needs checking* for staff to confirm or send again;
+- a message is sent only on or before its day, judged at the moment of the handover, so
+  a run that goes past midnight stops sending yesterday's codes and marks them expired."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import re
 import secrets
-import uuid
-from concurrent.futures import ProcessPoolExecutor
+import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import phonenumbers
-from django.db import connection, transaction
-from django.db.models import Q, TextField
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
-from pingan.audit.signals import capture_paused
+from pingan.audit.signals import capture_paused, target_of
 from pingan.core import clock
-from pingan.core.crypto import keyring
+from pingan.core.domain import Refusal, acting, require
 from pingan.lockbox import pin
 from pingan.lockbox.models import Box, LockboxSettings
 from pingan.registry.models import Consent, Identity, Purpose
 
 from . import rules
-from .backends import Backend, Outgoing, get_backend
-from .models import DeliveryReport, SmsMessage, Status
-
-BATCH = 500  # 17 columns × 500 rows stays under SQLite's 32,766 bound parameters
-
-
-_MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
-
-
-def normalise_phone(raw: str) -> str | None:
-    """E.164 (+8613…) for the gateway; None if the number cannot be a phone number.
-
-    A mainland mobile number (the common case, checked by pattern because the daily run
-    handles tens of thousands) skips the general parser."""
-    compact = raw.replace(" ", "").replace("-", "")
-    mobile = _MOBILE.fullmatch(compact)
-    if mobile:
-        return "+86" + mobile.group(1)
-    try:
-        number = phonenumbers.parse(raw, "CN")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+from .backends import Backend, Handover, Outgoing, get_backend
+from .composing import compose_parts, insert_queued, pin_key
+from .models import DeliveryReport, Reason, SmsMessage, Status
 
 
 @dataclass
@@ -66,6 +49,7 @@ class QueueRun:
     queued: int = 0
     already: int = 0
     too_early: bool = False
+    day_passed: bool = False
     skipped: dict[str, int] = field(default_factory=dict)
 
 
@@ -86,10 +70,14 @@ def _stored(column: str) -> Cast:
 
 
 def queue_due_pins(day: date, now: datetime | None = None, ignore_hour: bool = False) -> QueueRun:
-    """Queue one PIN message per due box for the day (idempotent)."""
+    """Queue one PIN message per due box for the day (idempotent); never for a past day."""
     now = now or clock.now()
     run = QueueRun(day)
-    if not ignore_hour and day == timezone.localdate(now):
+    today = timezone.localdate(now)
+    if day < today:
+        run.day_passed = True
+        return run
+    if not ignore_hour and day == today:
         if timezone.localtime(now).hour < LockboxSettings.current().sms_hour:
             run.too_early = True
             return run
@@ -99,8 +87,7 @@ def queue_due_pins(day: date, now: datetime | None = None, ignore_hour: bool = F
     done = set(
         SmsMessage.objects.filter(day=day, purpose="pin").values_list("dedupe_key", flat=True)
     )
-    todo = [b for b in boxes if _key(b[0], day) not in done]
-    run.already = len(boxes) - len(todo)
+    todo = [b for b in boxes if pin_key(b[0], day) not in done]
     phones = (
         dict(
             Identity.objects.filter(client_id__in=due_boxes(day).values("client_id"))
@@ -111,234 +98,276 @@ def queue_due_pins(day: date, now: datetime | None = None, ignore_hour: bool = F
         else {}
     )
     jobs = [(pk, secret, cid, lang, phones.get(cid)) for pk, secret, cid, lang in todo]
-    counter = pin.day_number(day)
+    composed = 0
     with transaction.atomic(), capture_paused():
         # Chunks are inserted as the workers finish them, so the database work overlaps
         # the encryption; the transaction keeps the run all-or-nothing.
-        for part in compose_parts(jobs, counter):
+        for part in compose_parts(jobs, pin.day_number(day)):
             rows = []
             for result in part:
                 if isinstance(result, str):
                     run.skipped[result] = run.skipped.get(result, 0) + 1
                 else:
                     rows.append(result)
-            _insert(rows, day, now)
-            run.queued += len(rows)
+            composed += len(rows)
+            run.queued += insert_queued(rows, day, now)
+        # Rows a concurrent run inserted first are theirs: this run queued only its own.
+        run.already = len(boxes) - len(todo) + composed - run.queued
         # The phone numbers were read from the vault to address the messages.
-        record("sms_queue", day=day.isoformat(), queued=run.queued, phones_read=run.queued)
-    return run
-
-
-PARALLEL_FROM = 5000
-
-
-CHUNK = 2500  # messages per worker task: small enough to start inserting early
-
-
-def compose(jobs: list[tuple], counter: int, parallel_from: int = PARALLEL_FROM) -> list:
-    """Decrypt secret and phone, derive the PIN, encrypt number and text, for every job.
-
-    Each result is a row for `_insert`, or the reason the message was skipped."""
-    return [row for part in compose_parts(jobs, counter, parallel_from) for row in part]
-
-
-def compose_parts(jobs: list[tuple], counter: int, parallel_from: int = PARALLEL_FROM):
-    """`compose` in chunks, in order, each yielded as soon as it is ready.
-
-    Four authenticated-encryption operations per message are most of the daily run's
-    cost, so a large run spreads them over the machine's cores (forked workers touch no
-    database) while the caller inserts the chunks already done."""
-    if len(jobs) < parallel_from or (os.cpu_count() or 1) < 2:
-        yield _compose_chunk(jobs, counter)
-        return
-    workers = min(os.cpu_count() or 2, 8)
-    size = min(CHUNK, -(-len(jobs) // workers))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_compose_chunk, chunks, [counter] * len(chunks))
-
-
-def _compose_chunk(jobs: list[tuple], counter: int) -> list:
-    keys = keyring()
-    out: list = []
-    for box_pk, secret, client_id, language, phone_stored in jobs:
-        if not phone_stored:
-            out.append("no phone")
-            continue
-        phone = normalise_phone(keys.decrypt(phone_stored))
-        if phone is None:
-            out.append("invalid phone")
-            continue
-        code = pin.hotp(bytes.fromhex(keys.decrypt(secret)), counter)
-        text = rules.pin_text(language, code)
-        out.append(
-            (
-                client_id,
-                keys.encrypt(phone),
-                keys.encrypt(text),
-                language,
-                box_pk,
-                uuid.uuid4().hex,
-                secrets.token_hex(16),
-            )
+        record(
+            "sms_queue",
+            day=day.isoformat(),
+            queued=run.queued,
+            already=run.already,
+            phones_read=composed,
         )
-    return out
-
-
-def _insert(rows: list[tuple], day: date, now: datetime) -> None:
-    """One multi-row INSERT … ON CONFLICT DO NOTHING per batch, the values already
-    encrypted: the ORM's per-field preparation costs more than the whole PIN derivation
-    at 50,000 boxes (bench/pins.py). A concurrent run's rows win the dedupe key."""
-    ops = connection.ops
-    table = connection.ops.quote_name(SmsMessage._meta.db_table)
-    columns = ", ".join(ops.quote_name(c) for c in _INSERT_COLUMNS)
-    created = ops.adapt_datetimefield_value(now)
-    day_value = ops.adapt_datefield_value(day)
-    as_uuid = connection.vendor != "sqlite"  # SQLite stores the 32 hex digits
-    per_row = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
-            params = []
-            for client_id, to, text, language, box_pk, external_id, token in chunk:
-                params += [
-                    uuid.UUID(external_id) if as_uuid else external_id,
-                    created,
-                    client_id,
-                    to,
-                    text,
-                    language,
-                    "pin",
-                    _key(box_pk, day),
-                    box_pk,
-                    day_value,
-                    Status.QUEUED,
-                    0,
-                    created,
-                    "",
-                    "",
-                    "",
-                    token,
-                ]
-            values = ", ".join([per_row] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {values} "
-                f"ON CONFLICT ({ops.quote_name('dedupe_key')}) DO NOTHING",
-                params,
-            )
-
-
-_INSERT_COLUMNS = (
-    "external_id",
-    "created_at",
-    "client_id",
-    "to",
-    "text",
-    "language",
-    "purpose",
-    "dedupe_key",
-    "box_id",
-    "day",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "backend",
-    "gateway_id",
-    "last_error",
-    "dlr_token",
-)
-
-
-def _key(box_pk: int, day: date) -> str:
-    return f"pin:{box_pk}:{day.isoformat()}"
+    return run
 
 
 @dataclass
 class SendRun:
+    owner: str
     sent: int = 0
     retry_later: int = 0
     failed: int = 0
+    expired: int = 0
+    unknown: int = 0  # moved to "needs checking" by this run
+    settled: int = 0  # a stopped run's message, settled by its delivery report
     errors: list[str] = field(default_factory=list)
 
 
-def sendable(now: datetime, retry_now: bool = False):
-    """Queued messages whose time has come, and handovers never confirmed (crash inside the
-    gateway call) once the grace period has passed without a delivery report."""
-    due = Q(status=Status.QUEUED) & (Q() if retry_now else Q(next_attempt_at__lte=now))
-    lost = Q(status=Status.SENDING, handed_at__lt=now - rules.HANDOVER_GRACE, reports__isnull=True)
-    return SmsMessage.objects.filter(due | lost).distinct().order_by("next_attempt_at", "pk")
+def run_owner() -> str:
+    """The name a sending run writes into its leases: machine, process and a random part
+    (a process id alone comes back after a restart)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def send_queued(
-    now: datetime | None = None, backend: Backend | None = None, retry_now: bool = False
-) -> SendRun:
-    """Hand every sendable message to the gateway, one committed step at a time."""
-    now = now or clock.now()
+def send_queued(backend: Backend | None = None, retry_now: bool = False) -> SendRun:
+    """Reconcile what stopped runs left, expire past days, then hand every due message to
+    the gateway, one claimed message at a time. The time is read at each handover."""
     backend = backend or get_backend()
-    run = SendRun()
+    run = SendRun(run_owner())
     try:
-        for message_pk in list(sendable(now, retry_now).values_list("pk", flat=True)):
-            _send_one(message_pk, now, backend, run)
+        reconcile(run)
+        expire_past_days(run)
+        for message_pk in _due(retry_now):
+            message = _claim(message_pk, backend, run, retry_now)
+            if message is not None:
+                handover = backend.send(Outgoing(message.to, message.text, message.dlr_token))
+                _settle(message_pk, handover, run)
     finally:
         backend.close()
+    with transaction.atomic():
+        record(
+            "sms_send",
+            run=run.owner,
+            backend=backend.name,
+            sent=run.sent,
+            retry_later=run.retry_later,
+            failed=run.failed,
+            expired=run.expired,
+            unknown=run.unknown,
+            settled=run.settled,
+        )
     return run
 
 
-def _send_one(message_pk: int, now: datetime, backend: Backend, run: SendRun) -> None:
+def _due(retry_now: bool) -> list[int]:
+    due = Q(status=Status.QUEUED)
+    if not retry_now:
+        due &= Q(next_attempt_at__lte=clock.now())
+    rows = SmsMessage.objects.filter(due).order_by("next_attempt_at", "pk")
+    return list(rows.values_list("pk", flat=True))
+
+
+def _claim(pk: int, backend: Backend, run: SendRun, retry_now: bool) -> SmsMessage | None:
+    """Take the message for this run and record its handover, or None if another run has
+    it, or its day has passed (then it is expired here)."""
+    now = clock.now()
+    today = timezone.localdate(now)
+    waiting = SmsMessage.objects.filter(pk=pk, status=Status.QUEUED)
+    if not retry_now:
+        waiting = waiting.filter(next_attempt_at__lte=now)
     with transaction.atomic():
-        message = SmsMessage.objects.select_for_update().get(pk=message_pk)
-        if message.status not in (Status.QUEUED, Status.SENDING):
-            return  # another worker took it meanwhile
-        if message.day and message.day < timezone.localdate(now):
-            message.status, message.last_error = Status.FAILED, "the day has passed"
-            message.save(update_fields=["status", "last_error"])
-            run.failed += 1
-            return
-        message.status, message.handed_at = Status.SENDING, now
-        message.attempts += 1
-        message.backend = backend.name
-        message.save(update_fields=["status", "handed_at", "attempts", "backend"])
-    handover = backend.send(Outgoing(message.to, message.text, message.dlr_token))
-    with transaction.atomic():
-        message = SmsMessage.objects.select_for_update().get(pk=message_pk)
-        if handover.ok:
-            if message.status == Status.SENDING:  # a report may have arrived already
-                message.status = Status.SENT
-            message.sent_at, message.gateway_id, message.last_error = (
-                clock.now(),
-                handover.gateway_id,
-                "",
-            )
-            run.sent += 1
-        elif message.attempts >= rules.MAX_ATTEMPTS:
-            message.status, message.last_error = Status.FAILED, handover.error
-            run.failed += 1
-            run.errors.append(handover.error)
-        else:
-            message.status, message.last_error = Status.QUEUED, handover.error
-            message.next_attempt_at = rules.next_attempt(message.attempts, now)
-            run.retry_later += 1
-            run.errors.append(handover.error)
-        message.save(
-            update_fields=["status", "sent_at", "gateway_id", "last_error", "next_attempt_at"]
+        # The WHERE holds only the row's own columns, so PostgreSQL re-checks all of it
+        # on the row a concurrent claim has just committed.
+        taken = waiting.filter(Q(day__isnull=True) | Q(day__gte=today)).update(
+            status=Status.SENDING,
+            lease_owner=run.owner,
+            lease_until=now + rules.HANDOVER_LEASE,
+            handed_at=now,
+            attempts=F("attempts") + 1,
+            backend=backend.name,
+            dlr_requested=backend.requests_reports,
+            reason="",
         )
-
-
-def retry(message: SmsMessage, user) -> SmsMessage:
-    """Staff put a failed (or waiting) message back at the front of the queue."""
-    from pingan.audit.context import acting_user
-
-    with acting_user(user), transaction.atomic():
-        message = SmsMessage.objects.select_for_update().get(pk=message.pk)
-        if message.status in (Status.FAILED, Status.QUEUED):
-            message.status, message.next_attempt_at = Status.QUEUED, clock.now()
-            message.attempts = 0
-            message.save(update_fields=["status", "next_attempt_at", "attempts"])
-            record("sms_retry", target=f"messaging.smsmessage:{message.external_id}")
+        if not taken:
+            run.expired += waiting.filter(day__lt=today).update(
+                status=Status.EXPIRED, reason=Reason.DAY_PASSED
+            )
+            return None
+        message = SmsMessage.objects.select_related("client").get(pk=pk)
+        # The number is read from the outbox to hand it over.
+        record(
+            "sms_handover",
+            target=target_of(message),
+            client_code=message.client.code if message.client else "",
+            run=run.owner,
+            attempt=message.attempts,
+        )
     return message
 
 
-# Kannel's report codes: 1 delivered, 2 failed, 4 buffered, 8 accepted by SMSC, 16 rejected.
+def _settle(pk: int, handover: Handover, run: SendRun) -> None:
+    """Record the gateway's answer. Only the run holding the message moves its state (a
+    delivery report may have settled it meanwhile); a late answer still counts even if
+    another run already found the lease over and asked staff to check."""
+    with transaction.atomic():
+        message = SmsMessage.objects.select_for_update().get(pk=pk)
+        held = message.lease_owner == run.owner
+        mine = held and message.status in (Status.SENDING, Status.UNKNOWN)
+        if handover.ok:
+            run.sent += 1
+            message.sent_at, message.gateway_id = clock.now(), handover.gateway_id
+            if mine:
+                message.status, message.reason, message.last_error = Status.SENT, "", ""
+        elif handover.uncertain:
+            # The gateway may have it: never back to the queue.
+            message.last_error = handover.error
+            run.errors.append(handover.error)
+            if mine and message.dlr_requested:
+                message.lease_until = clock.now()  # over: a report, or staff, will settle it
+            elif mine:
+                message.status, message.reason = Status.UNKNOWN, Reason.NO_ANSWER
+                run.unknown += 1
+        else:
+            message.last_error = handover.error
+            run.errors.append(handover.error)
+            if mine:
+                message.handed_at = None  # refused: it never was in the gateway's hands
+            if mine and message.attempts >= rules.MAX_ATTEMPTS:
+                message.status = Status.FAILED
+                run.failed += 1
+            elif mine:
+                message.status = Status.QUEUED
+                message.next_attempt_at = rules.next_attempt(message.attempts, clock.now())
+                run.retry_later += 1
+        if held and message.status not in (Status.SENDING, Status.UNKNOWN):
+            message.lease_owner, message.lease_until = "", None
+        message.save(
+            update_fields=[
+                "status",
+                "reason",
+                "handed_at",
+                "sent_at",
+                "gateway_id",
+                "last_error",
+                "next_attempt_at",
+                "lease_owner",
+                "lease_until",
+            ]
+        )
+
+
+def reconcile(run: SendRun) -> None:
+    """Settle the messages of runs that stopped while the gateway held them (their lease
+    is over), from the gateway's delivery reports only (`rules.reconcile`)."""
+    now = clock.now()
+    reported = Exists(DeliveryReport.objects.filter(message=OuterRef("pk")))
+    with transaction.atomic():
+        # PostgreSQL: rows another run is reconciling are skipped; SQLite: the write lock
+        # of this transaction already keeps every other writer out.
+        stale = (
+            SmsMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Status.SENDING, lease_until__lt=now)
+            .annotate(reported=reported)
+            .values_list("pk", "external_id", "reported", "dlr_requested", "handed_at")
+        )
+        decided: dict[tuple[str, str], list] = {}
+        for pk, external_id, was_reported, dlr_requested, handed_at in stale:
+            settlement = rules.reconcile(was_reported, dlr_requested, handed_at, now)
+            if settlement.status is not None:
+                key = (settlement.status, settlement.reason)
+                decided.setdefault(key, []).append((pk, str(external_id)))
+        if not decided:
+            return
+        detail: dict[str, list[str]] = {}
+        for (status, reason), rows in decided.items():
+            changes = {"status": status, "reason": reason}
+            if status == Status.SENT:
+                changes.update(lease_owner="", lease_until=None, last_error="")
+            pks = [pk for pk, _external in rows]
+            count = SmsMessage.objects.filter(pk__in=pks, status=Status.SENDING).update(**changes)
+            if status == Status.SENT:
+                run.settled += count
+            else:
+                run.unknown += count
+            detail.setdefault(status, []).extend(external for _pk, external in rows)
+        record("sms_reconcile", run=run.owner, **detail)
+
+
+def expire_past_days(run: SendRun) -> None:
+    """Queued messages for a day that has passed are never sent: they expire, visibly."""
+    run.expired += SmsMessage.objects.filter(status=Status.QUEUED, day__lt=clock.today()).update(
+        status=Status.EXPIRED, reason=Reason.DAY_PASSED
+    )
+
+
+RETRYABLE = (Status.FAILED, Status.QUEUED, Status.UNKNOWN)
+
+
+def retry(message: SmsMessage, user) -> SmsMessage:
+    """Staff put a failed, waiting or unconfirmed message back at the front of the queue.
+    For an unconfirmed one that is their decision to send it (perhaps) a second time."""
+    require(user, "manage_messaging")
+    with acting(user), transaction.atomic():
+        message = SmsMessage.objects.select_for_update().get(pk=message.pk)
+        if message.status not in RETRYABLE:
+            raise Refusal(
+                _("Only a failed, waiting or unconfirmed message can be sent again."),
+                code="not_retryable",
+            )
+        if message.day and message.day < clock.today():
+            raise Refusal(
+                _("Its day has passed: a past day's code is never sent."), code="day_passed"
+            )
+        was = message.status
+        message.status, message.next_attempt_at = Status.QUEUED, clock.now()
+        message.attempts = 0
+        message.lease_owner, message.lease_until = "", None
+        if was == Status.UNKNOWN:
+            message.reason = Reason.REQUEUED
+        message.save(
+            update_fields=[
+                "status",
+                "next_attempt_at",
+                "attempts",
+                "lease_owner",
+                "lease_until",
+                "reason",
+            ]
+        )
+        record("sms_retry", target=target_of(message), was=was)
+    return message
+
+
+def confirm_sent(message: SmsMessage, user) -> SmsMessage:
+    """Staff checked the gateway's log and found that an unconfirmed message went out."""
+    require(user, "manage_messaging")
+    with acting(user), transaction.atomic():
+        message = SmsMessage.objects.select_for_update().get(pk=message.pk)
+        if message.status != Status.UNKNOWN:
+            raise Refusal(
+                _("Only a message that needs checking can be confirmed."), code="not_unknown"
+            )
+        message.status, message.reason = Status.SENT, Reason.CONFIRMED
+        message.lease_owner, message.lease_until = "", None
+        message.save(update_fields=["status", "reason", "lease_owner", "lease_until"])
+        record("sms_confirm", target=target_of(message))
+    return message
+
+
+# Kannel's report codes (rules.REPORT_CODES): what each does to the message.
 _REPORT_STATUS = {1: Status.DELIVERED, 2: Status.FAILED, 16: Status.FAILED, 8: Status.SENT}
 
 
@@ -350,11 +379,30 @@ def record_delivery_report(token: str, status: int, detail: str = "") -> bool:
             return False
         DeliveryReport.objects.create(message=message, status=status, detail=detail[:200])
         new = _REPORT_STATUS.get(status)
-        if new == Status.DELIVERED:
+        if message.status == Status.EXPIRED:
+            pass  # never handed over: nothing a report could settle
+        elif new == Status.DELIVERED:
             message.status, message.delivered_at = Status.DELIVERED, clock.now()
-        elif new == Status.SENT and message.status in (Status.SENDING, Status.QUEUED):
-            message.status = Status.SENT
+            message.reason = ""
+        elif new == Status.SENT and message.status in (
+            Status.SENDING,
+            Status.QUEUED,
+            Status.UNKNOWN,
+        ):
+            message.status, message.reason = Status.SENT, ""
         elif new == Status.FAILED and message.status != Status.DELIVERED:
-            message.status, message.last_error = Status.FAILED, f"gateway report {status}"
-        message.save(update_fields=["status", "delivered_at", "last_error"])
+            message.status, message.reason = Status.FAILED, Reason.REPORTED_FAILED
+            message.last_error = f"gateway report {status}"
+        if message.status not in (Status.SENDING, Status.UNKNOWN):
+            message.lease_owner, message.lease_until = "", None
+        message.save(
+            update_fields=[
+                "status",
+                "delivered_at",
+                "last_error",
+                "reason",
+                "lease_owner",
+                "lease_until",
+            ]
+        )
     return True

@@ -4,8 +4,9 @@ directory), `kannel` (the production gateway's HTTP sendsms interface).
 Chosen by PINGAN_SMS_BACKEND. The Kannel settings come from the environment
 (docs/sms-gateway.md): PINGAN_KANNEL_URL, PINGAN_KANNEL_USER, PINGAN_KANNEL_PASSWORD,
 PINGAN_SMS_FROM and PINGAN_SMS_DLR_BASE (how Kannel reaches this server for delivery
-reports). A backend never raises for a gateway problem: it answers with a `Handover`,
-so the outbox can keep the message queued and try again later."""
+reports). A backend never raises for a gateway problem: it answers with a `Handover`
+that says whether the gateway took the message, refused it (safe to try again later), or
+may have taken it without saying so (never to be sent again blind)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import http.client
 import json
 import os
 import sys
+import time
 import urllib.parse
 from dataclasses import dataclass
 
@@ -26,6 +28,9 @@ class Handover:
     ok: bool
     gateway_id: str = ""
     error: str = ""
+    # Not ok, and the request may still have reached the gateway (no answer in time, the
+    # connection lost after sending): the outbox must not queue it again.
+    uncertain: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class Outgoing:
 
 class Backend:
     name = "base"
+    requests_reports = False  # asks the gateway for delivery reports
 
     def send(self, message: Outgoing) -> Handover:  # pragma: no cover - interface
         raise NotImplementedError
@@ -75,6 +81,11 @@ class FileBackend(Backend):
         return Handover(True, gateway_id="file")
 
 
+# Kannel's HTTP server closes a connection idle for 60 s; one idle for half that is not
+# reused, so a request never races the gateway's close (and is then never in doubt).
+IDLE_REUSE_S = 30.0
+
+
 def _env(name: str, default: str = "") -> str:
     return getattr(settings, name, None) or os.environ.get(name, default)
 
@@ -100,6 +111,8 @@ class KannelBackend(Backend):
         self.dlr_base = _env("PINGAN_SMS_DLR_BASE").rstrip("/")
         self.timeout = float(_env("PINGAN_KANNEL_TIMEOUT", "10"))
         self._conn: http.client.HTTPConnection | None = None
+        self.requests_reports = bool(self.dlr_base)
+        self._used_at = 0.0
 
     def query(self, message: Outgoing) -> str:
         params = {
@@ -121,20 +134,30 @@ class KannelBackend(Backend):
 
     def send(self, message: Outgoing) -> Handover:
         target = self.query(message)
-        for attempt in (1, 2):  # a kept-alive connection the gateway closed: reconnect once
+        if self._conn is not None and time.monotonic() - self._used_at > IDLE_REUSE_S:
+            self.close()  # the gateway may be closing it: never find out mid-request
+        for attempt in (1, 2):
+            reused = self._conn is not None
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            sent = False
             try:
-                if self._conn is None:
-                    self._conn = http.client.HTTPConnection(
-                        self.host, self.port, timeout=self.timeout
-                    )
                 self._conn.request("GET", target)
+                sent = True
                 response = self._conn.getresponse()
                 body = response.read().decode("utf-8", "replace").strip()
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
-                if attempt == 2 or isinstance(exc, ConnectionRefusedError):
+                if not sent and reused and attempt == 1:
+                    continue  # the request never left: a fresh connection, once
+                if not sent:
                     return Handover(False, error=f"gateway unreachable: {exc}"[:300])
-                continue
+                # The request went out and no answer came back (a timeout, the connection
+                # lost): the gateway may have taken it.
+                return Handover(
+                    False, error=f"no answer from the gateway: {exc}"[:300], uncertain=True
+                )
+            self._used_at = time.monotonic()
             if 200 <= response.status < 300 and body[:2] in ("0:", "3:"):
                 return Handover(True, gateway_id=body[:100])
             return Handover(False, error=f"gateway answered {response.status}: {body}"[:300])

@@ -1,7 +1,9 @@
-"""Pure rules of the outbox: what a PIN message says, and when to try again."""
+"""Pure rules of the outbox: what a PIN message says, when to try again, and what becomes
+of a message whose sending run stopped (no database here; actions.py applies them)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # The exact texts are a contract with clients (DESIGN.md §3.4): they name neither the drug
@@ -30,9 +32,59 @@ FORBIDDEN_WORDS = (
 )
 
 MAX_ATTEMPTS = 8
-# How long a message handed to the gateway may wait for a delivery report before a re-run
-# takes it for lost in a crash and sends it again.
-HANDOVER_GRACE = timedelta(minutes=10)
+
+# How long a run holds a message it handed to the gateway. The gateway call is bounded by
+# PINGAN_KANNEL_TIMEOUT (10 s, at most twice), so a lease still running at the end of
+# this means the run stopped (killed, machine down). Its end never causes a re-send: it
+# only lets another run reconcile the message (`reconcile` below).
+HANDOVER_LEASE = timedelta(minutes=2)
+# How long after the handover a delivery report may still come before the message is
+# left to staff. Kannel reports "accepted by the SMS centre" (8) within seconds.
+REPORT_GRACE = timedelta(minutes=10)
+
+# Kannel's delivery report types (the `%d` of its dlr-url); nothing else is a report.
+REPORT_CODES = {
+    1: "delivered",
+    2: "failed",
+    4: "buffered",
+    8: "accepted by the SMS centre",
+    16: "rejected by the SMS centre",
+}
+
+
+def report_status(raw: str) -> int | None:
+    """The report type in a gateway's `status=` parameter, or None if it is not one.
+
+    Strict on purpose: ASCII digits only (`"²".isdigit()` is True, and `int()` refuses it)
+    and one of Kannel's codes, so no parameter can reach the database as anything else."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 2):
+        return None
+    code = int(raw)
+    return code if code in REPORT_CODES else None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What becomes of a message whose run stopped while the gateway held it: `status`
+    None means wait (a delivery report may still come)."""
+
+    status: str | None
+    reason: str = ""
+
+
+def reconcile(reported: bool, dlr_requested: bool, handed_at: datetime, now: datetime):
+    """A stopped run's in-flight message, judged only by what the gateway told us.
+
+    Any report means the gateway has it: sent. Without one nothing tells a message the
+    gateway took from one it never saw, so it is never re-sent blind: once no report can
+    be expected any more, staff decide, seeing why."""
+    if reported:
+        return Settlement("sent")
+    if not dlr_requested:
+        return Settlement("unknown", "interrupted")
+    if now - handed_at >= REPORT_GRACE:
+        return Settlement("unknown", "no report")
+    return Settlement(None)
 
 
 def pin_text(language: str, code: str) -> str:

@@ -9,4 +9,5 @@ app_name = "messaging"
 urlpatterns = [
     path("", views.outbox, name="outbox"),
     path("<uuid:external_id>/retry/", views.retry, name="retry"),
+    path("<uuid:external_id>/confirm/", views.confirm, name="confirm"),
 ]

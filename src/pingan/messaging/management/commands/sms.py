@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pingan.audit.context import Actor, acting_as
 from pingan.core import clock
+from pingan.core.domain import operator
 from pingan.messaging import actions
 from pingan.messaging.backends import get_backend
 
@@ -39,7 +38,7 @@ class Command(BaseCommand):
             backend = get_backend(options.get("backend"))
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        with acting_as(Actor(username=f"cli:{getpass.getuser()}", role="command")):
+        with operator():
             if action == "send-due":
                 try:
                     day = date.fromisoformat(options["date"]) if options["date"] else None
@@ -47,7 +46,9 @@ class Command(BaseCommand):
                     raise CommandError("--date is YYYY-MM-DD") from None
                 day = day or clock.today()
                 run = actions.queue_due_pins(day, ignore_hour=options["now"])
-                if run.too_early:
+                if run.day_passed:
+                    self.stdout.write(f"{day} has passed: nothing queued")
+                elif run.too_early:
                     self.stdout.write("before the centre's SMS hour: nothing queued (use --now)")
                 else:
                     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(run.skipped.items()))
@@ -57,7 +58,14 @@ class Command(BaseCommand):
                     )
             sent = actions.send_queued(backend=backend, retry_now=options["retry_now"])
         self.stdout.write(
-            f"sent {sent.sent}, waiting to retry {sent.retry_later}, failed {sent.failed}"
+            f"sent {sent.sent}, waiting to retry {sent.retry_later}, failed {sent.failed}, "
+            f"expired {sent.expired}, needs checking {sent.unknown}"
+            + (f", settled by delivery report {sent.settled}" if sent.settled else "")
         )
+        if sent.unknown:
+            self.stderr.write(
+                f"{sent.unknown} message(s) may or may not have gone out and are never sent "
+                "again by themselves: see Text messages, status 'Needs checking'"
+            )
         for error in sorted(set(sent.errors))[:5]:
             self.stderr.write(error)
