@@ -59,7 +59,7 @@ from django.contrib.auth.hashers import get_hasher, make_password
 print(json.dumps({
     "hashers": settings.PASSWORD_HASHERS,
     "hash": make_password("correct horse"),
-    "axes": "axes" in settings.INSTALLED_APPS,
+    "throttle": bool(settings.SIGNIN_THROTTLE),
     "otp": "django_otp" in settings.INSTALLED_APPS,
     "algorithm": get_hasher("default").algorithm,
 }))
@@ -83,7 +83,7 @@ def test_production_hashes_passwords_with_argon2(tmp_path):
     assert result["hashers"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert result["algorithm"] == "argon2"
     assert result["hash"].startswith("argon2$argon2id$")
-    assert result["axes"] and result["otp"]
+    assert result["throttle"] and result["otp"]
 
 
 @pytest.mark.django_db(transaction=True)

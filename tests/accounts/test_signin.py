@@ -1,16 +1,21 @@
-"""Signing in: lockout after repeated failures, audit entries, language and superusers."""
+"""Signing in: slowed down after repeated failures, audit entries, language and superusers.
+(The throttle's limits themselves: test_throttle.py.)"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from pingan.accounts.queries import profile_of
 from pingan.audit.log import verify
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 
 LOGIN = "/accounts/login/"
 
@@ -35,45 +40,53 @@ def test_good_password_signs_in_and_is_audited(client, users, password):
     assert entry.username == "nurse1" and entry.role == "nurse"
 
 
-def test_lockout_after_five_failures(client, users, password):
-    for _ in range(4):
-        response = _post_login(client, "nurse1", "wrong-password-123")
-        assert response.status_code == 200
-        assert "id_username" in response.content.decode()
-    fifth = _post_login(client, "nurse1", "wrong-password-123")
-    assert fifth.status_code == 429
-
+def test_failures_slow_down_the_next_try_instead_of_locking(client, users, password):
     client.cookies["django_language"] = "en"
-    sixth = _post_login(client, "nurse1", password)
-    html = sixth.content.decode()
-    assert sixth.status_code == 429
-    assert "Account locked" in html
-    assert "15 minutes" in html
-    assert "_auth_user_id" not in client.session
-    assert client.get(reverse("accounts:profile")).status_code == 302
+    with clock.frozen(datetime(2026, 3, 1, 23, 30, tzinfo=UTC)) as now:  # 07:30 in China
+        for _ in range(5):
+            response = _post_login(client, "nurse1", "wrong-password-123")
+            assert response.status_code == 200
+            assert "id_username" in response.content.decode()
+        # The sixth try, even with the right password, waits: its password is not checked.
+        sixth = _post_login(client, "nurse1", password)
+        html = sixth.content.decode()
+        assert sixth.status_code == 429
+        assert sixth["Retry-After"] == "2"
+        assert "Too many failed sign-ins. Wait 2 seconds, then try again." in html
+        assert 'value="nurse1"' in html
+        assert "_auth_user_id" not in client.session
+        assert client.get(reverse("accounts:profile")).status_code == 302
+        now.advance(seconds=2)
+        assert _post_login(client, "nurse1", password).status_code == 302
 
     failures = AuditEntry.objects.filter(action="login_failed", target="user:nurse1")
-    assert failures.count() >= 5
-    assert AuditEntry.objects.filter(action="login_locked_out", target="user:nurse1").exists()
-    assert not AuditEntry.objects.filter(action="login", username="nurse1").exists()
+    assert failures.count() == 5
+    throttled = AuditEntry.objects.get(action="login_throttled", target="user:nurse1")
+    assert throttled.detail == {"wait_seconds": 2, "scopes": ["account", "account_address"]}
+    assert AuditEntry.objects.filter(action="login", username="nurse1").count() == 1
     for entry in AuditEntry.objects.all():
         assert "wrong-password-123" not in str(entry.detail) + entry.target
         assert password not in str(entry.detail) + entry.target
     assert verify() == []
 
 
-def test_locked_out_page_in_chinese_by_default(client, users):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        response = _post_login(client, "cdc1", "wrong-password-123")
+def test_slowed_down_message_in_chinese_by_default(client, users):
+    with clock.frozen(datetime(2026, 3, 2, 7, 30)):
+        for _ in range(6):
+            response = _post_login(client, "cdc1", "wrong-password-123")
     assert response.status_code == 429
-    assert "账户已锁定" in response.content.decode()
+    assert "登录失败次数过多。请等待 2 秒后再试。" in response.content.decode()
 
 
-def test_lockout_is_per_username(client, users, password):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        _post_login(client, "nurse1", "wrong-password-123")
-    response = _post_login(client, "clinician1", password)
-    assert response.status_code == 302
+def test_wait_is_shown_in_minutes_when_long():
+    from pingan.accounts.views import wait_message
+
+    with translation.override("en"):
+        assert wait_message(1) == "Too many failed sign-ins. Wait 1 second, then try again."
+        assert wait_message(119).endswith("Wait 119 seconds, then try again.")
+        assert wait_message(121).endswith("Wait 3 minutes, then try again.")
+    with translation.override("zh-hans"):
+        assert wait_message(900) == "登录失败次数过多。请等待 15 分钟后再试。"
 
 
 def test_sign_out_is_post_only(client_as):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from datetime import datetime
+
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from pingan.accounts.queries import is_locked_out, profile_of
+from pingan.accounts.queries import is_slowed_down, profile_of
 from pingan.accounts.roles import role_of
 from pingan.audit.models import AuditEntry
+from pingan.core import clock
 
 NEW_PASSWORD = "methadone-window-7421"
 
@@ -102,23 +104,35 @@ def test_deactivate_and_reactivate(client_as, client, users):
     assert User.objects.get(username="nurse1").is_active
 
 
-def test_unlock_a_locked_out_account(client_as, users, password):
+def test_clear_failed_sign_ins(client_as, users, password):
+    """The manager's reset ends every wait on the account at once, from any address."""
     from django.test import Client
 
-    outsider = Client()
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        outsider.post(reverse("accounts:login"), {"username": "nurse1", "password": "nope-nope-1"})
-    assert is_locked_out("nurse1")
-    manager = client_as("manager")
-    manager.cookies["django_language"] = "en"
-    assert "Locked out" in manager.get(reverse("accounts:staff_list")).content.decode()
-    assert manager.post(reverse("accounts:staff_unlock", args=["nurse1"])).status_code == 302
-    assert not is_locked_out("nurse1")
-    assert AuditEntry.objects.filter(action="staff_unlocked", target="user:nurse1").exists()
-    response = outsider.post(
-        reverse("accounts:login"), {"username": "nurse1", "password": password}
-    )
-    assert response.status_code == 302
+    outsider = Client(REMOTE_ADDR="198.51.100.7")
+    with clock.frozen(datetime(2026, 3, 2, 8, 0)):
+        for _ in range(5):
+            outsider.post(
+                reverse("accounts:login"), {"username": "nurse1", "password": "nope-nope-1"}
+            )
+        assert is_slowed_down("nurse1")
+        refused = outsider.post(
+            reverse("accounts:login"), {"username": "nurse1", "password": password}
+        )
+        assert refused.status_code == 429
+        manager = client_as("manager")
+        manager.cookies["django_language"] = "en"
+        listing = manager.get(reverse("accounts:staff_list")).content.decode()
+        assert "Sign-in slowed down" in listing
+        detail = manager.get(reverse("accounts:staff_detail", args=["nurse1"])).content.decode()
+        assert 'id="failed-sign-ins">5<' in detail
+        assert manager.post(reverse("accounts:staff_unlock", args=["nurse1"])).status_code == 302
+        assert not is_slowed_down("nurse1")
+        entry = AuditEntry.objects.get(action="staff_unlocked", target="user:nurse1")
+        assert entry.detail["attempts_cleared"] == 5
+        response = outsider.post(
+            reverse("accounts:login"), {"username": "nurse1", "password": password}
+        )
+        assert response.status_code == 302
 
 
 def test_require_second_factor(client_as, users):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from axes.utils import reset as axes_reset
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pingan.audit.log import record
+from pingan.core import clock
 
+from . import throttle
+from .models import EnrolmentCode
+from .otp import (
+    ENROLMENT_CODE_TRIES,
+    ENROLMENT_CODE_VALID,
+    new_enrolment_code,
+    normalise_enrolment_code,
+)
 from .queries import profile_of
 from .roles import ROLES
 
@@ -57,8 +66,8 @@ def set_require_totp(user: User, required: bool) -> None:
 
 @transaction.atomic
 def unlock(user: User) -> int:
-    """Clear django-axes failures so a locked-out account can sign in again at once."""
-    cleared = axes_reset(username=user.username)
+    """Forget the account's failed sign-ins, so its waits end at once."""
+    cleared = throttle.clear(user.username)
     record("staff_unlocked", target=_target(user), attempts_cleared=cleared)
     return cleared
 
@@ -99,8 +108,75 @@ def confirm_totp(device: TOTPDevice) -> None:
 
 @transaction.atomic
 def remove_totp(user: User) -> None:
+    """Only after a current code from the device (checked by the caller)."""
     TOTPDevice.objects.filter(user=user).delete()
     record("totp_removed", target=_target(user))
+
+
+def record_setup_refused(user: User, why: str) -> None:
+    """A profile set-up refused for a wrong password or code (`why`)."""
+    record("totp_setup_refused", target=_target(user), why=why)
+
+
+def record_remove_refused(user: User) -> None:
+    record("totp_remove_refused", target=_target(user))
+
+
+@transaction.atomic
+def issue_enrolment_code(user: User, by: User) -> tuple[str, EnrolmentCode]:
+    """A new one-time code for setting up the authenticator; any earlier unused code stops
+    working. The plain code is returned once, for the manager's screen, and never stored."""
+    now = clock.now()
+    EnrolmentCode.objects.filter(user=user, used_at__isnull=True, voided_at__isnull=True).update(
+        voided_at=now
+    )
+    code = new_enrolment_code()
+    issued = EnrolmentCode.objects.create(
+        user=user,
+        code_hash=make_password(code),
+        issued_by=by,
+        issued_at=now,
+        expires_at=now + ENROLMENT_CODE_VALID,
+    )
+    record("totp_enrolment_code_issued", target=_target(user), expires_at=issued.expires_at)
+    return code, issued
+
+
+@transaction.atomic
+def redeem_enrolment_code(user: User, typed: str) -> bool:
+    """True when `typed` is this person's open, unexpired code; it is then used up. Each
+    wrong try is counted and audited; after a few the code stops working."""
+    now = clock.now()
+    code = (
+        EnrolmentCode.objects.select_for_update()
+        .filter(user=user, used_at__isnull=True, voided_at__isnull=True)
+        .first()
+    )
+    if code is None:
+        record("totp_enrolment_code_refused", target=_target(user), why="none")
+        return False
+    if code.expires_at <= now:
+        code.voided_at = now
+        code.save(update_fields=["voided_at"])
+        record("totp_enrolment_code_refused", target=_target(user), why="expired")
+        return False
+    typed = normalise_enrolment_code(typed)
+    if not typed or not check_password(typed, code.code_hash):
+        code.wrong_tries += 1
+        if code.wrong_tries >= ENROLMENT_CODE_TRIES:
+            code.voided_at = now
+        code.save(update_fields=["wrong_tries", "voided_at"])
+        record(
+            "totp_enrolment_code_refused",
+            target=_target(user),
+            why="wrong",
+            voided=code.voided_at is not None,
+        )
+        return False
+    code.used_at = now
+    code.save(update_fields=["used_at"])
+    record("totp_enrolment_code_used", target=_target(user))
+    return True
 
 
 def record_verified(user: User) -> None:

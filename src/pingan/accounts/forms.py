@@ -33,6 +33,48 @@ class CodeForm(forms.Form):
         return code
 
 
+class EnrolmentCodeForm(forms.Form):
+    """The one-time code the centre manager gave, to set up a required authenticator."""
+
+    enrolment_code = forms.CharField(
+        label=_("Enrolment code from the centre manager"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "autofocus": True}
+        ),
+    )
+
+
+class TotpStartForm(forms.Form):
+    """Setting up or replacing the authenticator on the profile: the password again, and
+    the current code when there is a device to replace. A session left open on a shared
+    computer is not enough."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label=_("Current 6-digit code"),
+        max_length=12,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, needs_code: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs_code = needs_code
+        if not needs_code:
+            del self.fields["code"]
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].replace(" ", "")
+        if len(code) != 6 or not code.isdigit():
+            raise forms.ValidationError(_("Enter the 6 digits shown in your authenticator app."))
+        return code
+
+
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 

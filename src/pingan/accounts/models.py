@@ -3,6 +3,7 @@
 The permissions below are the vocabulary every view and API endpoint declares."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,3 +65,54 @@ class StaffProfile(models.Model):
 
     class Meta:
         verbose_name = _("staff profile")
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code the centre manager hands a person so they can set up the
+    authenticator their account requires. Without it a password alone could enrol the
+    holder's own phone. Only a hash is kept: the code is shown once, to the manager."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="enrolment_codes")
+    code_hash = models.CharField(max_length=200)
+    issued_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    wrong_tries = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("authenticator enrolment code")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(used_at__isnull=True, voided_at__isnull=True),
+                name="one_open_enrolment_code_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(voided_at__isnull=True),
+                name="enrolment_code_used_or_voided",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("issued_at")),
+                name="enrolment_code_expires_after_issue",
+            ),
+        ]
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in, or one still being checked: what the throttle counts
+    (`throttle.py`). Not the audit record (that is `login_failed` on the chain): rows are
+    deleted when the same account signs in from the same address, and after a day."""
+
+    username = models.CharField(max_length=150)
+    address = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("failed sign-in")
+        indexes = [
+            models.Index(fields=["username", "at"]),
+            models.Index(fields=["address", "at"]),
+            models.Index(fields=["at"]),
+        ]

@@ -3,11 +3,22 @@
 A user owes the second factor when they have a confirmed device or their manager set
 `require_totp`; until they pass it in this session, views treat them as not signed in.
 The device secret is shown once as a QR code (inline SVG, no external service sees it) and
-in base32 for manual entry."""
+in base32 for manual entry.
+
+Who may set up a device, so that a password alone never can:
+- at sign-in, a person who owes a code but has no working device enters a one-time
+  enrolment code from the centre manager (`EnrolmentCode`); only then is a device made;
+- on the profile, a fully signed-in person re-enters the password, and the current code
+  when a device is to be replaced.
+Either way the unconfirmed device is bound to this session (`SETUP_SESSION_KEY`): a device
+started elsewhere can never be confirmed here.
+"""
 
 from __future__ import annotations
 
 import base64
+import secrets
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pyotp
@@ -20,6 +31,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .models import StaffProfile
 
 ISSUER = "Ping An"
+SETUP_SESSION_KEY = "pingan_totp_setup"
+# Long enough to hand over at the next shift, short enough that a lost slip goes stale.
+ENROLMENT_CODE_VALID = timedelta(hours=24)
+ENROLMENT_CODE_TRIES = 5
+# No 0/O, 1/I: a code read aloud or copied from paper cannot be misread. 12 characters of
+# 32 symbols: 60 bits, beyond guessing in five tries.
+ENROLMENT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+ENROLMENT_CODE_LENGTH = 12
 
 
 def has_confirmed_device(user) -> bool:
@@ -48,9 +67,38 @@ def redirect_to_verify(request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{reverse('accounts:verify')}?{query}")
 
 
-def pending_device(user) -> TOTPDevice | None:
-    """The device being set up (shown as a QR code until confirmed with a code)."""
-    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+def confirmed_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def remember_setup(request: HttpRequest, device: TOTPDevice) -> None:
+    request.session[SETUP_SESSION_KEY] = device.pk
+
+
+def forget_setup(request: HttpRequest) -> None:
+    request.session.pop(SETUP_SESSION_KEY, None)
+
+
+def setup_device(request: HttpRequest) -> TOTPDevice | None:
+    """The unconfirmed device this session started (shown as a QR code until confirmed)."""
+    pk = request.session.get(SETUP_SESSION_KEY)
+    if not isinstance(pk, int):
+        return None
+    return TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).first()
+
+
+def new_enrolment_code() -> str:
+    return "".join(secrets.choice(ENROLMENT_ALPHABET) for _ in range(ENROLMENT_CODE_LENGTH))
+
+
+def normalise_enrolment_code(text: str) -> str:
+    """What the person typed, as stored: upper case, without spaces or hyphens."""
+    return "".join(c for c in str(text or "").upper() if c not in " -")
+
+
+def show_enrolment_code(code: str) -> str:
+    """In groups of four, as the manager reads it out: `ABCD-EFGH-JKLM`."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def secret_base32(device: TOTPDevice) -> str:

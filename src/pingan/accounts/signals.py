@@ -6,7 +6,6 @@ it in the signal; only the username is read)."""
 
 from __future__ import annotations
 
-from axes.signals import user_locked_out
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save
@@ -46,12 +45,6 @@ def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = _attempted(credentials.get("username"))
     with acting_as(Actor("", "", _ip(request))):
         record("login_failed", target=f"user:{username}")
-
-
-@receiver(user_locked_out)
-def audit_lockout(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
-    with acting_as(Actor("", "", ip_address or _ip(request))):
-        record("login_locked_out", target=f"user:{_attempted(username)}")
 
 
 @receiver(post_save, sender=User)

@@ -1,4 +1,5 @@
-"""Staff management for the centre manager: accounts, roles, status, second factor, unlock."""
+"""Staff management for the centre manager: accounts, roles, status, second factor
+(requiring it, and the one-time code to set it up), clearing failed sign-ins."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import actions
 from .decorators import requires
 from .forms import RoleForm, StaffCreateForm
+from .otp import show_enrolment_code
 from .queries import staff_row, staff_rows
 from .rules import may_change_role, may_set_active
 
@@ -99,10 +102,23 @@ def staff_totp(request: HttpRequest, username: str) -> HttpResponse:
 
 @requires("manage_staff")
 @require_POST
+def staff_enrolment_code(request: HttpRequest, username: str) -> HttpResponse:
+    """A one-time code to set up the authenticator, shown on this response only: not put in
+    a message (those travel in a cookie), not kept in any cache."""
+    user = get_object_or_404(User, username=username)
+    code, issued = actions.issue_enrolment_code(user, request.user)
+    context = {"staff": user, "code": show_enrolment_code(code), "expires_at": issued.expires_at}
+    response = render(request, "accounts/enrolment_code.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+@requires("manage_staff")
+@require_POST
 def staff_unlock(request: HttpRequest, username: str) -> HttpResponse:
     user = get_object_or_404(User, username=username)
     actions.unlock(user)
-    messages.success(request, _("Account unlocked; the person can sign in again now."))
+    messages.success(request, _("Failed sign-ins cleared; the person can sign in again now."))
     return redirect("accounts:staff_detail", username=user.username)
 
 

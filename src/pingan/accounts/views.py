@@ -1,4 +1,5 @@
-"""Signing in and out, the second step, the profile page and the police start page."""
+"""Signing in and out, the profile page and the police start page (the second step and
+the authenticator's set-up are in `second_factor.py`)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
-from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
+from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
-from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import actions, otp
+from . import actions, otp, throttle
 from .decorators import requires
-from .forms import CodeForm, LanguageForm
+from .forms import CodeForm, LanguageForm, TotpStartForm
 from .queries import profile_of
-from .rules import may_remove_totp
 
 
 def _with_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -40,27 +39,59 @@ def _with_language(response: HttpResponse, language: str) -> HttpResponse:
     return response
 
 
-def _safe_next(request: HttpRequest) -> str:
+def safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
+def wait_message(seconds: int) -> str:
+    """Why a try is refused, and for how long, in whole seconds or minutes."""
+    if seconds < 120:
+        return ngettext(
+            "Too many failed sign-ins. Wait %(n)d second, then try again.",
+            "Too many failed sign-ins. Wait %(n)d seconds, then try again.",
+            seconds,
+        ) % {"n": seconds}
+    minutes = -(-seconds // 60)
+    return ngettext(
+        "Too many failed sign-ins. Wait %(n)d minute, then try again.",
+        "Too many failed sign-ins. Wait %(n)d minutes, then try again.",
+        minutes,
+    ) % {"n": minutes}
+
+
 class SignInView(LoginView):
-    """Django's login (username + password, throttled by django-axes), then the second step
-    for users who owe one."""
+    """Django's login (username + password), slowed down by `throttle` after failures, then
+    the second step for users who owe one."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    attempt: throttle.Attempt | None = None
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["failure_limit"] = settings.AXES_FAILURE_LIMIT
-        context["cooloff_minutes"] = round(settings.AXES_COOLOFF_TIME * 60)
-        return context
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        if username and request.POST.get("password"):
+            self.attempt = throttle.begin(username, throttle.address_of(request))
+            if self.attempt.refused:
+                context = self.get_context_data(
+                    form=self.get_form_class()(request, initial={"username": username[:150]}),
+                    refusal=wait_message(self.attempt.wait),
+                )
+                response = self.render_to_response(context, status=429)
+                response["Retry-After"] = str(self.attempt.wait)
+                return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if self.attempt is not None:
+            throttle.failed(self.attempt)
+        return super().form_invalid(form)
 
     def form_valid(self, form):
+        if self.attempt is not None:
+            throttle.succeeded(self.attempt)
         response = super().form_valid(form)
         user = form.get_user()
         if otp.second_factor_required(user):
@@ -73,39 +104,11 @@ sign_in = SignInView.as_view()
 sign_out = LogoutView.as_view()
 
 
-def verify(request: HttpRequest) -> HttpResponse:
-    """The second step: a TOTP code, or, when the manager requires one and none is set up
-    yet, setting one up now."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not otp.second_factor_pending(request.user):
-        return redirect(_safe_next(request))
-    user = request.user
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    enrolling = device is None
-    if enrolling:
-        device = otp.pending_device(user) or actions.start_totp(user)
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if otp.check_code(device, form.cleaned_data["code"]):
-            if enrolling:
-                actions.confirm_totp(device)
-            otp_login(request, device)
-            actions.record_verified(user)
-            return redirect(_safe_next(request))
-        actions.record_verify_failed(user)
-        form.add_error("code", _("That code is not right (or was already used). Try the next one."))
-    context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}
-    if enrolling:
-        context.update(qr=otp.qr_svg(device), secret=otp.secret_base32(device))
-    return render(request, "accounts/verify.html", context)
-
-
-def _profile_context(request: HttpRequest, **overrides) -> dict:
+def profile_context(request: HttpRequest, **overrides) -> dict:
     user = request.user
     prefs = profile_of(user)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    pending = None if device else otp.pending_device(user)
+    device = otp.confirmed_device(user)
+    pending = otp.setup_device(request)
     context = {
         "prefs": prefs,
         "language_form": LanguageForm(initial={"language": prefs.language}),
@@ -113,6 +116,7 @@ def _profile_context(request: HttpRequest, **overrides) -> dict:
         "totp_device": device,
         "totp_pending": pending,
         "code_form": CodeForm(),
+        "start_form": TotpStartForm(needs_code=device is not None),
     }
     if pending:
         context.update(qr=otp.qr_svg(pending), secret=otp.secret_base32(pending))
@@ -123,7 +127,7 @@ def _profile_context(request: HttpRequest, **overrides) -> dict:
 @requires()
 def profile(request: HttpRequest) -> HttpResponse:
     """Own account: role, language, password and the second factor."""
-    return render(request, "accounts/profile.html", _profile_context(request))
+    return render(request, "accounts/profile.html", profile_context(request))
 
 
 @requires()
@@ -165,47 +169,8 @@ def profile_password(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Your password has been changed."))
         return redirect("accounts:profile")
-    context = _profile_context(request, password_form=form)
+    context = profile_context(request, password_form=form)
     return render(request, "accounts/profile.html", context, status=400)
-
-
-@requires()
-@require_POST
-def totp_start(request: HttpRequest) -> HttpResponse:
-    actions.start_totp(request.user)
-    return redirect(reverse("accounts:profile") + "#totp")
-
-
-@requires()
-@require_POST
-def totp_confirm(request: HttpRequest) -> HttpResponse:
-    device = otp.pending_device(request.user)
-    form = CodeForm(request.POST)
-    if device is None:
-        messages.error(request, _("Start the setup first."))
-    elif form.is_valid() and otp.check_code(device, form.cleaned_data["code"]):
-        actions.confirm_totp(device)
-        otp_login(request, device)
-        messages.success(
-            request, _("Second factor is on. You will be asked for a code at sign-in.")
-        )
-    else:
-        messages.error(
-            request, _("That code is not right. Check the time on your phone and try again.")
-        )
-    return redirect(reverse("accounts:profile") + "#totp")
-
-
-@requires()
-@require_POST
-def totp_remove(request: HttpRequest) -> HttpResponse:
-    decision = may_remove_totp(request.user)
-    if not decision.allowed:
-        messages.error(request, decision.reason)
-    else:
-        actions.remove_totp(request.user)
-        messages.success(request, _("Second factor removed."))
-    return redirect(reverse("accounts:profile") + "#totp")
 
 
 @requires("file_referral", "record_check", any_of=True)

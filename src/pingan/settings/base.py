@@ -31,7 +31,6 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "axes",
     "pingan.core",
     "pingan.audit",
     "pingan.accounts",
@@ -61,7 +60,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pingan.audit.middleware.AuditContextMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pingan.urls"
@@ -129,23 +127,20 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout after repeated failed logins (django-axes): per username, so a shared clinic
-# computer's address does not lock out every nurse at once.
-AXES_FAILURE_LIMIT = int(os.environ.get("PINGAN_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_VERBOSE = False
-# Lockout is per username on purpose (see above); axes warns that it is not per address.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Failed sign-ins slow down further tries instead of locking anyone out
+# (pingan.accounts.throttle): per scope, `free` failures in a day, then each try waits
+# 2, 4, 8 … seconds after the latest failure, at most `cap` seconds.
+SIGNIN_THROTTLE = {
+    "account_address": {"free": 5, "cap": 15 * 60},
+    "account": {"free": 5, "cap": 60},
+    "address": {"free": 20, "cap": 15 * 60},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600

@@ -1,19 +1,9 @@
 """Small template helpers of the accounts screens."""
 
-from datetime import timedelta
-
 from django import template
 from django.conf import settings
 
 register = template.Library()
-
-
-@register.filter
-def minutes(delta: timedelta | None) -> int:
-    """A cool-off period in whole minutes (rounded up), for the locked-out page."""
-    if not delta:
-        return 0
-    return int(-(-delta.total_seconds() // 60))
 
 
 @register.filter
