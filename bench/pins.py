@@ -2,7 +2,9 @@
 
 Goal: 50,000 boxes in ≤ 5 s. Builds the population inside one transaction on the
 configured database and rolls it back at the end, so run it against a scratch data
-directory:  PINGAN_DATA_DIR=$(mktemp -d) pingan migrate && PINGAN_DATA_DIR=... pingan bench pins
+directory (demo settings, which make their own keys):
+    export DJANGO_SETTINGS_MODULE=pingan.settings.demo PINGAN_DATA_DIR=$(mktemp -d)
+    pingan migrate && pingan bench pins
 """
 
 from __future__ import annotations

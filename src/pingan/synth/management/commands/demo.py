@@ -93,7 +93,12 @@ class Command(BaseCommand):
             write(f"  {pad(username, 12)} {settings.PINGAN_ROLES.get(role, role)}")
         if options["no_serve"]:
             write("")
-            write(_("Start the server with `pingan serve`, then open http://127.0.0.1:8000/"))
+            write(
+                _(
+                    "Start the server with `DJANGO_SETTINGS_MODULE=pingan.settings.demo pingan "
+                    "serve` (the demo's settings), then open http://127.0.0.1:8000/"
+                )
+            )
             return
         write("")
         call_command("serve", host=options["host"], port=options["port"])
