@@ -69,18 +69,18 @@ def check_time_zone() -> list[Finding]:
 
 def _private_files() -> list[Path]:
     """Files that must be readable by their owner only: the SQLite database and its
-    journal, and the demo's key files."""
+    journal wherever they are, and every file at the top of the data directory (the demo's
+    key files, the file SMS backend's outbox of phone numbers and PINs, exports)."""
     files = []
     db = connection.settings_dict
     if connection.vendor == "sqlite" and db["NAME"] != ":memory:":
         name = Path(str(db["NAME"]))
         files += [name, Path(f"{name}-wal"), Path(f"{name}-shm")]
-    data = Path(settings.DATA_DIR)
-    files += [data / "secret_key"]
-    key_file = getattr(settings, "FIELD_KEY_FILE", None)
-    if key_file:
-        files.append(Path(key_file))
-    return [f for f in files if f.exists()]
+    try:
+        files += [f for f in Path(settings.DATA_DIR).iterdir() if f.is_file()]
+    except OSError:
+        pass  # an unreadable data directory is reported on its own
+    return sorted({f for f in files if f.exists()})
 
 
 def check_data_dir() -> list[Finding]:
@@ -212,8 +212,8 @@ def check_field_keys() -> list[Finding]:
         facts = {"keys": len(ring.keys), "current": ring.current_id, "checked": checked}
         message = (
             _(
-                "%(keys)d configured (newest %(current)s); a sample under each of the "
-                "%(checked)d key(s) in use decrypts"
+                "%(keys)d configured (newest %(current)s); %(checked)d sample values decrypt, "
+                "one for each field and key in use"
             )
             if checked
             else _("%(keys)d configured (newest %(current)s); no encrypted value stored yet")
@@ -233,6 +233,8 @@ def check_rotations(detected_by: str) -> list[Finding]:
             interrupted = keyrotation.record_interrupted(detected_by)
     except RotationBusy:
         return [Finding(WARNING, topic, _("a key rotation is running now"))]
+    except OSError as exc:  # the lock file beside an SQLite database cannot be made
+        return [Finding(ERROR, topic, f"{exc.filename}: {exc.strerror}")]
     return [
         Finding(
             WARNING,
