@@ -3,6 +3,10 @@
 The queue is computed set-based (a fixed handful of queries whatever the number of
 clients) and then each row goes through the same `rules.dosing_decision` as a real dose,
 so the screen never promises a dose that `actions.record_dose` would refuse.
+
+A client's facts are read in two ways: `fact_sheet` (one SQL statement, for the dose and
+the row a nurse opens) and `queue` (a handful of ORM queries for everyone at once). They
+must agree; tests/dosing/test_dosing_facts_agree.py holds them to it on random histories.
 """
 
 from __future__ import annotations
@@ -213,6 +217,7 @@ class QueueRow:
     holds: list[Hold] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     volume_ml: Decimal | None = None
+    facts: rules.ClientFacts | None = None  # what the decision was taken on
 
     @property
     def status(self) -> str:
@@ -316,6 +321,7 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
             dose_today=dose,
             holds=client_holds,
             notes=notes.get(p.client_id, []),
+            facts=facts,
         )
         if decision.mg and product is not None:
             row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)
@@ -338,6 +344,7 @@ def row_for(client: Client, today: date) -> QueueRow:
         decision=decision,
         dose_today=dose if dose is not None and dose.kind == DoseKind.CLINIC else None,
         holds=sheet.holds,
+        facts=sheet.facts,
     )
     if decision.mg and product is not None:
         row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)

@@ -41,8 +41,8 @@ def _cash_entry(
     stay: Stay, action: str, kind: str, amount, user, note: str, limit, refusal
 ) -> LedgerEntry:
     """Write one cash movement with its receipt, under a lock on the stay, if it stays within
-    `limit(ledger)`; otherwise refuse with `refusal(amount, limit)` and write nothing."""
-    require(user, "inpatient_billing")
+    `limit(ledger)`; otherwise refuse with `refusal(amount, limit)` and write nothing. The
+    caller has checked the permission."""
     amount = rules.check_amount(amount)
     with acting(user), transaction.atomic():
         stay = _locked(stay)
@@ -69,6 +69,7 @@ def _cash_entry(
 
 def take_payment(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
     """Cash in: never more than is owed, so the client's balance cannot go negative."""
+    require(user, "inpatient_billing")
 
     def refusal(amount, due):
         return Refusal(
@@ -94,6 +95,7 @@ def take_payment(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
 
 def refund(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
     """Cash out: never more than the client's credit, so the unit's cash cannot go negative."""
+    require(user, "inpatient_billing")
 
     def refusal(amount, credit):
         return Refusal(
