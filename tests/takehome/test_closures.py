@@ -14,6 +14,7 @@ from django.utils import translation
 from pingan.audit.models import AuditEntry
 from pingan.core import clock, closed_days
 from pingan.core.closed_days import HAND, HOLIDAY, WEEKDAY, Policy
+from pingan.core.domain import Refusal
 from pingan.core.models import ClosedDay
 from pingan.registry.models import Client, Episode
 from pingan.takehome import actions, closures, queries
@@ -129,7 +130,7 @@ def test_add_and_remove_a_day_by_hand_are_audited(users):
     actions.remove_closure(made, users["manager"])
     assert not ClosedDay.objects.exists()
     assert AuditEntry.objects.filter(action="centre_closure_removed", target="2025-03-12").exists()
-    with _english(), pytest.raises(actions.TakeHomeError, match="no longer"):
+    with _english(), pytest.raises(Refusal, match="no longer"):
         actions.remove_closure(made, users["manager"])
 
 
@@ -145,20 +146,20 @@ def test_add_and_remove_a_day_by_hand_are_audited(users):
     ],
 )
 def test_bad_days_and_reasons_are_refused_with_why(users, day, reason, message):
-    with _english(), pytest.raises(actions.TakeHomeError, match=message):
+    with _english(), pytest.raises(Refusal, match=message):
         actions.add_closure(day, reason, users["manager"])
     assert not ClosedDay.objects.exists()
 
 
 def test_a_day_entered_twice_is_refused_naming_the_first_reason(users):
     actions.add_closure(date(2025, 3, 12), "staff training", users["manager"])
-    with _english(), pytest.raises(actions.TakeHomeError, match="already entered.*staff training"):
+    with _english(), pytest.raises(Refusal, match="already entered.*staff training"):
         actions.add_closure(date(2025, 3, 12), "again", users["manager"])
     assert ClosedDay.objects.count() == 1
 
 
 def test_only_a_manager_enters_closed_days(users):
-    with pytest.raises(actions.TakeHomeError):
+    with pytest.raises(Refusal):
         actions.add_closure(date(2025, 3, 12), "x", users["clinician"])
     assert not ClosedDay.objects.exists()
 

@@ -39,9 +39,6 @@ from .standard import PROFILES, StandardInvalid, parse
 # only with the client's `police_record_check` consent. Nothing clinical, ever.
 DISCLOSED_FIELDS = ("name", "national_id")
 
-# The old name of the refusal, still used by the closed-day screens and their tests.
-TakeHomeError = Refusal
-
 
 # The standard ------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from pingan.accounts.decorators import requires
 from pingan.core import clock, closed_days
 from pingan.core.models import ClosedDay
+from pingan.core.posting import refusals
 
 from . import actions
 
@@ -72,10 +73,9 @@ def closures_view(request: HttpRequest) -> HttpResponse:
     this_year = clock.today().year
     if request.method == "POST":
         day, reason = request.POST.get("day", ""), request.POST.get("reason", "")
-        try:
+        with refusals(request) as outcome:
             made = actions.add_closure(day, reason, request.user)
-        except actions.TakeHomeError as error:
-            messages.error(request, error.message)
+        if outcome.refused:
             year = _year(day[:4]) or _year(request.GET.get("year", "")) or this_year
             return _page(request, year, {"day": day, "reason": reason}, status=400)
         messages.success(
@@ -102,10 +102,8 @@ def closures_view(request: HttpRequest) -> HttpResponse:
 @requires("draft_standard")
 def closure_remove(request: HttpRequest, external_id) -> HttpResponse:
     closure = get_object_or_404(ClosedDay, external_id=external_id)
-    try:
+    with refusals(request) as outcome:
         actions.remove_closure(closure, request.user)
-    except actions.TakeHomeError as error:
-        messages.error(request, error.message)
-    else:
+    if not outcome.refused:
         messages.success(request, _("%(day)s is no longer marked closed.") % {"day": closure.day})
     return redirect(_url(closure.day.year))

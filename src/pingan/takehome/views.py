@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
-from pingan.core.domain import Refusal
 from pingan.core.posting import refusals
 from pingan.registry.models import Client
 
@@ -35,10 +34,6 @@ from .models import (
 from .standard import PROFILES, StandardInvalid, default_document, parse
 
 STAFF = ("view_eligibility", "decide_takehome", "dispense_takehome")
-
-
-def _fail(request: HttpRequest, error: Refusal) -> None:
-    messages.error(request, error.message)
 
 
 @requires(*STAFF, "record_check", "sign_standard", "draft_standard", any_of=True)
@@ -235,10 +230,9 @@ def check(request: HttpRequest, external_id) -> HttpResponse:
     req = _for_check(external_id)
     if request.method == "POST":
         passed = request.POST.get("passed") == "yes"
-        try:
+        with refusals(request) as outcome:
             actions.record_check(req, request.user, passed, request.POST.get("reason", ""))
-        except actions.TakeHomeError as error:
-            _fail(request, error)
+        if outcome.refused:
             req = _for_check(external_id)  # another officer may have just checked it
         else:
             messages.success(request, _("The record check is recorded."))
