@@ -99,6 +99,9 @@ def test_keys_are_made_only_when_asked_and_help_needs_no_configuration(tmp_path)
     assert target.read_bytes() == first  # never overwritten
     done = run(["serve", "--help"], env, cwd=tmp_path)
     assert done.returncode == 0 and "--port" in done.stdout
+    # The demo runs with its own settings, never over a production configuration.
+    production = {**env, "DJANGO_SETTINGS_MODULE": "pingan.settings.production"}
+    refused(run(["demo", "--no-serve"], production, cwd=tmp_path), "demo settings")
     assert tree(tmp_path) == ["backup.key"]
 
 

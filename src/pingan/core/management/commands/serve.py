@@ -48,6 +48,10 @@ class Command(BaseCommand):
                 self.stderr.write(finding.line())
         if any(f.level == ERROR for f in findings):
             raise CommandError(_("Not serving: fix the errors above (`pingan check`)."))
+        # Copy the static files where WhiteNoise serves them from (quick: a few files, and
+        # unchanged ones are skipped) before WhiteNoise starts, so the server needs nothing
+        # else on disk.
+        call_command("collectstatic", interactive=False, verbosity=0)
         from waitress.server import create_server
 
         from pingan.wsgi import application
@@ -59,7 +63,6 @@ class Command(BaseCommand):
                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
             }
         try:
-            # Binding first: a busy port is reported before anything else is done.
             server = create_server(
                 application, host=host, port=port, threads=threads, ident="pingan", **proxy
             )
@@ -71,9 +74,6 @@ class Command(BaseCommand):
                 )
                 % {"host": host, "port": port, "reason": exc.strerror or exc}
             ) from None
-        # Copy the static files where WhiteNoise serves them from (quick: a few files, and
-        # unchanged ones are skipped), so the server needs nothing else on disk.
-        call_command("collectstatic", interactive=False, verbosity=0)
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
             _("Ping An is serving on http://%(host)s:%(port)d/ — press Ctrl+C to stop.")
