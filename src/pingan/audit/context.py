@@ -7,7 +7,4 @@ from __future__ import annotations
 
 from pingan.core.domain import Actor, acting, acting_as, current_actor
 
-# Older name of `acting`, still used by apps that name the actor themselves.
-acting_user = acting
-
-__all__ = ["Actor", "acting", "acting_as", "acting_user", "current_actor"]
+__all__ = ["Actor", "acting", "acting_as", "current_actor"]
