@@ -54,7 +54,7 @@ class Refusal(ValidationError):
             super().__init__({field: [ValidationError(message, code=code)]})
         else:
             super().__init__(message, code=code)
-        self.message = message if isinstance(message, str) else " ".join(message)
+        self.message = " ".join(message) if isinstance(message, list | tuple) else message
         self.code = code
         self.field = field
 
