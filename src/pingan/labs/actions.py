@@ -81,7 +81,7 @@ def record_urine_sample(
 
 
 def record_test(client: Client, tested_on: date, test: str, result: str, by=None) -> InfectionTest:
-    """An HIV, HCV or TB test result."""
+    """An infection test result (HIV, hepatitis B or C, syphilis, TB)."""
     require(by, "record_test")
     messages = []
     if test not in TestKind.values:

@@ -19,8 +19,13 @@ RESULTS: tuple[str, ...] = tuple(Result.values)
 
 # The analytes that make a sample opioid-positive: street heroin is metabolised to morphine
 # and shows on the opiates screen, while methadone (the treatment itself, and its metabolite
-# EDDP) must not count against a client, nor other drugs (amphetamines, ketamine), which the
-# take-home standard does not judge. This tuple is the one definition: the database trigger
+# EDDP) must not count against a client, nor other drugs (benzodiazepines, amphetamines,
+# ketamine), which the take-home standard does not judge. Fentanyl, tramadol and
+# buprenorphine are opioids with screens of their own and stay outside it too: tramadol and
+# buprenorphine are often prescribed, and the take-home standard and the opioid-positive
+# indicator are defined on the heroin screen, so a wider panel changes no past figure and
+# no take-home decision; their results are shown to the clinician on the labs page.
+# This tuple is the one definition: the database trigger
 # that keeps `UrineSample.opioid` (opioid_sql), the indicator SQL and DuckDB queries and
 # the take-home engines are all generated from it or call `opioid_positive`.
 OPIOID_ANALYTES: tuple[str, ...] = (Analyte.OPIATES.value, Analyte.MORPHINE.value)

@@ -17,7 +17,7 @@ from pingan.core.posting import refusals
 from pingan.registry.models import Client
 
 from . import actions, queries, rules
-from .forms import InfectionTestForm, UrineSampleForm
+from .forms import ANALYTE_GROUPS, InfectionTestForm, UrineSampleForm
 from .models import Analyte, ScheduledUrineTest, UrineSample
 
 
@@ -30,6 +30,7 @@ def _client_page(request, client: Client, urine_form=None, test_form=None, statu
         {
             "client": client,
             "analytes": [label for _value, label in Analyte.choices],
+            "analyte_groups": [(label, len(group)) for label, group in ANALYTE_GROUPS],
             "samples": queries.urine_history(client),
             "tests": queries.test_history(client),
             "urine_form": (urine_form or UrineSampleForm()) if can_urine else None,
