@@ -68,12 +68,15 @@ def build_march() -> dict[str, Client]:
     urine(a, "2026-03-20", methadone="positive")  # no opioid result: not counted
     test_(a, "2025-06-01", "hiv", "negative")
     test_(a, "2025-03-15", "hcv", "negative")  # 366 days before 31 March: outside
+    test_(a, "2025-04-01", "hbv", "negative")  # first of the 365 days ending 31 March: inside
+    test_(a, "2025-03-31", "syphilis", "negative")  # the day before them: outside
 
     b = client("B", ("2026-03-10", None))  # enrolled inside the month
     doses(b, days("2026-03-10", "2026-03-14") + days("2026-03-17", "2026-03-19"), 50)
     doses(b, days("2026-03-15", "2026-03-16"), 50, "takehome")
     urine(b, "2026-03-12", opiates="negative", morphine="positive")
     test_(b, "2026-03-12", "hiv", "positive")  # first positive: new
+    test_(b, "2026-03-31", "syphilis", "positive")  # the month's last day: inside
 
     c = client("C", ("2025-06-01", "2026-03-21"))  # discharged inside the month
     doses(c, days("2026-03-01", "2026-03-05"), 60)
@@ -87,6 +90,7 @@ def build_march() -> dict[str, Client]:
     e = client("E", ("2025-11-01", "2026-02-10"))  # gone before the month
     test_(e, "2025-01-01", "hiv", "positive")
     test_(e, "2026-03-03", "hiv", "positive")  # not a first positive
+    test_(e, "2026-03-03", "hbv", "positive")  # not active in March: not counted
 
     f = client("F", ("2025-12-15", None))  # retained at 3 months, not active in March
     doses(f, [d("2026-02-20")], 60)

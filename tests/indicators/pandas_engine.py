@@ -144,6 +144,8 @@ def compute_pandas(f: PandasFrames, period: Period, ids=None) -> IndicatorSet:
         "clinic_only_opiate_positive_rate": lambda: positive(smp[~smp.client.isin(th)]),
         "hiv_tested_12m": lambda: tested("hiv"),
         "hcv_tested_12m": lambda: tested("hcv"),
+        "hbv_tested_12m": lambda: tested("hbv"),
+        "syphilis_tested_12m": lambda: tested("syphilis"),
         "tb_screened_12m": lambda: tested("tb"),
         "hiv_new_positive": lambda: (new, None, new, new),
         "takehome_clients": lambda: (len(th), None, len(th), len(th)),

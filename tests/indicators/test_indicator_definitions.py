@@ -30,6 +30,8 @@ EXPECTED = {
     "clinic_only_opiate_positive_rate": (1, 2),
     "hiv_tested_12m": (2, 5),
     "hcv_tested_12m": (1, 5),
+    "hbv_tested_12m": (1, 5),
+    "syphilis_tested_12m": (1, 5),
     "tb_screened_12m": (0, 5),
     "hiv_new_positive": (1, None),
     "takehome_clients": (1, None),

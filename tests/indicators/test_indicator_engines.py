@@ -29,9 +29,33 @@ def centre(db, tmp_path: Path, clock_at) -> Path:
 
     out = tmp_path / "synth"
     write_centre(SPEC, out, ("csv", "parquet"), progress=False)
+    _add_hepatitis_b_and_syphilis(out)
     load_directory(out, progress=False)
     apply_reenrolments(out)
     return out
+
+
+def _add_hepatitis_b_and_syphilis(folder: Path) -> None:
+    """The generator writes HIV, HCV and TB tests only: add hepatitis B beside every HCV test
+    and syphilis the day before every other client's HIV test, to the CSV files the database
+    imports and the Parquet files DuckDB reads alike."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(folder / "tests.parquet")
+    extra = []
+    for n, row in enumerate(table.to_pylist()):
+        if row["test"] == "hcv":
+            extra.append({**row, "test": "hbv", "result": "negative" if n % 5 else "positive"})
+        elif row["test"] == "hiv" and n % 2:
+            extra.append({**row, "test": "syphilis", "date": row["date"] - timedelta(days=1)})
+    assert extra
+    with (folder / "tests.csv").open("a", encoding="utf-8") as csv:
+        csv.writelines(
+            f"{r['client_code']},{r['date'].isoformat()},{r['test']},{r['result']}\n" for r in extra
+        )
+    more = pa.Table.from_pylist(extra, schema=table.schema)
+    pq.write_table(pa.concat_tables([table, more]), folder / "tests.parquet")
 
 
 def _numbers(results) -> dict:
@@ -51,6 +75,7 @@ def test_engines_agree_on_a_synthetic_centre(centre: Path, tmp_path: Path):
         assert db["active_clients"][0] > 20  # the dataset is not trivially empty
         assert db["takehome_clients"][0] > 0
         assert db["opiate_positive_rate"][1] > 0
+        assert db["hbv_tested_12m"][0] > 0 and db["syphilis_tested_12m"][0] > 0
         assert _numbers(duck.compute(period, CORE_IDS).results) == db, period
         assert _numbers(duck_export.compute(period, CORE_IDS).results) == db, period
         assert _numbers(compute_pandas(frames, period).results) == db, period
@@ -91,13 +116,19 @@ def _awkward_centre(folder: Path, seed: int) -> None:
                     for analyte in ("opiates", "morphine", "methadone")[: rng.randrange(1, 4)]:
                         result = rng.choice(["positive", "negative", "invalid"])
                         urine.append((code, sample, day, analyte, result))
-        for test in ("hiv", "hcv", "tb"):
+        for test in ("hiv", "hcv", "hbv", "syphilis", "tb"):
             for _ in range(rng.randrange(0, 3)):
                 day = start + timedelta(days=rng.randrange(-200, 420))
                 tests.append((code, day, test, rng.choice(["positive", "negative"])))
         # The edges of the 365-day windows: the month's end and 364 / 365 days before it.
         month_end = Period(2025, 6).shift(code % 9).end
-        for test, back in (("hiv", 364), ("hcv", 365), ("tb", 0)):
+        for test, back in (
+            ("hiv", 364),
+            ("hcv", 365),
+            ("hbv", 364 if code % 2 else 365),
+            ("syphilis", 365 if code % 2 else 364),
+            ("tb", 0),
+        ):
             tests.append((code, month_end - timedelta(days=back), test, "negative"))
     con = duckdb.connect()
     for name, columns, rows in (

@@ -323,6 +323,8 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     _tested("hiv_tested_12m", _("HIV tested (12 months)"), _("HIV")),
     _tested("hcv_tested_12m", _("HCV tested (12 months)"), _("hepatitis C")),
+    _tested("hbv_tested_12m", _("HBV tested (12 months)"), _("hepatitis B")),
+    _tested("syphilis_tested_12m", _("Syphilis tested (12 months)"), _("syphilis")),
     _tested("tb_screened_12m", _("TB screened (12 months)"), _("TB")),
     Indicator(
         "hiv_new_positive",

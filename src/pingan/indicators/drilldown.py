@@ -102,6 +102,8 @@ DRILL: dict[str, Callable] = {
     "clinic_only_opiate_positive_rate": _positive("clinic"),
     "hiv_tested_12m": _tested("hiv"),
     "hcv_tested_12m": _tested("hcv"),
+    "hbv_tested_12m": _tested("hbv"),
+    "syphilis_tested_12m": _tested("syphilis"),
     "tb_screened_12m": _tested("tb"),
     "hiv_new_positive": lambda x, p: (
         q._with(

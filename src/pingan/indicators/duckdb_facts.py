@@ -1,7 +1,7 @@
 """The core indicators in DuckDB, from facts per client and month computed once per run.
 
 At national scale (hundreds of thousands of clients, a hundred million dose rows) running
-the 17 queries of `sql.py` one by one re-reads the month's doses for every indicator and
+the queries of `sql.py` one by one re-reads the month's doses for every indicator and
 joins each dose to the episodes. This module computes the SAME definitions (the
 engine-agreement tests prove identical numbers against sql.py on SQLite, PostgreSQL and
 DuckDB) from a few small tables built for each month in one pass over its doses:
@@ -17,10 +17,11 @@ DuckDB) from a few small tables built for each month in one pass over its doses:
                                clients with one episode (no grouping needed after the join)
                                and with several
     sm(client, n, npos)        the client's opioid-tested urine samples and positive ones
-    tm(client, hiv, hcv, tb, first_on)
+    tm(client, hiv, hcv, ..., first_on)
                                built ONCE for the whole range from one scan of the tests:
-                               per test a bit per month whose 365-day window holds one of
-                               the client's tests; the first positive HIV test
+                               per test of TESTED (a column each) a bit per month whose
+                               365-day window holds one of the client's tests; the first
+                               positive HIV test
 
 Days dosed while in treatment are then interval arithmetic on bits (popcount of the mask
 within lo..hi) instead of a join of every dose to the episodes. Every table is keyed by the
@@ -46,6 +47,15 @@ from .definitions import ADEQUATE_DOSE_MG, BY_ID, Period, anchors
 
 RETENTION_MONTHS = (3, 6, 12)
 TEST_BLOCK = 60  # months per bit mask of infection tests (a BIGINT holds 63)
+# The "tested in the 365 days ending on the month's last day" indicators: id -> test code
+# (labs.models.TestKind), the same pairs as sql.QUERIES.
+TESTED: dict[str, str] = {
+    "hiv_tested_12m": "hiv",
+    "hcv_tested_12m": "hcv",
+    "hbv_tested_12m": "hbv",
+    "syphilis_tested_12m": "syphilis",
+    "tb_screened_12m": "tb",
+}
 
 
 def _d(day: date) -> str:
@@ -119,12 +129,13 @@ class Facts:
             f"year({later}) * 12 + month({later}) - 1 - {base} "
             f"- CASE WHEN {later} = last_day({later}) THEN 0 ELSE 1 END"
         )
-        in_window = f"day BETWEEN {since} AND {until} AND test IN ('hiv', 'hcv', 'tb')"
+        tests = ", ".join(f"'{t}'" for t in TESTED.values())
+        in_window = f"day BETWEEN {since} AND {until} AND test IN ({tests})"
         run(
             "CREATE OR REPLACE TEMP TABLE tm AS SELECT client, "
             + ", ".join(
                 f"COALESCE(BIT_OR(m) FILTER (WHERE test = '{t}'), 0) AS {t}"
-                for t in ("hiv", "hcv", "tb")
+                for t in TESTED.values()
             )
             + ", MIN(day) FILTER (WHERE test = 'hiv' AND result = 'positive') AS first_on "
             f"FROM (SELECT client, test, day, result, CASE WHEN {in_window} AND lo <= hi THEN "
@@ -198,13 +209,11 @@ class Facts:
     def _month_numbers(self, p: Period, k: int) -> dict[str, tuple]:
         out: dict[str, tuple] = {}
         one = self.con.execute
-        n, mg, adequate, th, hiv, hcv, tb = one(
+        n, mg, adequate, th, *tested = one(
             "SELECT COUNT(*), COALESCE(SUM(lm % 65536), 0), "
             f"COUNT(*) FILTER (WHERE lm % 65536 >= {ADEQUATE_DOSE_MG}), "
             "COUNT(*) FILTER (WHERE th), "
-            + ", ".join(
-                f"COUNT(*) FILTER (WHERE (tm.{t} >> {k}) & 1 = 1)" for t in ("hiv", "hcv", "tb")
-            )
+            + ", ".join(f"COUNT(*) FILTER (WHERE (tm.{t} >> {k}) & 1 = 1)" for t in TESTED.values())
             + " FROM cm LEFT JOIN tm ON tm.client = cm.client"
         ).fetchone()
         out["active_clients"] = (n, None, n, n)
@@ -236,12 +245,8 @@ class Facts:
                 out[split[flag] + name] = tuple(numbers)
                 total = [a + b for a, b in zip(total, numbers, strict=True)]
             out[name] = tuple(total)
-        for ind_id, tested in (
-            ("hiv_tested_12m", hiv),
-            ("hcv_tested_12m", hcv),
-            ("tb_screened_12m", tb),
-        ):
-            out[ind_id] = (tested, n, n, tested)
+        for ind_id, count in zip(TESTED, tested, strict=True):
+            out[ind_id] = (count, n, n, count)
         (n,) = one(
             f"SELECT COUNT(*) FROM tm WHERE first_on BETWEEN {_d(p.start)} AND {_d(p.end)}"
         ).fetchone()

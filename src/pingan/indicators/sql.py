@@ -6,7 +6,7 @@ Each query reads four relations with fixed names and columns, which every engine
     ep(client, enrolled_on, discharged_on)       treatment episodes
     dose(client, day, mg, kind)                  one row per client per dosed day
     urine(client, sample, day, analyte, result)  one row per analyte of a urine sample
-    itest(client, day, test, result)             HIV / HCV / TB tests
+    itest(client, day, test, result)             infection tests (labs.models.TestKind)
 
 and returns ONE row: (numerator, denominator, people, people_numerator). The only things
 that differ between databases are date literals, day differences and two-argument
@@ -253,6 +253,8 @@ QUERIES: dict[str, Callable[[Dialect, Period], str]] = {
     "opiate_positive_rate": q_opiate_positive_rate,
     "hiv_tested_12m": _tested("hiv"),
     "hcv_tested_12m": _tested("hcv"),
+    "hbv_tested_12m": _tested("hbv"),
+    "syphilis_tested_12m": _tested("syphilis"),
     "tb_screened_12m": _tested("tb"),
     "hiv_new_positive": q_hiv_new_positive,
     "takehome_clients": q_takehome_clients,

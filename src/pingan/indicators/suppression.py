@@ -26,6 +26,8 @@ SAME_AS_ACTIVE = (
     "adequate_dose_share",
     "hiv_tested_12m",
     "hcv_tested_12m",
+    "hbv_tested_12m",
+    "syphilis_tested_12m",
     "tb_screened_12m",
 )
 PEOPLE_COUNTS = ("people", "kits")
