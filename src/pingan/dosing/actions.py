@@ -20,9 +20,18 @@ from pingan.core import clock
 from pingan.core.domain import Refusal, acting, require, required_reason
 from pingan.registry.models import Client
 
-from . import queries, rules
+from . import prescribing, queries, rules, safety
 from .limits import MAX_MG, MIN_MG
-from .models import Dose, DoseKind, Hold, HoldKind, Prescription, StockEntryKind, TaperPlan
+from .models import (
+    Dose,
+    DoseKind,
+    DosePart,
+    Hold,
+    HoldKind,
+    Prescription,
+    StockEntryKind,
+    TaperPlan,
+)
 
 # The stock ledger lives in `stock`; its actions are part of this module's interface too.
 from .stock import (  # noqa: F401
@@ -74,17 +83,83 @@ def _clean_mg(mg) -> int:
 
 # Prescriptions and tapers ----------------------------------------------------------------
 
+# Who may exceed a limit: the prescriber, with a reason. A separate name, so the day a
+# centre wants a senior clinician for it only this line changes.
+OVERRIDE_PERMISSION = "prescribe"
+
+
+def _clean_parts(mg: int, parts) -> tuple[int, int] | None:
+    """A split dose's two parts, each at least 1 mg, adding up to the daily dose."""
+    if not parts:
+        return None
+    try:
+        first, second = (int(p) for p in parts)
+    except (TypeError, ValueError):
+        raise Refusal(_("Each part of a split dose must be a whole number of mg.")) from None
+    if first < 1 or second < 1:
+        raise Refusal(_("Each part of a split dose must be at least 1 mg."), code="split")
+    if first + second != mg:
+        raise Refusal(
+            _("The parts (%(first)d + %(second)d mg) must add up to the daily dose of %(mg)d mg.")
+            % {"first": first, "second": second, "mg": mg},
+            code="split",
+        )
+    return first, second
+
+
+def _overridden(checks: list[prescribing.Check], by, override_reason: str) -> tuple[str, str]:
+    """(codes, reason) of the limits a clinician exceeds on purpose, or a refusal naming
+    every limit when no reason was given or the role may not give one."""
+    if not checks:
+        return "", ""
+    reason = (override_reason or "").strip()
+    if not reason:
+        raise Refusal(
+            [c.message for c in checks] + [_("To go ahead, give a reason for the override.")],
+            code="override",
+        )
+    require(by, OVERRIDE_PERMISSION)
+    return ",".join(c.code for c in checks), reason[:300]
+
 
 def prescribe(
-    client: Client, mg: int, start_on: date, clinician, reason: str, induction: bool = False
+    client: Client,
+    mg: int,
+    start_on: date,
+    clinician,
+    reason: str,
+    induction: bool = False,
+    override_reason: str = "",
+    parts: tuple[int, int] | None = None,
+    second_part_home: bool = False,
 ) -> Prescription:
     """Write a new prescription; the one in force is superseded (kept for history) and an
-    active taper ends, because the new order replaces the whole plan."""
+    active taper ends, because the new order replaces the whole plan.
+
+    The prescription is checked against the centre's induction and titration limits and the
+    client's QTc (`prescribing.review_prescription`, on facts read under the client's lock):
+    a limit exceeded needs `override_reason`, which is kept on the prescription and
+    audited. `parts` splits the daily dose in two; the returned prescription carries the
+    `review` (from → to and every check) for the screen's message."""
     require(clinician, "prescribe")
     mg, reason = _clean_mg(mg), required_reason(reason)
+    split = _clean_parts(mg, parts)
+    if second_part_home and split is None:
+        raise Refusal(_("Only a split dose has a part to take home."), code="split")
     now = clock.now()
     with acting(clinician), transaction.atomic():
         _lock_client(client)
+        today = clock.today()
+        review = prescribing.review_prescription(
+            safety.history(client, today),
+            mg,
+            start_on,
+            today,
+            queries.dose_limits(),
+            induction=induction,
+            first_part_mg=split[0] if split else None,
+        )
+        codes, why = _overridden(review.overrides, clinician, override_reason)
         previous = Prescription.objects.filter(client=client, superseded_at__isnull=True).first()
         if previous is not None:
             previous.superseded_at = now
@@ -99,6 +174,10 @@ def prescribe(
             clinician=clinician,
             reason=reason,
             induction=induction,
+            first_part_mg=split[0] if split else None,
+            second_part_home=bool(second_part_home),
+            overrides=codes,
+            override_reason=why,
             created_by=clinician,
         )
         record(
@@ -109,10 +188,21 @@ def prescribe(
             start_on=start_on,
             induction=induction,
             previous_mg=previous.mg if previous else None,
+            from_mg=review.from_mg,
+            parts=list(split) if split else None,
+            second_part_home=bool(second_part_home),
             taper_ended=bool(ended),
             reason=reason,
+            overrides=review_codes(review.overrides),
+            override_reason=why,
+            warnings=review_codes(review.warnings),
         )
+    prescription.review = review
     return prescription
+
+
+def review_codes(checks: list[prescribing.Check]) -> list[str]:
+    return [c.code for c in checks]
 
 
 def start_taper(
@@ -124,8 +214,10 @@ def start_taper(
     every_days: int,
     clinician,
     reason: str,
+    override_reason: str = "",
 ) -> TaperPlan:
-    """Plan a taper (replacing any active one). It needs a prescription in force."""
+    """Plan a taper (replacing any active one). It needs a prescription in force, and an
+    override while the client is pregnant."""
     require(clinician, "prescribe")
     from_mg, reason = _clean_mg(from_mg), required_reason(reason)
     try:
@@ -140,6 +232,10 @@ def start_taper(
         _lock_client(client)
         if not Prescription.objects.filter(client=client, superseded_at__isnull=True).exists():
             raise Refusal(_("Prescribe a dose before planning a taper."))
+        checks = prescribing.review_taper(
+            prescribing.History(pregnant=safety.is_pregnant(client))
+        )
+        codes, why = _overridden(checks, clinician, override_reason)
         TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).update(
             cancelled_at=clock.now()
         )
@@ -152,6 +248,8 @@ def start_taper(
             every_days=every_days,
             clinician=clinician,
             reason=reason,
+            overrides=codes,
+            override_reason=why,
             created_by=clinician,
         )
         record(
@@ -164,6 +262,8 @@ def start_taper(
             step_mg=step_mg,
             every_days=every_days,
             reason=reason,
+            overrides=codes.split(",") if codes else [],
+            override_reason=why,
         )
     return plan
 
@@ -292,6 +392,10 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
         dose = _dose_row(
             client, day, DoseKind.CLINIC, decision.mg, product, by, note, sheet.prescription_id
         )
+        dose.capped = decision.capped_from is not None
+        parts = rules.split_parts(sheet.facts, decision)
+        if parts is not None:
+            return _record_split(client, dose, parts, sheet.facts.split_second_home, product, by)
         volume = dose.volume_ml
         # The unique (client, date) constraint answers a second dose with "nothing
         # inserted" instead of an error, so no savepoint is needed to survive it.
@@ -320,6 +424,115 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             volume_ml=volume,
             why=decision.reasons,
             rows=[target_of(dose), target_of(entry)],
+            balance_ml=entry.balance_ml,
+        )
+    return DoseResult(dose=dose)
+
+
+def _record_split(client: Client, dose: Dose, parts, home: bool, product, by) -> DoseResult:
+    """A split dose: the day's one `Dose`, a `DosePart` and a ledger line per part given
+    now — both when the second part goes home for the evening, else the first (the second
+    follows with `record_second_part`). All or nothing, under a savepoint."""
+    first, second = parts
+    given = [(1, first, False)] + ([(2, second, True)] if home else [])
+    strength = product.strength_mg_per_ml
+    volumes = [queries.volume_ml(mg, strength) for _, mg, _ in given]
+    dose.mg = sum(mg for _, mg, _ in given)
+    dose.mg_in_clinic = first
+    dose.mg_taken_home = second if home else 0
+    dose.volume_ml = sum(volumes)
+    try:
+        with transaction.atomic():
+            if not insert_row(dose, on_conflict=DOSE_ON_CONFLICT):
+                existing = Dose.objects.select_related("dispenser").get(
+                    client=client, date=dose.date
+                )
+                return _refused(
+                    client, [rules.already_dosed_block(queries.dose_today_facts(existing))]
+                )
+            rows = [target_of(dose)]
+            for (number, mg, at_home), volume in zip(given, volumes, strict=True):
+                part = DosePart.objects.create(
+                    dose=dose,
+                    part=number,
+                    mg=mg,
+                    volume_ml=volume,
+                    taken_home=at_home,
+                    given_at=dose.given_at,
+                    dispenser=by,
+                    created_by=by,
+                )
+                kind = StockEntryKind.TAKEHOME if at_home else StockEntryKind.DOSE
+                with capture_paused():
+                    entry = append_entry(product, kind, -volume, by=by, dose=dose)
+                rows += [target_of(part), target_of(entry)]
+    except Refusal as short:  # not enough stock: nothing of the dose is kept
+        return _refused(client, [rules.Block("stock", short.message)])
+    record(
+        "dose_record",
+        target=str(dose.external_id),
+        client_code=client.code,
+        date=dose.date,
+        mg=dose.mg,
+        parts=[mg for _, mg, _ in given],
+        second_part_home=home,
+        volume_ml=dose.volume_ml,
+        capped=dose.capped,
+        rows=rows,
+        balance_ml=entry.balance_ml,
+    )
+    return DoseResult(dose=dose)
+
+
+def record_second_part(client: Client, by, day: date | None = None) -> DoseResult:
+    """The observed second part of today's split dose: the same `Dose` grows by it (still
+    one dose a day), with its own `DosePart` and ledger line."""
+    require(by, "record_dose")
+    day = day or clock.today()
+    with acting(by), transaction.atomic():
+        _lock_client(client)
+        dose = (
+            Dose.objects.filter(client=client, date=day, kind=DoseKind.CLINIC)
+            .select_related("prescription")
+            .first()
+        )
+        rx = dose.prescription if dose is not None else None
+        given = list(dose.parts.all()) if dose is not None else []
+        if rx is None or rx.first_part_mg is None or rx.second_part_home or len(given) != 1:
+            block = rules.Block("no_second_part", _("No second part is due today."))
+            return _refused(client, [block])
+        if rx.superseded_at is not None:
+            block = rules.Block(
+                "dose_changed",
+                _("The prescription changed since the first part: ask a clinician."),
+            )
+            return _refused(client, [block])
+        mg = rx.mg - given[0].mg
+        product = ensure_default_product()
+        volume = queries.volume_ml(mg, dose.strength_mg_per_ml)
+        part = DosePart.objects.create(
+            dose=dose,
+            part=2,
+            mg=mg,
+            volume_ml=volume,
+            given_at=clock.now(),
+            dispenser=by,
+            created_by=by,
+        )
+        Dose.objects.filter(pk=dose.pk).update(
+            mg=dose.mg + mg, mg_in_clinic=dose.mg_in_clinic + mg, volume_ml=dose.volume_ml + volume
+        )
+        dose.refresh_from_db()
+        with capture_paused():
+            entry = append_entry(product, StockEntryKind.DOSE, -volume, by=by, dose=dose)
+        record(
+            "dose_second_part",
+            target=str(dose.external_id),
+            client_code=client.code,
+            date=day,
+            mg=mg,
+            volume_ml=volume,
+            rows=[target_of(dose), target_of(part), target_of(entry)],
             balance_ml=entry.balance_ml,
         )
     return DoseResult(dose=dose)

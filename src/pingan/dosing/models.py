@@ -5,10 +5,18 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from pingan.core.models import TrackedModel
+from pingan.core.models import Centre, TrackedModel
 from pingan.registry.models import Client
 
-from .limits import MAX_MG, MIN_MG
+from .limits import (
+    DEFAULT_LIMITS,
+    LIMIT_FIELDS,
+    MAX_MG,
+    MIN_MG,
+    QTC_MAX_MS,
+    QTC_MIN_MS,
+    DoseLimits,
+)
 
 
 class Prescription(TrackedModel):
@@ -24,6 +32,15 @@ class Prescription(TrackedModel):
     reason = models.CharField(_("reason"), max_length=300)
     induction = models.BooleanField(_("induction"), default=False)
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # A split dose: the day's dose given in two parts, the first of `first_part_mg`, the
+    # second of the rest, observed too or (with `second_part_home`) taken home for the
+    # evening. Still one dose a day; see `DosePart`.
+    first_part_mg = models.PositiveSmallIntegerField(_("first part (mg)"), null=True, blank=True)
+    second_part_home = models.BooleanField(_("second part taken home"), default=False)
+    # The limits this prescription exceeds (codes from `prescribing`, comma-separated) and
+    # the clinician's reason for exceeding them.
+    overrides = models.CharField(_("limits overridden"), max_length=200, blank=True)
+    override_reason = models.CharField(_("override reason"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("prescription")
@@ -37,7 +54,28 @@ class Prescription(TrackedModel):
             models.CheckConstraint(
                 condition=Q(mg__gte=MIN_MG) & Q(mg__lte=MAX_MG), name="prescription_mg_range"
             ),
+            models.CheckConstraint(
+                condition=Q(first_part_mg__isnull=True)
+                | (Q(first_part_mg__gte=1) & Q(first_part_mg__lt=models.F("mg"))),
+                name="prescription_split_parts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(second_part_home=False) | Q(first_part_mg__isnull=False),
+                name="prescription_home_part_needs_split",
+            ),
+            models.CheckConstraint(
+                condition=Q(overrides="") | ~Q(override_reason=""),
+                name="prescription_override_has_reason",
+            ),
         ]
+
+    @property
+    def second_part_mg(self) -> int | None:
+        return None if self.first_part_mg is None else self.mg - self.first_part_mg
+
+    @property
+    def override_codes(self) -> list[str]:
+        return [c for c in self.overrides.split(",") if c]
 
     def __str__(self) -> str:
         return f"{self.client.code} {self.mg} mg from {self.start_on}"
@@ -57,10 +95,16 @@ class TaperPlan(TrackedModel):
     )
     reason = models.CharField(_("reason"), max_length=300)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    overrides = models.CharField(_("limits overridden"), max_length=200, blank=True)
+    override_reason = models.CharField(_("override reason"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("taper plan")
         constraints = [
+            models.CheckConstraint(
+                condition=Q(overrides="") | ~Q(override_reason=""),
+                name="taper_override_has_reason",
+            ),
             models.UniqueConstraint(
                 fields=["client"], condition=Q(cancelled_at__isnull=True), name="taper_one_active"
             ),
@@ -108,6 +152,8 @@ class Dose(TrackedModel):
     )
     prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # Given under the re-induction cap: the next dose stays capped until a new induction.
+    capped = models.BooleanField(_("capped at the induction dose"), default=False)
 
     class Meta:
         verbose_name = _("dose")
@@ -125,6 +171,33 @@ class Dose(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.client.code} {self.date} {self.mg} mg"
+
+
+class DosePart(TrackedModel):
+    """One part of a split dose as dispensed: each part is a line of the dispensing log and
+    of the stock ledger, while the day keeps one `Dose` (the one-dose-a-day rule and the
+    client's history count days, not parts). Unsplit doses have no parts."""
+
+    dose = models.ForeignKey(Dose, on_delete=models.PROTECT, related_name="parts")
+    part = models.PositiveSmallIntegerField(_("part"))
+    mg = models.PositiveSmallIntegerField(_("dose (mg)"))
+    volume_ml = models.DecimalField(_("volume (ml)"), max_digits=8, decimal_places=2)
+    taken_home = models.BooleanField(_("taken home"), default=False)
+    given_at = models.DateTimeField(_("date and time"))
+    dispenser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("part of a split dose")
+        ordering = ["dose", "part"]
+        constraints = [
+            models.UniqueConstraint(fields=["dose", "part"], name="dose_part_once"),
+            models.CheckConstraint(condition=Q(part__in=[1, 2]), name="dose_part_one_or_two"),
+            models.CheckConstraint(
+                condition=Q(mg__gte=MIN_MG) & Q(mg__lte=MAX_MG), name="dose_part_mg_range"
+            ),
+        ]
 
 
 class HoldKind(models.TextChoices):
@@ -255,3 +328,76 @@ class Reconciliation(TrackedModel):
     @property
     def variance_ml(self):
         return self.counted_ml - self.expected_ml
+
+
+class DosingLimits(models.Model):
+    """The centre's induction and titration limits (defaults in `limits.DoseLimits`, with
+    their sources in docs/dosing-rules.md). No row means the defaults."""
+
+    centre = models.OneToOneField(Centre, on_delete=models.CASCADE, related_name="dosing_limits")
+    first_dose_max_mg = models.PositiveSmallIntegerField(
+        _("first dose of an induction, at most (mg)"), default=DEFAULT_LIMITS.first_dose_max_mg
+    )
+    first_day_max_mg = models.PositiveSmallIntegerField(
+        _("first day of an induction, at most (mg)"), default=DEFAULT_LIMITS.first_day_max_mg
+    )
+    early_days = models.PositiveSmallIntegerField(
+        _("early titration lasts (days)"), default=DEFAULT_LIMITS.early_days
+    )
+    early_step_max_mg = models.PositiveSmallIntegerField(
+        _("early titration: increase at most (mg)"), default=DEFAULT_LIMITS.early_step_max_mg
+    )
+    early_interval_days = models.PositiveSmallIntegerField(
+        _("early titration: days between increases, at least"),
+        default=DEFAULT_LIMITS.early_interval_days,
+    )
+    later_step_max_mg = models.PositiveSmallIntegerField(
+        _("later: increase at most (mg)"), default=DEFAULT_LIMITS.later_step_max_mg
+    )
+    later_interval_days = models.PositiveSmallIntegerField(
+        _("later: days between increases, at least"), default=DEFAULT_LIMITS.later_interval_days
+    )
+    ecg_dose_mg = models.PositiveSmallIntegerField(
+        _("an ECG is needed from (mg a day)"), default=DEFAULT_LIMITS.ecg_dose_mg
+    )
+    ecg_valid_days = models.PositiveSmallIntegerField(
+        _("an ECG is valid for (days)"), default=DEFAULT_LIMITS.ecg_valid_days
+    )
+    qtc_warn_ms = models.PositiveSmallIntegerField(
+        _("QTc warning from (ms)"), default=DEFAULT_LIMITS.qtc_warn_ms
+    )
+    qtc_block_ms = models.PositiveSmallIntegerField(
+        _("QTc: an increase needs an override from (ms)"), default=DEFAULT_LIMITS.qtc_block_ms
+    )
+
+    class Meta:
+        verbose_name = _("dosing limits")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_dose_max_mg__gte=MIN_MG)
+                & Q(first_day_max_mg__gte=models.F("first_dose_max_mg"))
+                & Q(first_day_max_mg__lte=MAX_MG),
+                name="limits_first_dose_within_first_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(early_step_max_mg__gte=1)
+                & Q(later_step_max_mg__gte=1)
+                & Q(early_interval_days__gte=1)
+                & Q(later_interval_days__gte=1)
+                & Q(ecg_valid_days__gte=1),
+                name="limits_steps_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(qtc_warn_ms__gte=QTC_MIN_MS)
+                & Q(qtc_block_ms__gt=models.F("qtc_warn_ms"))
+                & Q(qtc_block_ms__lte=QTC_MAX_MS),
+                name="limits_qtc_order",
+            ),
+        ]
+
+    def as_limits(self) -> DoseLimits:
+        return DoseLimits(**{name: getattr(self, name) for name in LIMIT_FIELDS})
+
+
+# The client's ECGs, other medicines and pregnancy live in their own module.
+from .records import Ecg, OtherMedicine, Pregnancy  # noqa: E402, F401

@@ -24,8 +24,20 @@ from django.utils.dateparse import parse_datetime
 from pingan.core.models import Centre
 from pingan.registry.models import Client, Episode
 
-from . import rules
-from .models import Dose, DoseKind, Hold, HoldKind, Prescription, Product, StockEntry, TaperPlan
+from . import interactions, rules
+from .limits import DEFAULT_LIMITS, DoseLimits
+from .models import (
+    Dose,
+    DoseKind,
+    DosingLimits,
+    Hold,
+    HoldKind,
+    OtherMedicine,
+    Prescription,
+    Product,
+    StockEntry,
+    TaperPlan,
+)
 
 # Doses looked at to count missed days; clients with none in this window get one more query.
 MISSED_WINDOW_DAYS = 14
@@ -46,7 +58,28 @@ def thresholds(centre: Centre | None = None) -> rules.Thresholds:
     return rules.Thresholds(
         review_after_missed_days=centre.review_after_missed_days,
         reinduction_after_missed_days=centre.reinduction_after_missed_days,
+        induction_cap_mg=dose_limits(centre).first_dose_max_mg,
     )
+
+
+def dose_limits(centre: Centre | None = None) -> DoseLimits:
+    """The centre's induction and titration limits (the defaults until it sets its own)."""
+    rows = DosingLimits.objects.all()
+    row = rows.filter(centre=centre).first() if centre else rows.order_by("pk").first()
+    return row.as_limits() if row is not None else DEFAULT_LIMITS
+
+
+def current_medicines(client_ids, today: date) -> dict[int, list[str]]:
+    """The other medicines each client takes on `today`, by client id (one query)."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for client_id, name in (
+        OtherMedicine.objects.filter(client_id__in=client_ids, started_on__lte=today)
+        .filter(Q(stopped_on__isnull=True) | Q(stopped_on__gte=today))
+        .order_by("started_on", "pk")
+        .values_list("client_id", "name")
+    ):
+        found[client_id].append(name)
+    return found
 
 
 def active_product() -> Product | None:
@@ -96,6 +129,7 @@ class FactSheet:
     # strength loaded; None before one exists).
     thresholds: rules.Thresholds | None = None
     product: Product | None = None
+    flags: list[interactions.Flag] = field(default_factory=list)
 
 
 def _fact_sql() -> str:
@@ -108,12 +142,19 @@ def _fact_sql() -> str:
         "taper": TaperPlan._meta.db_table,
         "centre": Centre._meta.db_table,
         "product": Product._meta.db_table,
+        "limits": DosingLimits._meta.db_table,
+        "medicine": OtherMedicine._meta.db_table,
     }
     return """SELECT
         (SELECT e.enrolled_on FROM {episode} e WHERE e.client_id = c.id
             AND e.discharged_on IS NULL AND e.enrolled_on <= %s ORDER BY e.enrolled_on LIMIT 1),
         (SELECT d.date FROM {dose} d WHERE d.client_id = c.id AND d.date < %s
             ORDER BY d.date DESC LIMIT 1),
+        (SELECT d.capped FROM {dose} d WHERE d.client_id = c.id AND d.date < %s
+            ORDER BY d.date DESC LIMIT 1),
+        (SELECT MAX(i.start_on) FROM {prescription} i WHERE i.client_id = c.id AND i.induction),
+        EXISTS (SELECT 1 FROM {medicine} m WHERE m.client_id = c.id AND m.started_on <= %s
+            AND (m.stopped_on IS NULL OR m.stopped_on >= %s)),
         (SELECT d.id FROM {dose} d WHERE d.client_id = c.id AND d.date = %s),
         (SELECT h.cleared_at FROM {hold} h WHERE h.client_id = c.id AND h.kind IN (%s, %s)
             AND h.cleared_at IS NOT NULL ORDER BY h.cleared_at DESC LIMIT 1),
@@ -122,11 +163,13 @@ def _fact_sql() -> str:
         c.photo <> '',
         p.id, p.mg, p.start_on,
         ct.review_after_missed_days, ct.reinduction_after_missed_days,
-        pr.id, pr.drug, pr.form, pr.strength_mg_per_ml
+        pr.id, pr.drug, pr.form, pr.strength_mg_per_ml,
+        p.override_reason, p.first_part_mg, p.second_part_home, dl.first_dose_max_mg
         FROM {client} c
         LEFT JOIN {prescription} p ON p.client_id = c.id AND p.superseded_at IS NULL
-        LEFT JOIN (SELECT review_after_missed_days, reinduction_after_missed_days
+        LEFT JOIN (SELECT id, review_after_missed_days, reinduction_after_missed_days
             FROM {centre} ORDER BY id LIMIT 1) ct ON 1 = 1
+        LEFT JOIN {limits} dl ON dl.centre_id = ct.id
         LEFT JOIN (SELECT id, drug, form, strength_mg_per_ml
             FROM {product} WHERE active ORDER BY id LIMIT 1) pr ON 1 = 1
         WHERE c.id = %s""".format(**tables)
@@ -155,7 +198,7 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
     Written in SQL rather than the ORM because dosing is the busiest write of the day and
     compiling this query through the ORM cost ~3 ms of CPU per dose, ten times running it."""
     day = connection.ops.adapt_datefield_value(today)
-    params = [day, day, day, *REVIEW_KINDS, client.pk]
+    params = [day, day, day, day, day, day, *REVIEW_KINDS, client.pk]
     with connection.cursor() as cursor:
         if lock and connection.features.has_select_for_update:
             cursor.execute(
@@ -165,17 +208,20 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
         found = cursor.fetchone()
     if found is None:
         raise Client.DoesNotExist(client.pk)
-    enrolled_on, last, today_dose, reviewed_at, has_holds, has_taper, photo = found[:7]
-    rx_id, rx_mg, rx_start, review_after, reinduction_after = found[7:12]
+    enrolled_on, last, last_capped, induction_on, has_medicines = found[:5]
+    today_dose, reviewed_at, has_holds, has_taper, photo = found[5:10]
+    rx_id, rx_mg, rx_start, review_after, reinduction_after = found[10:15]
+    override_reason, first_part, second_home, cap = found[19:23]
     product = None
-    if found[12] is not None:
+    if found[15] is not None:
         # SQLite hands back a float for a decimal column: through str() to stay exact.
-        strength = Decimal(str(found[15])).quantize(Decimal("0.01"))
+        strength = Decimal(str(found[18])).quantize(Decimal("0.01"))
         fields = ["id", "drug", "form", "strength_mg_per_ml"]
-        product = Product.from_db(connection.alias, fields, [*found[12:15], strength])
+        product = Product.from_db(connection.alias, fields, [*found[15:18], strength])
     limits = None
     if review_after is not None:
-        limits = rules.Thresholds(review_after, reinduction_after)
+        cap = cap if cap is not None else DEFAULT_LIMITS.first_dose_max_mg
+        limits = rules.Thresholds(review_after, reinduction_after, cap)
     enrolled_on = _as_date(enrolled_on)
     dose = None
     if today_dose is not None:
@@ -198,8 +244,17 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
         open_holds=tuple(_open_hold(h) for h in holds),
         last_dose_date=_as_date(last),
         counting_from=_counting_from(enrolled_on, _as_moment(reviewed_at)),
+        enrolled_on=enrolled_on,
+        induction_on=_as_date(induction_on),
+        last_dose_capped=bool(last_capped),
+        override_reason=override_reason or "",
+        split_first_mg=first_part,
+        split_second_home=bool(second_home),
     )
-    return FactSheet(facts, rx_id, dose, holds, bool(photo), limits, product)
+    flags = []
+    if has_medicines:
+        flags = interactions.flags(current_medicines([client.pk], today)[client.pk])
+    return FactSheet(facts, rx_id, dose, holds, bool(photo), limits, product, flags)
 
 
 def client_facts(client: Client, today: date) -> rules.ClientFacts:
@@ -218,6 +273,7 @@ class QueueRow:
     notes: list[str] = field(default_factory=list)
     volume_ml: Decimal | None = None
     facts: rules.ClientFacts | None = None  # what the decision was taken on
+    flags: list[interactions.Flag] = field(default_factory=list)  # interacting medicines
 
     @property
     def status(self) -> str:
@@ -292,6 +348,16 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
         .values_list("client_id", "date", "note")
     ):
         notes[client_id].append(f"{day:%m-%d} {note}")
+    inductions = dict(
+        Prescription.objects.filter(induction=True)
+        .values("client_id")
+        .annotate(on=Max("start_on"))
+        .values_list("client_id", "on")
+    )
+    capped = set(
+        Dose.objects.filter(capped=True, date__lt=today).values_list("client_id", "date")
+    )
+    medicines = current_medicines([p.client_id for p in prescriptions], today)
     product = active_product()
     limits = thresholds()
 
@@ -311,6 +377,12 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
             open_holds=tuple(_open_hold(h) for h in client_holds),
             last_dose_date=last_dose.get(p.client_id),
             counting_from=_counting_from(p.enrolled_on, reviewed.get(p.client_id)),
+            enrolled_on=p.enrolled_on,
+            induction_on=inductions.get(p.client_id),
+            last_dose_capped=(p.client_id, last_dose.get(p.client_id)) in capped,
+            override_reason=p.override_reason,
+            split_first_mg=p.first_part_mg,
+            split_second_home=p.second_part_home,
         )
         decision = rules.dosing_decision(facts, today, limits)
         row = QueueRow(
@@ -322,6 +394,7 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
             holds=client_holds,
             notes=notes.get(p.client_id, []),
             facts=facts,
+            flags=interactions.flags(medicines.get(p.client_id, [])),
         )
         if decision.mg and product is not None:
             row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)
@@ -345,6 +418,7 @@ def row_for(client: Client, today: date) -> QueueRow:
         dose_today=dose if dose is not None and dose.kind == DoseKind.CLINIC else None,
         holds=sheet.holds,
         facts=sheet.facts,
+        flags=sheet.flags,
     )
     if decision.mg and product is not None:
         row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)

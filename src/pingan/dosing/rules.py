@@ -90,6 +90,8 @@ class Thresholds:
 
     review_after_missed_days: int = 3
     reinduction_after_missed_days: int = 5
+    # The induction dose a re-induction is capped at (`limits.DoseLimits.first_dose_max_mg`).
+    induction_cap_mg: int = 30
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,17 @@ class ClientFacts:
     last_dose_date: date | None = None
     covered_days: frozenset[date] = frozenset()
     counting_from: date | None = None
+    # For the re-induction cap, which a cleared review does not lift: the start of the
+    # episode (the absence is counted from it, never from a review) and the start of the
+    # latest induction prescription.
+    enrolled_on: date | None = None
+    induction_on: date | None = None
+    last_dose_capped: bool = False  # the last dose was given under the cap: it persists
+    # Shown beside the dose on the queue row: the override the prescription in force was
+    # written with (its reason) and the client's current medicines that interact.
+    override_reason: str = ""
+    split_first_mg: int | None = None
+    split_second_home: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +149,7 @@ class Decision:
     blocks: list[Block] = field(default_factory=list)
     missed: int = 0
     hold_to_open: str | None = None  # a hold kind the caller must open now
+    capped_from: int | None = None  # the scheduled dose the re-induction cap lowered
 
 
 def already_dosed_block(dose: DoseToday) -> Block:
@@ -180,6 +194,22 @@ def dosing_decision(facts: ClientFacts, today: date, thresholds: Thresholds) -> 
         if mg < 1:
             blocks.append(Block("taper_complete", _("The taper is complete: no dose is due.")))
             mg = None
+    capped_from = None
+    absence = reinduction_absence(facts, today, thresholds)
+    if absence and mg is not None and mg > thresholds.induction_cap_mg:
+        capped_from, mg = mg, thresholds.induction_cap_mg
+        if absence > 0:
+            why = _(
+                "Lowered from %(from)d to %(mg)d mg: %(n)d days missed since the last dose, so "
+                "induction re-starts; the cap stays until a clinician prescribes a new "
+                "induction."
+            ) % {"from": capped_from, "mg": mg, "n": absence}
+        else:
+            why = _(
+                "Lowered from %(from)d to %(mg)d mg: re-induction after missed days; the cap "
+                "stays until a clinician prescribes a new induction."
+            ) % {"from": capped_from, "mg": mg}
+        reasons.append(why)
 
     for hold in facts.open_holds:
         blocks.append(
@@ -227,4 +257,41 @@ def dosing_decision(facts: ClientFacts, today: date, thresholds: Thresholds) -> 
         blocks=blocks,
         missed=missed,
         hold_to_open=hold_to_open,
+        capped_from=capped_from,
     )
+
+
+def reinduction_absence(facts: ClientFacts, today: date, thresholds: Thresholds) -> int:
+    """The missed days that cap the dose at the induction dose, or 0 when it is not capped
+    (-1 when the cap continues from an earlier capped dose: the absence is over, the cap is
+    not).
+
+    Counted from the last dose (or the enrolment), never from a cleared review: a clinician
+    clearing a hold vouches for the client today, not for the tolerance lost over the
+    absence. Once a dose was given under the cap, the next ones are capped too. Only an
+    induction prescription starting after the last dose before the absence (or on or after
+    the last capped dose) lifts the cap."""
+    last, induction = facts.last_dose_date, facts.induction_on
+    if facts.last_dose_capped:
+        if induction is not None and last is not None and induction >= last:
+            return 0
+        return -1
+    absence = missed_days(last, today, facts.covered_days, facts.enrolled_on)
+    if absence < thresholds.reinduction_after_missed_days:
+        return 0
+    if induction is not None and (last is None or induction > last):
+        return 0
+    return absence
+
+
+def split_parts(facts: ClientFacts, decision: Decision) -> tuple[int, int] | None:
+    """The two parts of today's dose when the prescription splits it, else None.
+
+    A split applies to the prescribed dose as written: under a taper step or the
+    re-induction cap the day's dose is another amount, given whole."""
+    first = facts.split_first_mg
+    if first is None or decision.mg is None or decision.capped_from is not None:
+        return None
+    if decision.mg != facts.prescription_mg or not 0 < first < decision.mg:
+        return None
+    return first, decision.mg - first
