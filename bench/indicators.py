@@ -395,6 +395,6 @@ if __name__ == "__main__":
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings.demo")
     django.setup()
-    from pingan.core.management.commands.bench import print_table
+    from pingan.ops.management.commands.bench import print_table
 
     print_table(run(sys.argv[1] if len(sys.argv) > 1 else "small"), print)

@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.test import Client as Browser
 from django.urls import path
 
-from pingan.core.views import disk_full
+from pingan.ops.views import disk_full
 from pingan.registry.models import Client
 from pingan.urls import handler403, handler500
 from pingan.urls import urlpatterns as project_urls

@@ -3,10 +3,10 @@
 from django.urls import include, path
 
 from pingan.accounts import views as account_views
-from pingan.core import views as core_views
+from pingan.ops import views as ops_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", ops_views.home, name="home"),
     path("i18n/setlang/", account_views.switch_language, name="set_language"),
     path("accounts/", include("pingan.accounts.urls")),
     path("clients/", include("pingan.registry.urls")),
@@ -24,5 +24,5 @@ urlpatterns = [
     path("api/messaging/", include("pingan.messaging.api_urls")),
 ]
 
-handler403 = "pingan.core.views.forbidden"
-handler500 = "pingan.core.views.server_error"
+handler403 = "pingan.ops.views.forbidden"
+handler500 = "pingan.ops.views.server_error"

@@ -21,10 +21,10 @@ from django.utils import translation
 from pingan.audit.log import verify
 from pingan.audit.models import AuditEntry
 from pingan.core import backup_format
-from pingan.core.backup import BackupError, check_restorable, file_engine
 from pingan.dosing.models import Dose
 from pingan.imports.loader import load_directory
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
+from pingan.ops.backup import BackupError, check_restorable, file_engine
 from pingan.registry.models import Client, Identity
 
 FILES = {
@@ -156,7 +156,7 @@ def test_restore_refuses_the_other_engine_and_non_backups(tmp_path):
 
 
 def test_postgres_password_goes_in_the_environment_not_the_command_line(monkeypatch):
-    from pingan.core import backup as backup_module
+    from pingan.ops import backup as backup_module
 
     for key, value in {
         "HOST": "db.example",
@@ -171,7 +171,7 @@ def test_postgres_password_goes_in_the_environment_not_the_command_line(monkeypa
 
 
 def test_a_failed_backup_leaves_no_file(tmp_path, monkeypatch):
-    from pingan.core import backup as backup_module
+    from pingan.ops import backup as backup_module
 
     def fail(tmp):
         tmp.write_bytes(b"partial")
@@ -262,7 +262,7 @@ def test_the_backup_key_is_required_well_formed_and_outside_the_data_directory(
 
 
 def test_an_unencrypted_backup_of_an_earlier_release_needs_saying_so(tmp_path):
-    from pingan.core import backup as backup_module
+    from pingan.ops import backup as backup_module
 
     load_directory(write_dir(tmp_path / "in", FILES), progress=False)
     before = digest()

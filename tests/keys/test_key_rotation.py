@@ -18,7 +18,7 @@ from django.utils import translation
 
 from pingan.audit.models import AuditEntry
 from pingan.core.crypto import UnknownFieldKey, key_id, keyring, reset_keyring
-from pingan.core.rotation import encrypted_columns, key_usage, rotate_column
+from pingan.ops.rotation import encrypted_columns, key_usage, rotate_column
 from pingan.registry import actions
 from pingan.registry.actions import IdentityInput
 from pingan.registry.models import Identity
@@ -188,7 +188,7 @@ def test_a_rotation_that_fails_half_way_is_audited_as_interrupted(users, use_key
     use_keys(OLD)
     _enrol_five(users["clinician"])
     use_keys(NEW, OLD)
-    from pingan.core.management.commands import keys as keys_command
+    from pingan.ops.management.commands import keys as keys_command
 
     real = keys_command.rotate_column
 
@@ -217,7 +217,7 @@ KILLED_MID_ROTATION = """
 import os, signal, django
 django.setup()
 from django.core.management import call_command
-from pingan.core.management.commands import keys
+from pingan.ops.management.commands import keys
 
 real = keys.rotate_column
 
@@ -273,7 +273,7 @@ def test_a_killed_rotation_is_found_and_audited_as_interrupted(users, use_keys, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_rotation_is_not_taken_for_an_interrupted_one(users, use_keys):
-    from pingan.core.rotation import rotation_lock
+    from pingan.ops.rotation import rotation_lock
 
     use_keys(OLD)
     _enrol_five(users["clinician"])

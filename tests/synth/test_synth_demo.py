@@ -240,7 +240,7 @@ def test_serve_refuses_an_unmigrated_database(tmp_path):
 
 @pytest.mark.django_db
 def test_no_migration_is_missing_in_the_test_database():
-    from pingan.core.management.commands.serve import unapplied_migrations
+    from pingan.ops.management.commands.serve import unapplied_migrations
 
     assert unapplied_migrations() == []
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "pingan.inpatient",
     "pingan.indicators",
     "pingan.synth",
+    "pingan.ops",
 ]
 
 MIDDLEWARE = [

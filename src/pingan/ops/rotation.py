@@ -21,8 +21,8 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
-from .crypto import PREFIX_SEP, Keyring, key_id, keyring
-from .fields import EncryptedTextField
+from pingan.core.crypto import PREFIX_SEP, Keyring, key_id, keyring
+from pingan.core.fields import EncryptedTextField
 
 KEY_ID_LENGTH = len(key_id(b"length probe"))
 

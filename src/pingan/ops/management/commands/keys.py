@@ -19,8 +19,8 @@ from tqdm import tqdm
 from pingan.audit.context import Actor, acting_as, current_actor
 from pingan.audit.log import record
 from pingan.core.crypto import generate_key, key_id, keyring, reset_keyring, write_key_file
-from pingan.core.management import keyrotation
-from pingan.core.rotation import (
+from pingan.ops.management import keyrotation
+from pingan.ops.rotation import (
     RotationBusy,
     encrypted_columns,
     key_usage,

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from pingan.core.management.startup import ERROR, OK, run_checks, unapplied_migrations
+from pingan.ops.management.startup import ERROR, OK, run_checks, unapplied_migrations
 
 __all__ = ["Command", "unapplied_migrations"]
 

@@ -14,7 +14,7 @@ from django.core.management.commands import check as django_check
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from pingan.core.management.startup import ERROR, WARNING, run_checks
+from pingan.ops.management.startup import ERROR, WARNING, run_checks
 
 
 class Command(django_check.Command):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from pingan.audit.context import Actor, acting_as
 from pingan.audit.log import record
-from pingan.core.backup import BackupError, backup, backup_key
+from pingan.ops.backup import BackupError, backup, backup_key
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ Ctrl+C records itself as interrupted on the way out; a run killed outright (powe
 `kill -9`) cannot, so the next `pingan keys rotate` or `pingan check` finds the start
 without an end, records it as interrupted, and says so. It only looks while holding the
 rotation lock, so a rotation still running is never mistaken for a dead one. The rotation
-itself resumes where it stopped (pingan.core.rotation), so finishing is running it again.
+itself resumes where it stopped (pingan.ops.rotation), so finishing is running it again.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from pingan.audit.context import Actor, acting_as
 from pingan.audit.log import record
-from pingan.core.backup import (
+from pingan.ops.backup import (
     BACKUP_KEY_ENV,
     BackupError,
     backup_key,

@@ -159,7 +159,7 @@ def check_database() -> list[Finding]:
 
 
 def check_field_keys() -> list[Finding]:
-    from pingan.core.rotation import encrypted_columns, key_usage, sample_values
+    from pingan.ops.rotation import encrypted_columns, key_usage, sample_values
 
     topic = _("field keys")
     reset_keyring()
@@ -224,8 +224,8 @@ def check_field_keys() -> list[Finding]:
 
 def check_rotations(detected_by: str) -> list[Finding]:
     from pingan.audit.context import Actor, acting_as
-    from pingan.core.management import keyrotation
-    from pingan.core.rotation import RotationBusy, rotation_lock
+    from pingan.ops.management import keyrotation
+    from pingan.ops.rotation import RotationBusy, rotation_lock
 
     topic = _("key rotation")
     try:
@@ -250,7 +250,7 @@ def check_rotations(detected_by: str) -> list[Finding]:
 
 
 def check_backup_key() -> list[Finding]:
-    from pingan.core.backup import BACKUP_KEY_ENV, BackupError, backup_key
+    from pingan.ops.backup import BACKUP_KEY_ENV, BackupError, backup_key
 
     topic = _("backup key")
     if not os.environ.get(BACKUP_KEY_ENV, "").strip():

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils.translation import gettext as _
 
-from .backup_format import SealError, backup_key_id, parse_key, read_header, seal, unseal
+from pingan.core.backup_format import SealError, backup_key_id, parse_key, read_header, seal, unseal
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
