@@ -18,7 +18,6 @@ from pingan.core import clock
 from pingan.core.domain import acting, require
 from pingan.registry.actions import live_consents
 from pingan.registry.models import Client, Purpose
-from pingan.takehome.models import TakeHomeBottle
 
 from . import pin, rules
 from .models import Box, BoxAlert, BoxEvent, HomeGeofence, LockboxSettings
@@ -202,9 +201,9 @@ def _store(box: Box, upload: rules.Upload) -> None:
     fence = HomeGeofence.objects.filter(client=client).first() if located and client else None
     retention = LockboxSettings.current().location_retention_days
     days = {timezone.localdate(e.at) for e in upload.events}
-    bottle_days = set(
-        TakeHomeBottle.objects.filter(box=box, day__in=days).values_list("day", flat=True)
-    )
+    # Take-home bottles live in `takehome`, a layer above this app: the box reads the days
+    # its bottles cover through the reverse relation, without importing that app.
+    bottle_days = set(box.bottles.filter(day__in=days).values_list("day", flat=True))
     rows, kinds = [], []
     for position, event in enumerate(upload.events):
         inside_home, raw = None, ""
