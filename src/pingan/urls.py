@@ -20,6 +20,7 @@ urlpatterns = [
     path("services/", include("pingan.services.urls")),
     path("inpatient/", include("pingan.inpatient.urls")),
     path("indicators/", include("pingan.indicators.urls")),
+    path("fhir/", include("pingan.exchange.urls")),
     path("api/lockbox/", include("pingan.lockbox.api_urls")),
     path("api/messaging/", include("pingan.messaging.api_urls")),
 ]

@@ -127,6 +127,9 @@ LABELS: dict[str, Promise] = {
     # Indicators.
     "indicators.drilldown": _("Indicator clients viewed"),
     "indicators.export": _("Indicator report exported"),
+    # Data exchange.
+    "fhir_export": _("FHIR bulk export made"),
+    "fhir_export_download": _("FHIR bulk export file downloaded"),
     # Operations.
     "import": _("Legacy records imported"),
     "backup": _("Backup made"),

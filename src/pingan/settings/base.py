@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "pingan.services",
     "pingan.inpatient",
     "pingan.indicators",
+    "pingan.exchange",
     "pingan.synth",
     "pingan.ops",
 ]

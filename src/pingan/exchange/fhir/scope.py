@@ -1,0 +1,124 @@
+"""What one export covers, and the helpers every mapping module shares.
+
+`Scope.records` is the one place a query is narrowed: to the rows that existed when the
+export started (each table's highest id then, read for every table at once, so a record
+added while the export runs cannot refer to a Patient written before it existed), and to
+the exported centres. An installation holds one centre today, so every record is that
+centre's; when a region holds several, this is where each query gains its centre.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from pingan.core import clock
+from pingan.core.models import Centre
+
+from . import codes
+
+AUDIENCES = ("cdc", "police")
+
+
+@dataclass
+class Scope:
+    centre: Centre
+    since: date | None = None
+    audience: str = "cdc"
+    now: datetime | None = None
+    _practitioners: dict[int, str] = field(default_factory=dict)
+    _ceilings: dict | None = None
+
+    def __post_init__(self) -> None:
+        if self.now is None:
+            self.now = clock.now()
+
+    def records(self, queryset: QuerySet) -> QuerySet:
+        """The queryset narrowed to the export (see the module's docstring)."""
+        if self._ceilings is None:
+            self._ceilings = {
+                model: model.objects.aggregate(top=Max("pk"))["top"] or 0
+                for model in snapshot_models()
+            }
+        return queryset.filter(pk__lte=self._ceilings[queryset.model])
+
+    @property
+    def since_instant(self) -> datetime | None:
+        """The first instant of `since` in the centre's time zone."""
+        if self.since is None:
+            return None
+        return timezone.make_aware(datetime.combine(self.since, time.min))
+
+    @property
+    def organization_id(self) -> str:
+        return centre_id(self.centre.code)
+
+    @property
+    def organization(self) -> dict:
+        return {"reference": f"Organization/{self.organization_id}"}
+
+    def practitioner(self, user_id: int | None) -> str | None:
+        """The pseudonymous id of a member of staff (see `practitioner_id`)."""
+        if user_id is None:
+            return None
+        found = self._practitioners.get(user_id)
+        if found is None:
+            found = self._practitioners[user_id] = practitioner_id(user_id)
+        return found
+
+
+def snapshot_models() -> list:
+    """Every table an export reads rows from."""
+    from pingan.dosing.models import Dose, Hold, Prescription
+    from pingan.inpatient.models import Stay
+    from pingan.labs.models import InfectionTest, UrineResult, UrineSample
+    from pingan.referrals.models import CareReferral, Partner, PoliceReferral
+    from pingan.registry.models import Client, Consent, Episode
+
+    return [
+        Client,
+        Episode,
+        Consent,
+        Prescription,
+        Dose,
+        Hold,
+        UrineSample,
+        UrineResult,
+        InfectionTest,
+        Partner,
+        CareReferral,
+        PoliceReferral,
+        Stay,
+    ]
+
+
+def centre_id(code: str) -> str:
+    return codes.derived_id("centre", code)
+
+
+def practitioner_id(user_id: int) -> str:
+    """A stable pseudonym for a member of staff: keyed with the installation's secret, so
+    no one outside can turn it back into the account it stands for (a staff member's name
+    and login never leave; only that the same person did both things)."""
+    digest = salted_hmac("pingan.exchange.practitioner", str(user_id)).hexdigest()[:32]
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def ref(resource_type: str, resource_id: object) -> dict:
+    return {"reference": f"{resource_type}/{resource_id}"}
+
+
+def local_instant(instant: datetime | None) -> datetime | None:
+    """An instant in the centre's time zone: its date part is the centre's day."""
+    return None if instant is None else timezone.localtime(instant)
+
+
+def day_of(instant: datetime, day: date) -> datetime | date:
+    """The instant of an event on `day` (a dose, a dispensing) in local time when it falls
+    on that day, else the day alone: the day is the record's own and always agrees."""
+    local = timezone.localtime(instant)
+    return local if local.date() == day else day
