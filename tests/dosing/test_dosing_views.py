@@ -115,10 +115,12 @@ def test_clinician_prescribes_and_clears_hold(client_as, users, product):
     hold = Hold.objects.get(client=c)
     bad = web.post(reverse("dosing:prescribe", args=[c.external_id]), {"mg": 900, "reason": ""})
     assert bad.status_code == 400
-    ok = web.post(
-        reverse("dosing:prescribe", args=[c.external_id]),
-        {"mg": 50, "start_on": clock.today().isoformat(), "reason": "after missed days"},
-    )
+    order = {"mg": 50, "start_on": clock.today().isoformat(), "reason": "after missed days"}
+    shown = web.post(reverse("dosing:prescribe", args=[c.external_id]), order)
+    html = shown.content.decode()
+    assert shown.status_code == 200 and 'data-action="confirm-prescription"' in html
+    assert Prescription.objects.filter(client=c).count() == 1  # nothing saved before confirming
+    ok = web.post(reverse("dosing:prescribe", args=[c.external_id]), {**order, "confirmed": "on"})
     assert ok.status_code == 302
     assert (
         web.post(reverse("dosing:hold_clear", args=[hold.external_id]), {"note": ""}).status_code

@@ -88,7 +88,7 @@ def _clean_mg(mg) -> int:
 OVERRIDE_PERMISSION = "prescribe"
 
 
-def _clean_parts(mg: int, parts) -> tuple[int, int] | None:
+def clean_parts(mg: int, parts) -> tuple[int, int] | None:
     """A split dose's two parts, each at least 1 mg, adding up to the daily dose."""
     if not parts:
         return None
@@ -143,7 +143,7 @@ def prescribe(
     `review` (from → to and every check) for the screen's message."""
     require(clinician, "prescribe")
     mg, reason = _clean_mg(mg), required_reason(reason)
-    split = _clean_parts(mg, parts)
+    split = clean_parts(mg, parts)
     if second_part_home and split is None:
         raise Refusal(_("Only a split dose has a part to take home."), code="split")
     now = clock.now()
@@ -232,9 +232,7 @@ def start_taper(
         _lock_client(client)
         if not Prescription.objects.filter(client=client, superseded_at__isnull=True).exists():
             raise Refusal(_("Prescribe a dose before planning a taper."))
-        checks = prescribing.review_taper(
-            prescribing.History(pregnant=safety.is_pregnant(client))
-        )
+        checks = prescribing.review_taper(prescribing.History(pregnant=safety.is_pregnant(client)))
         codes, why = _overridden(checks, clinician, override_reason)
         TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).update(
             cancelled_at=clock.now()

@@ -6,8 +6,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .limits import MAX_MG, MIN_MG
-from .models import HoldKind, Product
+from pingan.core import clock
+
+from .limits import LIMIT_FIELDS, MAX_MG, MIN_MG
+from .models import DosingLimits, HoldKind, Product
+
+OVERRIDE_HELP = _("Only when a limit is exceeded on purpose: recorded and shown with the dose.")
 
 
 class PrescribeForm(forms.Form):
@@ -15,6 +19,32 @@ class PrescribeForm(forms.Form):
     start_on = forms.DateField(label=_("From"), initial=timezone.localdate)
     reason = forms.CharField(label=_("Reason"), max_length=300)
     induction = forms.BooleanField(label=_("Induction (re-)start"), required=False)
+    first_part_mg = forms.IntegerField(
+        label=_("Split dose: first part (mg)"), required=False, min_value=0, max_value=MAX_MG
+    )
+    second_part_mg = forms.IntegerField(
+        label=_("Split dose: second part (mg)"), required=False, min_value=0, max_value=MAX_MG
+    )
+    second_part_home = forms.BooleanField(
+        label=_("Second part taken home for the evening"), required=False
+    )
+    override_reason = forms.CharField(
+        label=_("Reason to exceed a limit"), max_length=300, required=False, help_text=OVERRIDE_HELP
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("first_part_mg"), data.get("second_part_mg")
+        if (first is None) != (second is None):
+            raise forms.ValidationError(_("A split dose needs both parts."), code="split")
+        return data
+
+    @property
+    def parts(self) -> tuple[int, int] | None:
+        first = self.cleaned_data.get("first_part_mg")
+        second = self.cleaned_data.get("second_part_mg")
+        return None if first is None or second is None else (first, second)
 
 
 class TaperForm(forms.Form):
@@ -24,6 +54,9 @@ class TaperForm(forms.Form):
     step_mg = forms.IntegerField(label=_("Step (mg)"), min_value=1, max_value=MAX_MG, initial=5)
     every_days = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=365, initial=7)
     reason = forms.CharField(label=_("Reason"), max_length=300)
+    override_reason = forms.CharField(
+        label=_("Reason to exceed a limit"), max_length=300, required=False, help_text=OVERRIDE_HELP
+    )
 
     def clean(self):
         data = super().clean()
@@ -83,3 +116,36 @@ class ReconcileForm(forms.Form):
     post_correction = forms.BooleanField(
         label=_("Correct the ledger by the variance"), required=False
     )
+
+
+class EcgForm(forms.Form):
+    # No bounds here: the action refuses a QTc outside 300–700 ms with its own message.
+    recorded_on = forms.DateField(label=_("Date of the ECG"), initial=clock.today)
+    qtc_ms = forms.IntegerField(label=_("QTc (ms)"))
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class MedicineForm(forms.Form):
+    name = forms.CharField(label=_("Medicine"), max_length=120)
+    started_on = forms.DateField(label=_("Started on"), initial=clock.today)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class StopMedicineForm(forms.Form):
+    stopped_on = forms.DateField(label=_("Stopped on"), initial=clock.today)
+
+
+class PregnancyForm(forms.Form):
+    known_on = forms.DateField(label=_("Known since"), initial=clock.today)
+    due_on = forms.DateField(label=_("Expected delivery"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class EndPregnancyForm(forms.Form):
+    ended_on = forms.DateField(label=_("Ended on"), initial=clock.today)
+
+
+class LimitsForm(forms.ModelForm):
+    class Meta:
+        model = DosingLimits
+        fields = list(LIMIT_FIELDS)

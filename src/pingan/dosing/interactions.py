@@ -85,8 +85,7 @@ TABLE: tuple[Interaction, ...] = (
         "phenytoin",
         LOWERS,
         ("phenytoin", "苯妥英"),
-        "Tong TG et al. Phenytoin-induced methadone withdrawal. "
-        "Ann Intern Med 1981;94(3):349-51",
+        "Tong TG et al. Phenytoin-induced methadone withdrawal. Ann Intern Med 1981;94(3):349-51",
     ),
     Interaction("carbamazepine", LOWERS, ("carbamazepine", "卡马西平"), LABEL),
     Interaction("st_johns_wort", LOWERS, ("st john's wort", "贯叶连翘", "圣约翰草"), LABEL),

@@ -81,7 +81,7 @@ class Review:
 
     @property
     def summary(self) -> str:
-        """"85 → 200 mg (+115 mg, +135.3%)", or "first prescription: 30 mg"."""
+        """ "85 → 200 mg (+115 mg, +135.3%)", or "first prescription: 30 mg"."""
         if self.from_mg is None:
             return _("first prescription: %(mg)d mg") % {"mg": self.to_mg}
         return _("%(from)d → %(to)d mg (%(diff)+d mg, %(pct)s%%)") % {

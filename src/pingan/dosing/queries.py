@@ -276,6 +276,22 @@ class QueueRow:
     flags: list[interactions.Flag] = field(default_factory=list)  # interacting medicines
 
     @property
+    def parts(self) -> tuple[int, int] | None:
+        """The two parts of today's split dose, when the prescription splits it."""
+        return rules.split_parts(self.facts, self.decision) if self.facts else None
+
+    @property
+    def second_part_due_mg(self) -> int | None:
+        """The observed second part still to give today, if any."""
+        dose, facts = self.dose_today, self.facts
+        if dose is None or facts is None or facts.split_first_mg is None:
+            return None
+        if facts.split_second_home or dose.mg != facts.split_first_mg:
+            return None
+        rest = (facts.prescription_mg or 0) - dose.mg
+        return rest if rest > 0 else None
+
+    @property
     def status(self) -> str:
         if self.dose_today is not None:
             return "dosed"
@@ -354,9 +370,7 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
         .annotate(on=Max("start_on"))
         .values_list("client_id", "on")
     )
-    capped = set(
-        Dose.objects.filter(capped=True, date__lt=today).values_list("client_id", "date")
-    )
+    capped = set(Dose.objects.filter(capped=True, date__lt=today).values_list("client_id", "date"))
     medicines = current_medicines([p.client_id for p in prescriptions], today)
     product = active_product()
     limits = thresholds()
@@ -448,6 +462,53 @@ def dispensing_log(day: date):
     return (
         Dose.objects.filter(date=day)
         .select_related("client", "dispenser")
+        .prefetch_related("parts__dispenser")
         .defer("client__photo")
         .order_by("given_at", "pk")
     )
+
+
+@dataclass
+class LogLine:
+    """One line of the dispensing log: a whole dose, or one part of a split dose."""
+
+    dose: Dose
+    given_at: datetime
+    mg_in_clinic: int
+    mg_taken_home: int
+    volume_ml: Decimal
+    dispenser: object
+    part: int | None = None
+
+
+def dispensing_lines(day: date) -> list[LogLine]:
+    """The log's lines for a day: each part of a split dose is a line of its own (each was
+    measured and handed over), every other dose one line."""
+    lines = []
+    for dose in dispensing_log(day):
+        parts = list(dose.parts.all())
+        if not parts:
+            lines.append(
+                LogLine(
+                    dose,
+                    dose.given_at,
+                    dose.mg_in_clinic,
+                    dose.mg_taken_home,
+                    dose.volume_ml,
+                    dose.dispenser,
+                )
+            )
+        for part in parts:
+            home = part.mg if part.taken_home else 0
+            lines.append(
+                LogLine(
+                    dose,
+                    part.given_at,
+                    part.mg - home,
+                    home,
+                    part.volume_ml,
+                    part.dispenser,
+                    part.part,
+                )
+            )
+    return sorted(lines, key=lambda line: (line.given_at, line.dose.pk, line.part or 0))

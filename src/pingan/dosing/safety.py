@@ -11,6 +11,7 @@ from datetime import date
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
+from pingan.core import clock
 from pingan.registry.models import Client, Episode
 
 from . import prescribing, queries, rules
@@ -77,6 +78,22 @@ def history(client: Client, today: date) -> prescribing.History:
         ecg_on=ecg.recorded_on if ecg else None,
         pregnant=is_pregnant(client),
         medicines=tuple(medicines),
+    )
+
+
+def preview(
+    client: Client, mg: int, start_on: date, induction: bool, parts: tuple[int, int] | None
+) -> prescribing.Review:
+    """What `actions.prescribe` would check, for the confirm screen (nothing written)."""
+    today = clock.today()
+    return prescribing.review_prescription(
+        history(client, today),
+        mg,
+        start_on,
+        today,
+        queries.dose_limits(),
+        induction=induction,
+        first_part_mg=parts[0] if parts else None,
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import safety_views, views
 
 app_name = "dosing"
 
@@ -17,6 +17,14 @@ urlpatterns = [
     path("client/<uuid:external_id>/hold/", views.hold_place, name="hold_place"),
     path("taper/<uuid:external_id>/cancel/", views.taper_cancel, name="taper_cancel"),
     path("hold/<uuid:external_id>/clear/", views.hold_clear, name="hold_clear"),
+    path("queue/<uuid:external_id>/second/", safety_views.second_part, name="second_part"),
+    path("client/<uuid:external_id>/ecg/", safety_views.ecg_add, name="ecg_add"),
+    path("client/<uuid:external_id>/medicine/", safety_views.medicine_start, name="medicine_start"),
+    path("medicine/<uuid:external_id>/stop/", safety_views.medicine_stop, name="medicine_stop"),
+    path("client/<uuid:external_id>/pregnancy/", safety_views.pregnancy_set, name="pregnancy_set"),
+    path("pregnancy/<uuid:external_id>/end/", safety_views.pregnancy_end, name="pregnancy_end"),
+    path("worklist/", safety_views.worklist, name="worklist"),
+    path("limits/", safety_views.limits, name="limits"),
     path("stock/", views.stock, name="stock"),
     path("stock/reconcile/", views.reconcile, name="reconcile"),
     path("stock/log/", views.dispensing_log, name="log"),

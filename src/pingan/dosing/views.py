@@ -17,11 +17,14 @@ from pingan.core import clock
 from pingan.core.posting import refusals, run_form
 from pingan.registry.models import Client
 
-from . import actions, queries, rules
+from . import actions, queries, rules, safety
 from .forms import (
     ClearHoldForm,
     CorrectionForm,
+    EcgForm,
     HoldForm,
+    MedicineForm,
+    PregnancyForm,
     PrescribeForm,
     ReceiptForm,
     ReconcileForm,
@@ -121,19 +124,25 @@ def _client_page(request, client: Client, status: int = 200, **forms):
         "client": client,
         "today": today,
         "decision": decision,
+        "safety": safety.client_safety(client, today, decision.mg or facts.prescription_mg),
+        "split_first_mg": facts.split_first_mg,
         "prescriptions": Prescription.objects.filter(client=client)
         .select_related("clinician")
         .order_by("-created_at"),
         "taper": TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).first(),
         "holds": Hold.objects.filter(client=client).order_by("cleared_at", "-created_at")[:30],
         "doses": Dose.objects.filter(client=client)
-        .select_related("dispenser")
+        .select_related("dispenser", "prescription")
+        .prefetch_related("parts")
         .order_by("-date")[:60],
         "prescribe_form": forms.get("prescribe_form") or PrescribeForm(),
         "taper_form": forms.get("taper_form")
         or TaperForm(initial={"from_mg": decision.mg or facts.prescription_mg}),
         "hold_form": forms.get("hold_form") or HoldForm(),
         "clear_form": forms.get("clear_form") or ClearHoldForm(),
+        "ecg_form": forms.get("ecg_form") or EcgForm(),
+        "medicine_form": forms.get("medicine_form") or MedicineForm(),
+        "pregnancy_form": forms.get("pregnancy_form") or PregnancyForm(),
     }
     return render(request, "dosing/client.html", context, status=status)
 
@@ -151,19 +160,71 @@ def _handle(request, client, form_name, form, act):
     return _client_page(request, client, status=400, **{form_name: form})
 
 
+PRESCRIBE_FIELDS = (
+    "mg",
+    "start_on",
+    "reason",
+    "induction",
+    "first_part_mg",
+    "second_part_mg",
+    "second_part_home",
+)
+
+
+def _prescribe_confirm(request, client: Client, form: PrescribeForm, status: int = 200):
+    """The change a prescription makes (from → to, difference, % change) and every check it
+    meets, with the override reason asked for when a limit is exceeded: nothing is saved
+    until the clinician confirms."""
+    d = form.cleaned_data
+    review = safety.preview(client, d["mg"], d["start_on"], d["induction"], form.parts)
+    carried = [
+        (name, request.POST.get(name, ""))
+        for name in PRESCRIBE_FIELDS
+        if request.POST.get(name, "") != ""
+    ]
+    return render(
+        request,
+        "dosing/prescribe_confirm.html",
+        {"client": client, "form": form, "review": review, "carried": carried},
+        status=status,
+    )
+
+
 @require_POST
 @requires("prescribe")
 def prescribe(request, external_id):
+    """First post: check and show the change; second (confirmed): save and say what
+    changed."""
     c = _client(external_id)
-    return _handle(
-        request,
-        c,
-        "prescribe_form",
-        PrescribeForm(request.POST),
-        lambda d: actions.prescribe(
-            c, d["mg"], d["start_on"], request.user, d["reason"], induction=d["induction"]
-        ),
-    )
+    form = PrescribeForm(request.POST)
+    if not form.is_valid():
+        return _client_page(request, c, status=400, prescribe_form=form)
+    d = form.cleaned_data
+    with refusals(request, form) as outcome:
+        actions.clean_parts(d["mg"], form.parts)
+    if outcome.refused:
+        return _client_page(request, c, status=400, prescribe_form=form)
+    if not d["confirmed"]:
+        return _prescribe_confirm(request, c, form)
+    with refusals(request, form) as outcome:
+        saved = actions.prescribe(
+            c,
+            d["mg"],
+            d["start_on"],
+            request.user,
+            d["reason"],
+            induction=d["induction"],
+            override_reason=d["override_reason"],
+            parts=form.parts,
+            second_part_home=d["second_part_home"],
+        )
+    if outcome.refused:
+        return _prescribe_confirm(request, c, form, status=400)
+    message = _("Saved: %(change)s.") % {"change": saved.review.summary}
+    if saved.override_codes:
+        message += " " + _("Override recorded: %(reason)s") % {"reason": saved.override_reason}
+    messages.success(request, message)
+    return redirect("dosing:client", external_id=c.external_id)
 
 
 @require_POST
@@ -184,6 +245,7 @@ def taper(request, external_id):
             d["every_days"],
             request.user,
             d["reason"],
+            override_reason=d["override_reason"],
         ),
     )
 
@@ -313,4 +375,4 @@ def _day(value: str | None) -> date | None:
 @requires("manage_stock")
 def dispensing_log(request):
     day = _day(request.GET.get("date")) or clock.today()
-    return render(request, "dosing/log.html", {"day": day, "doses": queries.dispensing_log(day)})
+    return render(request, "dosing/log.html", {"day": day, "lines": queries.dispensing_lines(day)})

@@ -1,0 +1,157 @@
+"""Screens of safe prescribing: ECGs, other medicines and pregnancy on the client's dosing
+page, the second part of a split dose, the clinician's worklist, the centre's limits.
+
+Views only gather input and show output; the rules are in `prescribing`, the writes in
+`safety_actions` and `actions`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from pingan.accounts.decorators import requires
+from pingan.core import clock
+from pingan.core.posting import refusals, run_form
+
+from . import actions, interactions, queries, safety, safety_actions
+from .forms import (
+    EcgForm,
+    EndPregnancyForm,
+    LimitsForm,
+    MedicineForm,
+    PregnancyForm,
+    StopMedicineForm,
+)
+from .models import DosingLimits, OtherMedicine, Pregnancy
+from .views import _client, _handle, _row
+
+
+@require_POST
+@requires("prescribe")
+def ecg_add(request, external_id):
+    c = _client(external_id)
+    return _handle(
+        request,
+        c,
+        "ecg_form",
+        EcgForm(request.POST),
+        lambda d: safety_actions.record_ecg(
+            c, d["recorded_on"], d["qtc_ms"], request.user, d["note"]
+        ),
+    )
+
+
+@require_POST
+@requires("prescribe")
+def medicine_start(request, external_id):
+    c = _client(external_id)
+    return _handle(
+        request,
+        c,
+        "medicine_form",
+        MedicineForm(request.POST),
+        lambda d: safety_actions.start_medicine(
+            c, d["name"], d["started_on"], request.user, d["note"]
+        ),
+    )
+
+
+@require_POST
+@requires("prescribe")
+def medicine_stop(request, external_id):
+    medicine = get_object_or_404(
+        OtherMedicine.objects.select_related("client"), external_id=external_id
+    )
+    form = StopMedicineForm(request.POST)
+    run_form(
+        request,
+        form,
+        lambda d: safety_actions.stop_medicine(medicine, d["stopped_on"], request.user),
+        _("Saved."),
+    )
+    return redirect("dosing:client", external_id=medicine.client.external_id)
+
+
+@require_POST
+@requires("prescribe")
+def pregnancy_set(request, external_id):
+    c = _client(external_id)
+    return _handle(
+        request,
+        c,
+        "pregnancy_form",
+        PregnancyForm(request.POST),
+        lambda d: safety_actions.set_pregnancy(
+            c, d["known_on"], d["due_on"], request.user, d["note"]
+        ),
+    )
+
+
+@require_POST
+@requires("prescribe")
+def pregnancy_end(request, external_id):
+    pregnancy = get_object_or_404(
+        Pregnancy.objects.select_related("client"), external_id=external_id
+    )
+    form = EndPregnancyForm(request.POST)
+    run_form(
+        request,
+        form,
+        lambda d: safety_actions.end_pregnancy(pregnancy, d["ended_on"], request.user),
+        _("Saved."),
+    )
+    return redirect("dosing:client", external_id=pregnancy.client.external_id)
+
+
+@require_POST
+@requires("record_dose")
+def second_part(request, external_id):
+    """The observed second part of today's split dose, from the queue row."""
+    client = _client(external_id)
+    with refusals(request) as outcome:
+        result = actions.record_second_part(client, request.user)
+    if request.headers.get("HX-Request") == "true" and not outcome.refused:
+        return _row(request, client, result=result)
+    if not outcome.refused:
+        if result.ok:
+            messages.success(request, _("%(code)s: second part given.") % {"code": client.code})
+        else:
+            messages.error(request, f"{client.code}: {result.message}")
+    return redirect("dosing:queue")
+
+
+@require_GET
+@requires("prescribe")
+def worklist(request):
+    today = clock.today()
+    return render(
+        request,
+        "dosing/worklist.html",
+        {"today": today, "rows": safety.worklist(today), "limits": queries.dose_limits()},
+    )
+
+
+@requires("manage_staff")
+def limits(request):
+    """The centre's induction and titration limits."""
+    current = DosingLimits.objects.order_by("pk").first() or DosingLimits()
+    form = LimitsForm(request.POST or None, instance=current)
+    status = 200
+    if request.method == "POST":
+        if run_form(
+            request,
+            form,
+            lambda d: safety_actions.save_limits(d, request.user),
+            _("Saved."),
+            on_form=True,
+        ):
+            return redirect("dosing:limits")
+        status = 400
+    return render(
+        request,
+        "dosing/limits.html",
+        {"form": form, "table": interactions.TABLE},
+        status=status,
+    )
