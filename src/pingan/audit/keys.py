@@ -20,7 +20,7 @@ import binascii
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -109,14 +109,15 @@ def _read(env: str, filename: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class AuditKeys:
     keys: tuple[bytes, ...]  # newest first
+    # Worked out once: every write names the current key's id.
+    current_id: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "current_id", key_id(self.keys[0]))
 
     @property
     def current(self) -> bytes:
         return self.keys[0]
-
-    @property
-    def current_id(self) -> str:
-        return key_id(self.keys[0])
 
     def by_id(self) -> dict[str, tuple[int, bytes]]:
         """Key id -> (age: 0 for the newest, key)."""
