@@ -67,6 +67,13 @@ LABELS: dict[str, Promise] = {
     "stock_takehome": _("Stock out for take-home"),
     "stock_return": _("Stock returned"),
     "stock_reconcile": _("Stock reconciled"),
+    "dose_second_part": _("Second part of a split dose given"),
+    "ecg_record": _("ECG recorded"),
+    "medicine_start": _("Other medicine started"),
+    "medicine_stop": _("Other medicine stopped"),
+    "pregnancy_set": _("Pregnancy recorded"),
+    "pregnancy_end": _("Pregnancy ended"),
+    "dosing_limits": _("Dosing limits changed"),
     # Laboratory.
     "urine_sample": _("Urine sample recorded"),
     "urine_schedule": _("Urine tests scheduled"),
