@@ -221,6 +221,8 @@ def test_a_copy_goes_wherever_asked_and_an_empty_log_can_be_anchored(checkpoint_
     assert copy.read_text() == (checkpoint_dir / anchor.FILENAME).read_text()
     out, code = _verify(copy)
     assert code == 0 and "agrees with 2 signed checkpoint(s)" in out
+    out, code = _verify(copy, checkpoint_dir / anchor.FILENAME)  # a copy counts once
+    assert code == 0 and "agrees with 2 signed checkpoint(s)" in out
 
 
 def test_a_missing_checkpoint_file_is_a_clear_error(tmp_path):

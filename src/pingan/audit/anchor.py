@@ -216,13 +216,10 @@ def _check_since(previous: Checkpoint | None, until: int) -> list[log.Break]:
     """The chain from the previous checkpoint's entry (or from the start) to `until` holds,
     and that entry still has the link the checkpoint signed."""
     rows = AuditEntry.objects.filter(seq__lte=until).order_by("seq")
-    if previous is None or previous.seq == 0:
-        walk = log._Walk([previous] if previous else [])
-    else:
-        walk = log._Walk([previous])
+    walk = log.Walk([previous] if previous else [])
+    if previous is not None and previous.seq > 0:
         rows = rows.filter(seq__gte=previous.seq)
-        start = rows.values_list("prev_hash", flat=True).first()
-        walk.prev, walk.expected = start or "", previous.seq
+        walk.start_at(previous.seq, rows.values_list("prev_hash", flat=True).first() or "")
     for entry in rows.iterator(chunk_size=2000):
         walk.entry(entry)
     return walk.end(None).breaks

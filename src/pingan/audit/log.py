@@ -17,7 +17,7 @@ from .chain import GENESIS
 from .context import current_actor
 from .models import AuditEntry, AuditHead
 
-__all__ = ["GENESIS", "Break", "Report", "check", "record", "verify"]
+__all__ = ["GENESIS", "Break", "Report", "Walk", "check", "record", "verify"]
 
 
 def _fields(entry: AuditEntry) -> dict:
@@ -207,8 +207,9 @@ _DIVERGED = {
 }
 
 
-class _Walk:
-    """One pass over the entries in sequence order, with the checkpoints the log must meet."""
+class Walk:
+    """One pass over the entries in sequence order, with the checkpoints the log must meet.
+    `start_at` begins part-way (a checkpoint's entry) instead of at the first entry."""
 
     def __init__(self, checkpoints: Iterable = ()) -> None:
         self.report = Report()
@@ -219,6 +220,9 @@ class _Walk:
         self.last_match = None  # the last checkpoint the log agreed with
         while self.pending and self.pending[0].seq < 1:  # taken while the log was empty
             self._meet(self.pending.pop(0), None)
+
+    def start_at(self, seq: int, prev: str) -> None:
+        self.expected, self.prev = seq, prev
 
     def _break(self, seq: int, message: str, **params) -> None:
         self.report.breaks.append(Break(seq, _reason(message, **params)))
@@ -311,7 +315,7 @@ def check(entries: Iterable[AuditEntry] | None = None, checkpoints: Iterable = (
     under another key) and, given signed checkpoints (`anchor.read`), every one the log no
     longer agrees with. Raises `keys.AuditKeyError` if keyed entries exist and the audit key
     is not configured."""
-    walk = _Walk(checkpoints)
+    walk = Walk(checkpoints)
     rows = entries if entries is not None else AuditEntry.objects.order_by("seq").iterator()
     for entry in rows:
         walk.entry(entry)
