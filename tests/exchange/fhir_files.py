@@ -10,7 +10,7 @@ import orjson
 # The demo region's frozen day, a Wednesday in the middle of a month: last month is
 # complete, and the history covers the year before it.
 TODAY = datetime(2026, 6, 17, 10, 30)
-DEMO_CLIENTS = 40
+DEMO_CLIENTS = 30
 
 
 def read_ndjson(folder: Path) -> dict[str, list[dict]]:

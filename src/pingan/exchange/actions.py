@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
@@ -87,7 +87,10 @@ def export_folder(
 
 
 def export_root() -> Path:
-    return Path(settings.DATA_DIR) / "exports" / "fhir"
+    """Where HTTP exports are written (`PINGAN_FHIR_EXPORT_DIR`, default in the data
+    directory, readable by the server's user only)."""
+    found = getattr(settings, "PINGAN_FHIR_EXPORT_DIR", None)
+    return Path(found) if found else Path(settings.DATA_DIR) / "exports" / "fhir"
 
 
 def folder_of(job: ExportJob) -> Path:
@@ -100,8 +103,8 @@ def ttl() -> timedelta:
 
 def _stop_stale(user) -> None:
     limit = clock.now() - STALE_AFTER
-    ExportJob.objects.filter(requested_by=user, status__in=ACTIVE_STATUSES).filter(
-        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
+    ExportJob.objects.filter(
+        requested_by=user, status__in=ACTIVE_STATUSES, heartbeat_at__lt=limit
     ).update(
         status=JobStatus.FAILED,
         finished_at=clock.now(),
@@ -126,6 +129,7 @@ def kick_off(user, request: bulk.ExportRequest, request_url: str = "", ip: str =
                 centres=list(request.centres),
                 since=request.since,
                 audience=request.audience,
+                heartbeat_at=clock.now(),  # waiting counts as alive until STALE_AFTER
             )
             transaction.on_commit(lambda: start(job.pk))
     except IntegrityError as exc:
