@@ -51,6 +51,7 @@ from pingan.core.posting import refusals, run_form
 ACTION_MODULES = (
     "pingan.dosing.actions",
     "pingan.dosing.stock",
+    "pingan.dosing.safety_actions",
     "pingan.takehome.actions",
     "pingan.inpatient.actions",
     "pingan.inpatient.care",
