@@ -45,7 +45,14 @@ def violations(page: Page) -> list[str]:
 def world(users):
     """A client on the dosing queue, stock, and a detox stay with a paid receipt."""
     client = enrol_client(alias="小林", sex="F", birth_year=1986, user=users["clinician"])
-    prescribe(client, 60, clock.today(), users["clinician"], "induction dose confirmed")
+    prescribe(
+        client,
+        60,
+        clock.today(),
+        users["clinician"],
+        "induction dose confirmed",
+        override_reason="transferred from another centre on 60 mg",
+    )
     receive(ensure_default_product(), Decimal("1000"), "B-2026-001", users["manager"])
     room = inpatient.add_room("A", "shared", ["1", "2"], users["manager"])
     draft = inpatient.create_tariff("2026", clock.today() - timedelta(days=1), users["manager"])

@@ -20,7 +20,14 @@ from pingan.registry.actions import enrol_client
 def queue_client(users):
     """A client enrolled today with a 60 mg prescription, and methadone in stock."""
     client = enrol_client(alias="小林", sex="F", birth_year=1986, user=users["clinician"])
-    prescribe(client, 60, clock.today(), users["clinician"], "induction dose confirmed")
+    prescribe(
+        client,
+        60,
+        clock.today(),
+        users["clinician"],
+        "induction dose confirmed",
+        override_reason="transferred from another centre on 60 mg",
+    )
     receive(ensure_default_product(), Decimal("1000"), "B-2026-001", users["manager"])
     return client
 
