@@ -12,7 +12,7 @@ urlpatterns = [
     path("clients/", include("pingan.registry.urls")),
     path("dosing/", include("pingan.dosing.urls")),
     path("labs/", include("pingan.labs.urls")),
-    path("audit/", include("pingan.audit.urls")),
+    path("audit/", include("pingan.ops.audit_urls")),
     path("takehome/", include("pingan.takehome.urls")),
     path("lockbox/", include("pingan.lockbox.urls")),
     path("messaging/", include("pingan.messaging.urls")),

@@ -42,11 +42,24 @@ def target_of(instance: models.Model) -> str:
     return f"{meta.app_label}.{meta.model_name}:{ident}"
 
 
+# The model whose rows are "clients" for the log's client column. The registry sits above
+# this app, so it names its model here when it starts (`RegistryConfig.ready`) instead of
+# this app importing it.
+_client_model: type[models.Model] | None = None
+
+
+def clients_are(model: type[models.Model]) -> None:
+    """Called once by the registry: rows of `model`, and rows linked to one, name a client."""
+    global _client_model
+    _client_model = model
+
+
 def _client_of(instance: models.Model):
     """The client a row belongs to: itself, a direct `client`, or one hop further
     (a urine result's sample's client)."""
-    from pingan.registry.models import Client
-
+    Client = _client_model
+    if Client is None:
+        return None
     if isinstance(instance, Client):
         return instance
     for f in instance._meta.concrete_fields:
@@ -67,8 +80,7 @@ def _is_single(f) -> bool:
 def _client_field(model):
     """The parent model's own link to a client, judged from metadata so rows without one
     (stock entries, users) cost no extra query."""
-    from pingan.registry.models import Client
-
+    Client = _client_model
     for f in model._meta.concrete_fields:
         if _is_single(f) and f.related_model is Client:
             return f

@@ -6,3 +6,10 @@ class RegistryConfig(AppConfig):
     name = "pingan.registry"
     label = "registry"
     verbose_name = _("Clients")
+
+    def ready(self) -> None:
+        from pingan.audit.signals import clients_are
+
+        from .models import Client
+
+        clients_are(Client)

@@ -1,14 +1,14 @@
-"""The manager's audit screen: search the log and check the chain."""
+"""The manager's audit screen: search the log and check the chain. It lives here, above
+every app, because it names every app's actions and is guarded by the accounts layer."""
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
-
-from . import anchor, keys, queries
-from .forms import AuditFilterForm
-from .log import check
+from pingan.audit import anchor, keys, queries
+from pingan.audit.forms import AuditFilterForm
+from pingan.audit.log import check
 
 PAGE_SIZE = 50
 
