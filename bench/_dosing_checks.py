@@ -1,4 +1,4 @@
-"""The invariants the dose-recording benchmark checks after every run (DESIGN.md §7):
+"""The invariants the dose-recording benchmark checks after every run (docs/architecture.md, Reliability):
 simultaneous attempts for one client give one dose, every dose has one ledger line and
 one audit entry, the ledger balance is the sum of its lines, the audit chain holds."""
 

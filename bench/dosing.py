@@ -1,4 +1,4 @@
-"""Dose recording (DESIGN.md §6): p95 server time ≤ 30 ms on SQLite with 5,000 clients and
+"""Dose recording (docs/performance.md): p95 server time ≤ 30 ms on SQLite with 5,000 clients and
 two years of history; ≥ 250 doses/s on PostgreSQL with 4 workers and zero double doses.
 
 SQLite, on a copy of a cached dataset file (built once per scale and day):

@@ -1,4 +1,4 @@
-"""Nightly take-home eligibility at scale (DESIGN.md §6).
+"""Nightly take-home eligibility at scale (docs/performance.md).
 
 Three engines on the same population, 180-day window, the shipped `pingan` profile:
 - DuckDB, set-based over Parquet (goal ≤ 2 s at 350,000 clients);
@@ -119,9 +119,9 @@ def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str,
         ),
         "dosing_dose": (
             "external_id, created_at, client_id, date, kind, mg, drug, form, strength_mg_per_ml,"
-            " volume_ml, mg_in_clinic, mg_taken_home, given_at, note",
+            " volume_ml, mg_in_clinic, mg_taken_home, given_at, note, capped",
             f"""SELECT {uuid}, {now}, c.id, d.date, 'clinic', 60, 'methadone hydrochloride',
-                'oral solution', 1, 60, 60, 0, {now}, ''
+                'oral solution', 1, 60, 60, 0, {now}, '', false
                 FROM '{folder}/doses.parquet' d JOIN c ON c.code = d.client_code""",
         ),
         "labs_urinesample": (

@@ -1,4 +1,4 @@
-"""Daily PIN run (DESIGN.md §6): derive every due box's PIN and queue it in the outbox.
+"""Daily PIN run (docs/performance.md): derive every due box's PIN and queue it in the outbox.
 
 Goal: 50,000 boxes in ≤ 5 s. Builds the population inside one transaction on the
 configured database and rolls it back at the end, so run it against a scratch data

@@ -1,4 +1,4 @@
-"""The clinic core's command-line contract (DESIGN.md §5) and its production password hashing."""
+"""The clinic core's command-line contract (docs/architecture.md, Contracts) and its production password hashing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, ManagementUtility, call_command
 
-# Each core command of DESIGN.md §5, with words its help must contain.
+# Each core command of docs/architecture.md, Contractswith words its help must contain.
 CORE_COMMANDS = {
     ("demo",): ["--no-serve"],
     ("serve",): ["--host", "--port"],

@@ -1,4 +1,4 @@
-"""Every URL of the project against every role (DESIGN.md §1: every view declares what it
+"""Every URL of the project against every role (docs/confidentiality.md: every view declares what it
 needs; a role without it gets 403 and the attempt is audited).
 
 The URL list is read from the resolver at collection time, so a new view anywhere in the

@@ -1,4 +1,4 @@
-"""The police role reaches no clinical page (DESIGN.md §1): the URLs an officer may open are
+"""The police role reaches no clinical page (docs/confidentiality.md): the URLs an officer may open are
 exactly a reviewed list, derived from the same URL walk as the permission matrix."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The dose-recording benchmark at small scale, checked for correctness only (never for
 speed: CI machines differ). It loads 200 clients x 60 days into the test database, records
 doses through the action and through HTTP, races two nurses for the same clients, and then
-every invariant of DESIGN.md §7 must hold."""
+every invariant of docs/architecture.md, Reliability must hold."""
 
 import sys
 from pathlib import Path

@@ -1,5 +1,5 @@
 """Journey: a nurse doses a client from the queue in two clicks; a second nurse whose screen
-was loaded before that dose tries the same client and is refused (DESIGN.md §3.2: at most
+was loaded before that dose tries the same client and is refused (docs/dosing-rules.md: at most
 one dose per client per day, and the second nurse sees why)."""
 
 from __future__ import annotations

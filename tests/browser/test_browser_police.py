@@ -1,5 +1,5 @@
 """Journey: a police officer reaching clinical pages is refused, and the attempt is audited
-(DESIGN.md §1: the police never see a clinical record; §3.1: every access is logged)."""
+(docs/confidentiality.md: the police never see a clinical record; §3.1: every access is logged)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The database itself, not only the rules, refuses a second dose on a day, a negative stock
-balance and an unexplained waste or correction (DESIGN.md §3.2): code that forgets the rules
+balance and an unexplained waste or correction (docs/dosing-rules.md): code that forgets the rules
 still cannot write them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Round trips of one observed dose (DESIGN.md §6). Every dose of a centre passes through two
+"""Round trips of one observed dose (docs/performance.md). Every dose of a centre passes through two
 locks held until commit, the stock product row and the audit chain's head, so the statements
 from the first of them to the commit decide how many doses a second the centre can record.
 The counts are what `actions.record_dose` sends; a change that adds one should say why."""

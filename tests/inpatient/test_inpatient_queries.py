@@ -1,4 +1,4 @@
-"""Indicator inputs (DESIGN.md §3.5) over a month whose stays cross its edges."""
+"""Indicator inputs (docs/indicators.md) over a month whose stays cross its edges."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a police officer can reach (DESIGN.md §1): their own referrals and the feedback the
+"""What a police officer can reach (docs/confidentiality.md): their own referrals and the feedback the
 client allowed, never a clinical field, never another officer's referral, never a hint
 whether an id exists."""
 

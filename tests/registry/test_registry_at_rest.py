@@ -1,4 +1,4 @@
-"""Identity fields never reach the database file in clear text (DESIGN.md §3.1, §7)."""
+"""Identity fields never reach the database file in clear text (docs/confidentiality.md and docs/architecture.md, Reliability)."""
 
 from __future__ import annotations
 

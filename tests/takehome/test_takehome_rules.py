@@ -1,4 +1,4 @@
-"""The eligibility engine at every boundary DESIGN.md §3.3 names, and the standard's validation."""
+"""The eligibility engine at every boundary docs/takehome-standard.md names, and the standard's validation."""
 
 from __future__ import annotations
 
@@ -134,25 +134,87 @@ def test_pingan_needs_one_negative_in_30_days():
     assert check(decision, "negative_in_30d").passed is False
 
 
-def test_negative_run_counted_back_from_latest_and_only_the_reached_tier_judged():
-    h = perfect(400)
-    # Day 400 reaches the 6-day tier; a positive 200 days back is outside its 180 days.
-    positive = ((D - timedelta(days=200), True),)
-    h2 = rules.History(
-        h.code, h.enrolled_on, h.dose_days, tuple(sorted(h.samples + positive)), h.admin
+def with_samples(h: rules.History, *extra: tuple[date, bool]) -> rules.History:
+    return rules.History(
+        h.code, h.enrolled_on, h.dose_days, tuple(sorted(h.samples + extra)), h.admin
     )
-    assert allowed("pingan", h2) == 6
-    # A positive 100 days back fails that tier's criterion: 0 days (DESIGN.md §3.3), not a
-    # quiet step down to the 4-day tier, whose criteria are not even shown.
-    positive = ((D - timedelta(days=100), True),)
-    h3 = rules.History(
-        h.code, h.enrolled_on, h.dose_days, tuple(sorted(h.samples + positive)), h.admin
+
+
+def test_day_400_with_a_positive_100_days_ago_gets_what_day_200_gets():
+    """The same record — perfect attendance, a negative sample a week, one positive 100 days
+    ago — at day 200 and at day 400. Day 400 reaches the 6-day tier, which the positive
+    fails (no positive in 180 days); the client steps down to the 4-day tier the record
+    still earns, exactly as at day 200, and the evidence says which tier failed and why."""
+    positive = (D - timedelta(days=100), True)
+    pingan = profile_rules("pingan")
+    at_200 = rules.evaluate(with_samples(perfect(200), positive), pingan, D)
+    at_400 = rules.evaluate(with_samples(perfect(400), positive), pingan, D)
+    assert at_200.allowed_days == at_400.allowed_days == 4
+    assert at_400.ready
+    six = check(at_400, "tier_6d")
+    assert six.passed is False and six.kind == "tier"
+    assert six.evidence == (
+        "the 6-day tier (from day 365) not met: positive sample on 2026-02-21, 100 days ago"
     )
-    decision = rules.evaluate(h3, profile_rules("pingan"), D)
+    assert check(at_400, "tier_4d").evidence == "the 4-day tier (from day 180): every criterion met"
+    assert check(at_400, "no_positive_180d").passed is False
+    assert check(at_400, "no_positive_90d").passed  # the 4-day tier's own criterion
+    assert "tier_2d" not in {c.name for c in at_400.checks}  # not tried: 4 days passed
+    assert at_400.not_met == [six.evidence]
+    assert "tier_6d" not in {c.name for c in at_200.checks}  # not reached at day 200
+    # A positive 200 days back is outside even the 6-day tier's 180 days.
+    at_400 = rules.evaluate(with_samples(perfect(400), (D - timedelta(days=200), True)), pingan, D)
+    assert at_400.allowed_days == 6 and at_400.not_met == []
+
+
+def test_no_tier_passes_names_every_tier_tried():
+    """A positive 10 days ago fails all three tiers: 0 days, and each tier says why."""
+    decision = rules.evaluate(
+        with_samples(perfect(400), (D - timedelta(days=10), True)), profile_rules("pingan"), D
+    )
+    assert decision.allowed_days == 0 and not decision.ready
+    tiers = [c for c in decision.checks if c.kind == "tier"]
+    assert [c.name for c in tiers] == ["tier_6d", "tier_4d", "tier_2d"]
+    assert all(c.passed is False for c in tiers)
+    assert tiers[2].evidence == (
+        "the 2-day tier (from day 90) not met: positive sample on 2026-05-22, 10 days ago"
+    )
+    # The 4-day tier also fails its run: the negatives since the positive are too few.
+    assert tiers[1].evidence == (
+        "the 4-day tier (from day 180) not met: positive sample on 2026-05-22, 10 days ago;"
+        " negative run 1 < 3"
+    )
+    assert decision.not_met == [c.evidence for c in tiers]
+
+
+def test_us_tiers_share_their_criteria_and_show_them_once():
+    enrolled = D - timedelta(days=40)
+    h = rules.History("PA-1", enrolled, frozenset(), ())  # never came: adherence 0/30
+    decision = rules.evaluate(h, profile_rules("us-2024"), D)
     assert decision.allowed_days == 0
-    assert check(decision, "no_positive_180d").passed is False
-    assert check(decision, "negative_run_6").passed  # 14 negatives since the positive
-    assert "no_positive_90d" not in {c.name for c in decision.checks}
+    names = [c.name for c in decision.checks if c.kind in ("tier", "criterion")]
+    assert names == ["tier_28d", "adherence_30d_80pct", "no_positive_30d", "tier_14d", "tier_7d"]
+
+
+def test_before_the_first_tier_the_day_of_treatment_is_what_fails():
+    decision = rules.evaluate(perfect(45), profile_rules("pingan"), D)
+    assert decision.allowed_days == 0
+    assert decision.not_met == ["day 45 of treatment: take-home from day 90"]
+    assert check(decision, "adherence_30d_90pct").passed  # how the record stands meanwhile
+
+
+def test_evidence_in_chinese():
+    positive = (D - timedelta(days=100), True)
+    with translation.override("zh-hans"):
+        decision = rules.evaluate(with_samples(perfect(400), positive), profile_rules("pingan"), D)
+    assert check(decision, "tier_6d").evidence == (
+        "6 天档（自治疗第 365 天起）未达到：2026-02-21 尿检阳性，100 天前"
+    )
+    assert check(decision, "tier_4d").evidence == "4 天档（自治疗第 180 天起）：各项条件均已满足"
+
+
+def test_negative_run_counted_back_from_latest():
+    h = perfect(400)
     # Only two negatives since the latest positive: the run is counted back from the latest.
     recent = (
         (D - timedelta(days=195), True),
@@ -162,13 +224,14 @@ def test_negative_run_counted_back_from_latest_and_only_the_reached_tier_judged(
     h4 = rules.History(h.code, h.enrolled_on, h.dose_days, recent, h.admin)
     decision = rules.evaluate(h4, profile_rules("pingan"), D)
     assert check(decision, "negative_run_6").evidence == "negative run 2 < 6"
-    assert decision.allowed_days == 0
-    # At day 200 (the 4-day tier) the same history passes a run of 3? No: 2 < 3.
+    assert check(decision, "negative_run_3").evidence == "negative run 2 < 3"
+    # Neither the 6- nor the 4-day tier: the 2-day tier's criteria hold.
+    assert decision.allowed_days == 2
     h5 = perfect(200)
     h5 = rules.History(h5.code, h5.enrolled_on, h5.dose_days, recent[1:], h5.admin)
     decision = rules.evaluate(h5, profile_rules("pingan"), D)
     assert check(decision, "negative_run_3").evidence == "negative run 2 < 3"
-    assert decision.allowed_days == 0
+    assert decision.allowed_days == 2
 
 
 def test_opioid_positive_is_opiates_or_morphine():
@@ -183,7 +246,7 @@ def test_opioid_positive_is_opiates_or_morphine():
 
 
 def test_two_samples_on_one_day_count_twice():
-    """DESIGN.md §3.3 counts samples; a negative the day of a positive is not in the run."""
+    """docs/takehome-standard.md counts samples; a negative the day of a positive is not in the run."""
     day = D - timedelta(days=3)
     rows = [(1, day, "opiates", "negative"), (2, day, "opiates", "negative")]
     assert rules.opioid_samples(rows) == ((day, False), (day, False))

@@ -2,7 +2,7 @@
 
 Not signed in: redirect to the login page. Signed in but the second factor still owed:
 redirect to the verification step, so a stolen password alone opens nothing. Signed in
-without the permission: 403, and the 403 handler audits the attempt (DESIGN.md §1).
+without the permission: 403, and the 403 handler audits the attempt (docs/confidentiality.md).
 
 `@requires()` with no permission means "any signed-in staff member" (start page, profile);
 the view still declares it, so the permission-matrix test can tell it was meant."""

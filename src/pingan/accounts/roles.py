@@ -1,4 +1,4 @@
-"""Roles (DESIGN.md §1) as Django groups with explicit permissions.
+"""Roles (docs/confidentiality.md) as Django groups with explicit permissions.
 
 The table is the single definition of who may do what; the permission-matrix test reads it.
 """

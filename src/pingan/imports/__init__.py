@@ -1,1 +1,1 @@
-"""Loading legacy records from CSV files (DESIGN.md §5), all or nothing."""
+"""Loading legacy records from CSV files (docs/architecture.md, Contracts), all or nothing."""

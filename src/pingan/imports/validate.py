@@ -31,7 +31,7 @@ class _Episode:
     pk: int | None = None  # None: created by this import
 
     def covers(self, day: date) -> bool:
-        """In treatment from enrolment up to the day before discharge (DESIGN §3.5)."""
+        """In treatment from enrolment up to the day before discharge (docs/indicators.md)."""
         return self.enrolled_on <= day and (self.discharged_on is None or day < self.discharged_on)
 
 

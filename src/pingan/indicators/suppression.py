@@ -1,4 +1,4 @@
-"""Small-cell suppression for figures shown to the police or leaving the centre (DESIGN §3.1).
+"""Small-cell suppression for figures shown to the police or leaving the centre (docs/confidentiality.md).
 
 Primary suppression hides every figure describing fewer than 5 people (SMALL_CELL, zero
 included). Complementary suppression then makes sure no hidden figure can be worked out

@@ -2,7 +2,7 @@
 prices a day, the cash ledger of each stay, taper orders and the care delivered.
 
 A person may stay anonymous (alias, sex, birth year and a return card code); identity,
-when given, lives only in the registry's encrypted vault (DESIGN.md §3.1, §3.6).
+when given, lives only in the registry's encrypted vault (docs/confidentiality.md and docs/inpatient.md).
 Constraints that protect money and beds live here, in the database.
 """
 

@@ -1,6 +1,6 @@
 """Read models of the detox unit: the bed board, a stay's ledger, today's doses, what was
 delivered against what was advertised, the clinicians' monthly care report, and the
-inputs of the unit's indicators (DESIGN.md §3.5).
+inputs of the unit's indicators (docs/indicators.md).
 
 Indicator conventions (written once, here, and in docs/inpatient.md):
 - an *occupied bed-day* is a date d on which a stay holds a bed overnight:

@@ -116,7 +116,7 @@ def closed_days(month: date) -> list[date]:
 
 
 def _in_treatment_days(episodes: list[Episode], days: list[date]) -> list[date]:
-    """Days from enrolment up to the day before discharge (DESIGN §3.5)."""
+    """Days from enrolment up to the day before discharge (docs/indicators.md)."""
     return [
         d
         for d in days

@@ -1,4 +1,4 @@
-"""Pin-locked take-home boxes (DESIGN.md §3.4).
+"""Pin-locked take-home boxes (docs/lockbox-protocol.md).
 
 The box secret is what the box and the server both derive the day's PIN from; it is
 encrypted at rest and shown once, when the box is issued."""

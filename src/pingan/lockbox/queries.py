@@ -35,7 +35,7 @@ def recent_acknowledged(limit: int = 20) -> QuerySet[BoxAlert]:
 
 
 def home_status_for_police(client: Client) -> str | None:
-    """What the police may see of a box (DESIGN.md §1, §3.4): "inside" or "outside" the
+    """What the police may see of a box (docs/confidentiality.md and docs/lockbox-protocol.md): "inside" or "outside" the
     home area at the latest reduced location, only for a client with a live
     `box_location` consent; None otherwise (no consent, no box, or no location yet).
     Never a trace, a time series, coordinates or anything clinical."""

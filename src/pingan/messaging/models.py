@@ -1,4 +1,4 @@
-"""The SMS outbox (DESIGN.md §3.4): every text goes through a row here first.
+"""The SMS outbox (docs/lockbox-protocol.md): every text goes through a row here first.
 
 Queueing is idempotent by `dedupe_key` (one row per due PIN: box and day). Sending claims a
 row for one run at a time (a lease: `lease_owner`, `lease_until`), in the same commit that

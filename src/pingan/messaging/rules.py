@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-# The exact texts are a contract with clients (DESIGN.md §3.4): they name neither the drug
+# The exact texts are a contract with clients (docs/lockbox-protocol.md): they name neither the drug
 # nor treatment, so a message seen by anyone else on the phone discloses nothing. Kept
 # here rather than in the translation catalogue so no translation edit can change them;
 # tests check both against a list of forbidden words.

@@ -1,4 +1,4 @@
-"""The shape indicator inputs share (DESIGN.md §3.5): numerator ÷ denominator for a month,
+"""The shape indicator inputs share (docs/indicators.md): numerator ÷ denominator for a month,
 the value null when the denominator is 0; a count has no denominator."""
 
 from __future__ import annotations

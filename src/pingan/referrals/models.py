@@ -3,7 +3,7 @@
 A police referral carries the person's name and contact as the officer knows them: identity,
 so both are encrypted at rest and found again only through keyed blind indexes (for the
 duplicate check). The officer who filed it sees its outcome only as `rules.police_feedback`
-allows (DESIGN.md §1, §3.1).
+allows (docs/confidentiality.md).
 """
 
 from django.conf import settings

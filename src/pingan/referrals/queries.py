@@ -1,4 +1,4 @@
-"""Read models for referral screens, and the referral indicators' inputs (DESIGN.md §3.5).
+"""Read models for referral screens, and the referral indicators' inputs (docs/indicators.md).
 
 The indicator functions are the written definition another engine mirrors; each returns a
 `Measure` (numerator, denominator). Merged duplicates are left out everywhere: one person
@@ -150,7 +150,7 @@ def overdue_care(today: date | None = None) -> QuerySet[CareReferral]:
     )
 
 
-# --- indicator inputs (DESIGN.md §3.5) ---------------------------------------------------
+# --- indicator inputs (docs/indicators.md) ---------------------------------------------------
 
 
 def _filed(first: date, last: date) -> QuerySet[PoliceReferral]:

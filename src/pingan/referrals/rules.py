@@ -137,7 +137,7 @@ def check_merge(
 
 # What the referring officer sees. Three answers only; "no information" covers a refusal, a
 # non-enrolment without consent, no consent, no client and a referral still being worked,
-# so none of those can be told apart (DESIGN.md §1).
+# so none of those can be told apart (docs/confidentiality.md).
 FEEDBACK_ENROLLED = "enrolled"
 FEEDBACK_NOT_ENROLLED = "not_enrolled"
 FEEDBACK_NONE = "none"

@@ -1,6 +1,6 @@
 """State changes of the registry: one transaction each, each with its audit entry.
 
-Enrolment never reports anyone to any registry (DESIGN.md §3.1): nothing here sends,
+Enrolment never reports anyone to any registry (docs/confidentiality.md): nothing here sends,
 exports or queues anything outside this database.
 """
 

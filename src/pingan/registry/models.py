@@ -1,7 +1,7 @@
 """Clients, their encrypted identity vault, consents per purpose and treatment episodes.
 
 A client exists without any identity: code, alias, sex and birth year are enough
-(DESIGN.md §3.1). Identity, when given, lives only in `Identity`, encrypted at rest.
+(docs/confidentiality.md). Identity, when given, lives only in `Identity`, encrypted at rest.
 """
 
 from django.db import models

@@ -13,7 +13,7 @@ from .models import Client, Consent, Episode, Purpose
 STATUS_IN_TREATMENT = "in_treatment"
 STATUS_DISCHARGED = "discharged"
 
-# What each consent allows, and what stays undisclosed without it (DESIGN.md §3.1).
+# What each consent allows, and what stays undisclosed without it (docs/confidentiality.md).
 PURPOSE_EXPLAINED = {
     Purpose.POLICE_RECORD_CHECK: (
         _("The police may check the client's record for a take-home request."),

@@ -1,4 +1,4 @@
-"""Read models for service screens and the service indicators' inputs (DESIGN.md §3.5)."""
+"""Read models for service screens and the service indicators' inputs (docs/indicators.md)."""
 
 from __future__ import annotations
 

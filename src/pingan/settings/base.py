@@ -1,6 +1,6 @@
 """Settings shared by every deployment; everything site-specific comes from the environment.
 
-The names are a contract (DESIGN.md §5): PINGAN_DATABASE_URL, PINGAN_DATA_DIR,
+The names are a contract (docs/architecture.md, Contracts): PINGAN_DATABASE_URL, PINGAN_DATA_DIR,
 PINGAN_SECRET_KEY, PINGAN_FIELD_KEYS, PINGAN_TIME_ZONE, PINGAN_SMS_BACKEND.
 """
 

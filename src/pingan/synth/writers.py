@@ -1,4 +1,4 @@
-"""Writing generated histories in the import format (DESIGN.md §5) as CSV and Parquet.
+"""Writing generated histories in the import format (docs/architecture.md, Contracts) as CSV and Parquet.
 
 The import format has one enrolment per client. A client who left and came back is written
 as one client enrolled on their first day, with only their final discharge in

@@ -1,5 +1,5 @@
 """State changes of the take-home app: the standard's versions and signatures, the approval
-chain, dispensing and returns. One transaction each, each audited (DESIGN.md §3.3)."""
+chain, dispensing and returns. One transaction each, each audited (docs/takehome-standard.md)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pingan.dosing.models import Prescription, TaperPlan
 from pingan.lockbox.models import Box
 from pingan.registry.models import Client, Identity, Purpose
 
-from . import closures, queries
+from . import closures, queries, suspensions
 from .models import (
     BottleStatus,
     Incident,
@@ -115,6 +115,7 @@ def request_takehome(
         days = int(days)
     except (TypeError, ValueError):
         raise Refusal(_("The number of days must be a whole number.")) from None
+    suspensions.refuse_if_suspended(client)
     today = clock.today()
     standard = queries.standard_in_force(today)
     rules_ = queries.rules_of(standard)
@@ -124,7 +125,7 @@ def request_takehome(
     if kind == RequestKind.REGULAR:
         limit = decision.allowed_days
         if limit == 0:
-            failed = "; ".join(c.evidence for c in decision.checks if c.passed is False)
+            failed = "; ".join(decision.failed("day", "tier"))
             raise Refusal(
                 _("The record allows no take-home days: %(why)s") % {"why": failed},
                 code="not_eligible",
@@ -174,6 +175,7 @@ def decide_takehome(
         if request.status != RequestStatus.REQUESTED:
             raise Refusal(_("This request was already decided."))
         if approve:
+            suspensions.refuse_if_suspended(request.client)
             try:
                 days = int(days if days is not None else request.days_requested)
             except (TypeError, ValueError):
@@ -285,9 +287,55 @@ def _mg_on(client: Client, day: date) -> int:
     return dosing_rules.scheduled_dose(prescription.mg, taper, day).mg
 
 
+def dispense_lapses(request: TakeHomeRequest, day: date, count: int | None = None) -> list[str]:
+    """Why the bottles of an approved request may not be dispensed on `day`, one reason per
+    lapse since the approval (nothing: they may). The client is evaluated again against the
+    standard in force that day: a standing suspension; not in treatment; for a regular
+    request, a record that now allows fewer days than `count` (the approved days when not
+    given), with each tier tried and why it failed (a new positive sample, missed days);
+    and any administrative check that passed when the request was made and fails now (a
+    consent revoked, the lockbox retired, the record check expired)."""
+    client = request.client
+    found = suspensions.standing(client)
+    reasons = [suspensions.describe(found)] if found else []
+    rules_ = queries.rules_of(queries.standard_in_force(day))
+    decision = queries.evaluate_client(client, day, rules_)
+    if decision is None:
+        return [*reasons, _("The client is not in treatment.")]
+    wanted = count if count is not None else request.approved_days or 0
+    if request.kind == RequestKind.REGULAR and decision.allowed_days < wanted:
+        # Each tier tried and failed; when none failed, the day of treatment says why (the
+        # standard in force starts the approved tier later).
+        why = "; ".join(
+            decision.failed("day", "tier")
+            or [c.evidence for c in decision.checks if c.kind == "day"]
+        )
+        if decision.allowed_days == 0:
+            reasons.append(_("The record no longer allows take-home: %(why)s") % {"why": why})
+        else:
+            reasons.append(
+                _(
+                    "The record now allows %(allowed)d days, fewer than %(wanted)d"
+                    " (%(why)s): dispense no more than %(allowed)d."
+                )
+                % {"allowed": decision.allowed_days, "wanted": wanted, "why": why}
+            )
+    passed_then = {
+        c.get("name") for c in request.eligibility.get("checks", ()) if c.get("passed") is True
+    }
+    reasons.extend(
+        c.evidence
+        for c in decision.checks
+        if c.kind == "administrative" and c.passed is False and c.name in passed_then
+    )
+    return reasons
+
+
 def dispense_takehome(request: TakeHomeRequest, days: list[date], by) -> list[TakeHomeBottle]:
     """One bottle per future day into the client's active lockbox: each bottle is a dose of
-    kind take-home for its day plus a ledger line, all written together or not at all."""
+    kind take-home for its day plus a ledger line, all written together or not at all.
+    The client is evaluated again first (`dispense_lapses`): a lapse since the approval
+    refuses the whole dispense with its reasons."""
     require(by, "dispense_takehome")
     days = sorted(set(days))
     today = clock.today()
@@ -300,6 +348,12 @@ def dispense_takehome(request: TakeHomeRequest, days: list[date], by) -> list[Ta
             raise Refusal(_("Choose between 1 and %(n)d days.") % {"n": request.approved_days or 0})
         if days[0] <= today:
             raise Refusal(_("Bottles are for future days; today's dose is observed."))
+        lapses = dispense_lapses(request, today, len(days))
+        if lapses:
+            raise Refusal(
+                [_("Not dispensed: the client no longer meets the standard in force."), *lapses],
+                code="lapsed",
+            )
         if request.kind == RequestKind.CLOSED_DAY:
             rules_ = queries.rules_of(request.standard)
             open_days = [d for d in days if not closures.is_closed(d, rules_)]

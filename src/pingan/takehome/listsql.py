@@ -72,16 +72,15 @@ def _tier_passes(t: Tier, day: date, sql: Dialect) -> str:
             conds.append(f"({start(n)} >= {d} OR coalesce(u.n{n}, 0) >= 1)")
     if t.min_negative_run:
         conds.append(f"coalesce(u.run, 0) >= {t.min_negative_run}")
-    return " AND ".join(conds)
+    return "(" + " AND ".join(conds) + ")"
 
 
 def allowed_days(rules_: Rules, day: date, sql: Dialect) -> str:
-    """The days allowed, as `rules.decide` rules them: only the tier the day of treatment
-    reaches is judged (the highest first), and failing it allows 0 days."""
+    """The days allowed, as `rules.decide` rules them: the highest tier whose start day is
+    reached and whose criteria all pass, tried from the most days down; 0 when none does."""
     branches = " ".join(
-        f"WHEN ep.dot >= {t.from_day} THEN CASE WHEN {_tier_passes(t, day, sql)}"
-        f" THEN {t.days} ELSE 0 END"
-        for t in sorted(rules_.tiers, key=lambda t: t.from_day, reverse=True)
+        f"WHEN ep.dot >= {t.from_day} AND {_tier_passes(t, day, sql)} THEN {t.days}"
+        for t in sorted(rules_.tiers, key=lambda t: t.days, reverse=True)
     )
     return f"CASE {branches} ELSE 0 END"
 

@@ -1,4 +1,4 @@
-"""Take-home doses: the bottle is the unit that covers one day's dose (DESIGN.md §3.3)."""
+"""Take-home doses: the bottle is the unit that covers one day's dose (docs/takehome-standard.md)."""
 
 from django.conf import settings
 from django.db import models
@@ -195,3 +195,44 @@ class Incident(TrackedModel):
     class Meta:
         verbose_name = _("take-home incident")
         ordering = ["-opened_at"]
+
+
+class Suspension(TrackedModel):
+    """Take-home suspended for one client by a clinician, with the reason and the day it is
+    to be reviewed. While it stands, no take-home is requested, approved or dispensed,
+    whatever the record allows; it stands until a clinician lifts it, with a note (a review
+    day that has passed is shown as overdue, it does not lift anything by itself)."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="takehome_suspensions"
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    review_on = models.DateField(_("review by"))
+    suspended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    suspended_at = models.DateTimeField(_("suspended at"))
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lift_note = models.CharField(_("why it was lifted"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("take-home suspension")
+        ordering = ["-suspended_at"]
+        constraints = [
+            # One standing suspension per client: a second is refused, the first is amended
+            # by lifting it and suspending again.
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(lifted_at__isnull=True),
+                name="takehome_one_standing_suspension",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="takehome_suspension_reason"),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True, lifted_by__isnull=True, lift_note="")
+                | Q(lifted_at__isnull=False, lifted_by__isnull=False) & ~Q(lift_note=""),
+                name="takehome_suspension_lifted_with_note",
+            ),
+        ]

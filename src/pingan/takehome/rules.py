@@ -8,8 +8,12 @@ sample is opioid-positive or negative as `labs.rules.opioid_positive` decides (`
 the negative samples back from the latest one to the latest positive. Samples carry a day,
 not a time, so a negative collected the same day as a positive is not in the run.
 
-Only the tier the day of treatment reaches is judged: failing any of its data-derived
-criteria allows 0 days; a lapse never quietly becomes a smaller allowance.
+The days allowed are those of the highest tier whose start day is reached and whose
+data-derived criteria all pass; 0 only when no tier passes. The tiers are tried from the
+highest reached down, and the evidence names each one tried and why it failed: a lapse steps
+the client down to what the record still earns, it does not wipe it out. For a fixed record
+(the same doses and samples in every window the tiers read), the days allowed therefore
+never fall as the day of treatment rises.
 
 The engine has two halves so the set-based engines share the second one: `aggregate`
 counts what a history holds for each window, `decide` turns those counts into a Decision.
@@ -55,6 +59,11 @@ class Check:
     name: str
     passed: bool | None  # None: for the clinician to confirm, not derived from the record
     evidence: str
+    # What the check is about: "day" (the day of treatment), "tier" (one tier tried, its
+    # evidence naming what failed), "criterion" (one data-derived criterion of a tier),
+    # "administrative" or "confirm". Screens use it to say why in one line per cause; the
+    # JSON output leaves it out, the name tells a reader as much.
+    kind: str = "criterion"
 
     def as_dict(self) -> dict:
         return {"name": self.name, "passed": self.passed, "evidence": self.evidence}
@@ -67,6 +76,18 @@ class Decision:
     ready: bool
     checks: tuple[Check, ...] = ()
     day_of_treatment: int = 0
+
+    def failed(self, *kinds: str) -> list[str]:
+        """The evidence of the failed checks of those kinds, in order."""
+        return [c.evidence for c in self.checks if c.passed is False and c.kind in kinds]
+
+    @property
+    def not_met(self) -> list[str]:
+        """Why the record allows no more than it does and why it is not ready, one line per
+        cause: each tier tried and failed with its reasons (or the day of treatment, before
+        the first tier), then each administrative check not met. A failed criterion is
+        already named by its tier."""
+        return self.failed("day", "tier", "administrative")
 
     def as_dict(self) -> dict:
         return {
@@ -223,7 +244,7 @@ def _administrative(
         if name == "police_record_check":
             rc = admin.record_check
             if rc is None:
-                checks.append(Check(name, False, _("no police record check yet")))
+                checks.append(Check(name, False, _("no police record check yet"), "administrative"))
                 continue
             on, passed = rc
             age = (day - on).days
@@ -236,10 +257,11 @@ def _administrative(
                 }
             else:
                 evidence = _("record check passed on %(day)s") % {"day": on.isoformat()}
-            checks.append(Check(name, passed and age <= rules.record_check_valid_days, evidence))
+            valid = passed and age <= rules.record_check_valid_days
+            checks.append(Check(name, valid, evidence, "administrative"))
         elif name == "lockbox_issued":
             text = _("lockbox issued") if admin.lockbox else _("no lockbox issued")
-            checks.append(Check(name, admin.lockbox, text))
+            checks.append(Check(name, admin.lockbox, text, "administrative"))
         else:
             purpose = name.removeprefix("consent_")
             given = purpose in admin.consents
@@ -247,24 +269,55 @@ def _administrative(
                 purpose, ("consent to %(purpose)s given", "no consent to %(purpose)s")
             )
             text = _(texts[0] if given else texts[1]) % {"purpose": purpose}
-            checks.append(Check(name, given, text))
+            checks.append(Check(name, given, text, "administrative"))
     return checks
+
+
+def _tier_name(tier: Tier, _: Callable[[str], str]) -> str:
+    return _("the %(days)d-day tier (from day %(from)d)") % {
+        "days": tier.days,
+        "from": tier.from_day,
+    }
+
+
+def _tiers_tried(
+    agg: Aggregates, reached: list[Tier], day: date, _: Callable[[str], str]
+) -> tuple[int, list[Check]]:
+    """Try the reached tiers from the highest down; stop at the first whose criteria all
+    pass. Returns its days (0 if none passes) and, for each tier tried, a check naming it
+    and why it failed, followed by those of its criteria not already shown (tiers often
+    share one: the US profiles judge every tier on the same two)."""
+    checks: list[Check] = []
+    shown: set[str] = set()
+    for tier in reversed(reached):
+        criteria = _criteria(agg, tier, day, _)
+        passed = all(c.passed for c in criteria)
+        if passed:
+            evidence = _("%(tier)s: every criterion met") % {"tier": _tier_name(tier, _)}
+        else:
+            evidence = _("%(tier)s not met: %(why)s") % {
+                "tier": _tier_name(tier, _),
+                "why": _("; ").join(c.evidence for c in criteria if not c.passed),
+            }
+        checks.append(Check(f"tier_{tier.days}d", passed, evidence, "tier"))
+        checks.extend(c for c in criteria if c.name not in shown)
+        shown.update(c.name for c in criteria)
+        if passed:
+            return tier.days, checks
+    return 0, checks
 
 
 def decide(
     agg: Aggregates, rules: Rules, day: date, translate: Callable[[str], str] | None = None
 ) -> Decision:
     """Days allowed and every check with its evidence, from the counts of one client;
-    `translate`: a `translator()` shared by a whole list (the active language otherwise)."""
+    `translate`: a `translator()` shared by a whole list (the active language otherwise).
+
+    The days allowed are those of the highest tier reached whose criteria all pass: a
+    lapse steps the client down to the tier the record still earns (see the module)."""
     _ = translate or translator()
     dot = (day - agg.enrolled_on).days
     reached = [t for t in rules.tiers if t.from_day <= dot]
-    # The client is judged against the tier their day of treatment reaches, and only that
-    # tier: failing any of its data-derived criteria allows 0 days, so a
-    # lapse is never quietly converted into a smaller allowance.
-    tier = reached[-1] if reached else rules.tiers[0]
-    checks = list(_criteria(agg, tier, day, _))
-    allowed = tier.days if reached and all(c.passed for c in checks) else 0
     if reached:
         top = reached[-1]
         day_text = _("day %(dot)d of treatment: up to %(days)d days from day %(from)d") % {
@@ -272,16 +325,21 @@ def decide(
             "days": top.days,
             "from": top.from_day,
         }
+        allowed, tried = _tiers_tried(agg, reached, day, _)
+        checks = [Check("day_of_treatment", True, day_text, "day"), *tried]
     else:
         day_text = _("day %(dot)d of treatment: take-home from day %(from)d") % {
             "dot": dot,
             "from": rules.tiers[0].from_day,
         }
-    checks.insert(0, Check("day_of_treatment", bool(reached), day_text))
+        # Before the first tier: its criteria show how the record stands for when it comes.
+        allowed = 0
+        checks = [Check("day_of_treatment", False, day_text, "day")]
+        checks.extend(_criteria(agg, rules.tiers[0], day, _))
     admin = _administrative(agg, rules, day, _)
     checks.extend(admin)
     checks.extend(
-        Check(f"confirm_{i + 1}", None, _("to confirm: %(text)s") % {"text": text})
+        Check(f"confirm_{i + 1}", None, _("to confirm: %(text)s") % {"text": text}, "confirm")
         for i, text in enumerate(rules.to_confirm)
     )
     ready = allowed > 0 and all(c.passed for c in admin)

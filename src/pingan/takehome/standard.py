@@ -2,7 +2,7 @@
 
 A standard is data the health department and the police sign, not code. This module turns
 the stored JSON document into `Rules` the engine reads, and refuses — with every reason —
-a document that does not parse or contradicts itself (DESIGN.md §3.3). No database here.
+a document that does not parse or contradicts itself (docs/takehome-standard.md). No database here.
 """
 
 from __future__ import annotations
@@ -335,5 +335,5 @@ def parse(profile: str, document) -> Rules:
 
 
 def profile_rules(profile: str) -> Rules:
-    """The shipped profile, as DESIGN.md §3.3 defines it."""
+    """The shipped profile, as docs/takehome-standard.md defines it."""
     return parse(profile, default_document(profile))

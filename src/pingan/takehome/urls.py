@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import closure_views, views
+from . import closure_views, suspension_views, views
 
 app_name = "takehome"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("client/<uuid:external_id>/", views.client, name="client"),
     path("client/<uuid:external_id>/request/", views.new_request, name="new_request"),
     path("client/<uuid:external_id>/returns/", views.returns, name="returns"),
+    path("client/<uuid:external_id>/suspend/", suspension_views.suspend, name="suspend"),
+    path("suspensions/<uuid:external_id>/lift/", suspension_views.lift, name="lift_suspension"),
     path("requests/<uuid:external_id>/", views.request_detail, name="request"),
     path("requests/<uuid:external_id>/decide/", views.decide, name="decide"),
     path("requests/<uuid:external_id>/dispense/", views.dispense, name="dispense"),

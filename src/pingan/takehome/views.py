@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
+from pingan.core.domain import may
 from pingan.core.posting import refusals
 from pingan.registry.models import Client
 
-from . import actions, closures, nightly, queries
+from . import actions, closures, nightly, queries, suspensions
 from .describe import describe
 from .models import (
     Incident,
@@ -39,12 +40,19 @@ STAFF = ("view_eligibility", "decide_takehome", "dispense_takehome")
 @requires(*STAFF, "record_check", "sign_standard", "draft_standard", any_of=True)
 def index(request: HttpRequest) -> HttpResponse:
     waiting = TakeHomeRequest.objects.select_related("client").defer("client__photo")
+    # The queues name clients: only staff see them (an officer reaches this page too).
+    staff = may(request.user, *STAFF, any_of=True)
+    to_dispense = list(waiting.filter(status=RequestStatus.READY)[:50]) if staff else []
+    suspended = list(suspensions.all_standing()[:100]) if staff else []
+    held = suspensions.standing_for(r.client_id for r in to_dispense)
     return render(
         request,
         "takehome/index.html",
         {
             "to_decide": waiting.filter(status=RequestStatus.REQUESTED)[:50],
-            "to_dispense": waiting.filter(status=RequestStatus.READY)[:50],
+            "to_dispense": [(r, r.client_id in held) for r in to_dispense],
+            "suspended": suspended,
+            "today": clock.today(),
             "checks_waiting": waiting.filter(status=RequestStatus.APPROVED).count(),
             "open_incidents": Incident.objects.filter(closed_at__isnull=True).count(),
         },
@@ -88,6 +96,9 @@ def client(request: HttpRequest, external_id) -> HttpResponse:
             "closed_ahead": closures.closed_days(day + timedelta(days=1), 30, rules_),
             "closed_max": rules_.closed_days.max_days,
             "box": actions.active_box(person),
+            "suspension": suspensions.standing(person),
+            "suspensions": suspensions.history(person),
+            "today": day,
         },
     )
 
@@ -125,6 +136,7 @@ def request_detail(request: HttpRequest, external_id) -> HttpResponse:
         external_id=external_id,
     )
     check = getattr(req, "record_check", None)
+    ready = req.status == RequestStatus.READY
     return render(
         request,
         "takehome/request.html",
@@ -132,7 +144,9 @@ def request_detail(request: HttpRequest, external_id) -> HttpResponse:
             "req": req,
             "check": check,
             "snapshot": req.eligibility,
-            "days": _future_days(req) if req.status == RequestStatus.READY else [],
+            "days": _future_days(req) if ready else [],
+            # The dispense re-check, shown before the nurse chooses the days.
+            "lapses": actions.dispense_lapses(req, clock.today()) if ready else [],
             "bottles": req.bottles.order_by("day"),
         },
     )

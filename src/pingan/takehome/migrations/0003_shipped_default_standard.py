@@ -15,7 +15,7 @@ def create_default(apps, schema_editor):
             profile="pingan",
             document=default_document("pingan"),
             drafted_at=timezone.now(),
-            note="Shipped default (DESIGN.md §3.3), in force until a signed version replaces it.",
+            note="Shipped default (docs/takehome-standard.md), in force until a signed version replaces it.",
             shipped_default=True,
         )
 

@@ -35,7 +35,7 @@ def _fmt(value: float | None, kind: str) -> str:
 
 class Command(BaseCommand):
     help = (
-        "The indicator set (DESIGN.md §3.5) of one month: on the centre's database (--engine "
+        "The indicator set (docs/indicators.md) of one month: on the centre's database (--engine "
         "sql, SQLite or PostgreSQL) or with DuckDB over Parquet files (--engine duckdb "
         "--parquet DIR, e.g. the output of `pingan synth --format parquet`). JSON: "
         '{"period": ..., "indicators": {id: {"value", "numerator", "denominator"}}}.'

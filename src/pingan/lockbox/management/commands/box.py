@@ -1,4 +1,4 @@
-"""`pingan box pin|issue|retire|simulate|purge-locations` (DESIGN.md §5)."""
+"""`pingan box pin|issue|retire|simulate|purge-locations` (docs/architecture.md, Contracts)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`pingan eligibility`: the nightly take-home list (DESIGN.md §5)."""
+"""`pingan eligibility`: the nightly take-home list (docs/architecture.md, Contracts)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{_('client'):<14}{_('days'):>6}  {_('ready'):<6}  {_('failed checks')}")
         for d in decisions:
-            failed = "; ".join(c.evidence for c in d.checks if c.passed is False)
+            failed = "; ".join(d.not_met)
             ready = _("yes") if d.ready else _("no")
             self.stdout.write(f"{d.client:<14}{d.allowed_days:>6}  {ready:<6}  {failed}")
         allowed = sum(1 for d in decisions if d.allowed_days)
