@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 from dosing_factories import make_client, past_dose, stocked
 
 from pingan.audit.models import AuditEntry
@@ -27,6 +28,13 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture(autouse=True)
 def frozen(clock_at):
     return clock_at(NOW)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are asserted in English, whatever language a request left active."""
+    with translation.override("en"):
+        yield
 
 
 def new_client(code: str) -> Client:
@@ -163,6 +171,7 @@ def test_centre_limits_are_settings(users):
 def test_prescribe_screen_shows_the_change_and_asks_before_saving(users, client_as):
     client = make_client("PA-W1", users["clinician"], mg=85)
     web = client_as("clinician")
+    web.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     url = reverse("dosing:prescribe", args=[client.external_id])
     order = {"mg": 200, "start_on": clock.today().isoformat(), "reason": "cravings"}
     shown = web.post(url, order).content.decode()
@@ -256,11 +265,13 @@ def test_qtc_out_of_range_is_refused(users, qtc):
 
 def test_ecg_in_the_future_is_refused(users, client_as):
     client = make_client("PA-QF", users["clinician"])
-    page = client_as("clinician").post(
-        reverse("dosing:ecg_add", args=[client.external_id]),
-        {"recorded_on": (clock.today() + timedelta(days=1)).isoformat(), "qtc_ms": 420},
-    )
-    assert page.status_code == 400 and "future" in page.content.decode()
+    for language, words in (("en", "cannot be in the future"), ("zh-hans", "不能晚于今天")):
+        page = client_as("clinician").post(
+            reverse("dosing:ecg_add", args=[client.external_id]),
+            {"recorded_on": (clock.today() + timedelta(days=1)).isoformat(), "qtc_ms": 420},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert page.status_code == 400 and words in page.content.decode()
     assert not Ecg.objects.exists()
 
 
