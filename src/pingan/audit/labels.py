@@ -99,6 +99,12 @@ LABELS: dict[str, Promise] = {
     "lockbox_settings": _("Lockbox settings changed"),
     "sms_queue": _("Text messages queued"),
     "sms_retry": _("Text message retried"),
+    "sms_send": _("Text message run"),
+    "sms_handover": _("Text message handed to the gateway"),
+    "sms_reconcile": _("Text messages reconciled with the gateway"),
+    "sms_confirm": _("Text message confirmed as sent"),
+    "takehome_suspend": _("Take-home suspended"),
+    "takehome_suspension_lift": _("Take-home suspension lifted"),
     # Police referrals, care referrals and services.
     "referral_filed": _("Police referral filed"),
     "referral_identity_read": _("Referral identity read"),
