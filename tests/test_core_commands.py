@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, ManagementUtility, call_command
 
-# Each core command of docs/architecture.md, Contractswith words its help must contain.
+# Each core command of docs/architecture.md (Contracts), with words its help must contain.
 CORE_COMMANDS = {
     ("demo",): ["--no-serve"],
     ("serve",): ["--host", "--port"],

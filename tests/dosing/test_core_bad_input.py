@@ -1,5 +1,5 @@
 """Bad input on the clinic-core forms: a clear message in the user's language, no 500, nothing
-written (docs/dosing-rules.mdissue "Bad input gets a clear message and writes nothing")."""
+written (docs/dosing-rules.md: "Bad input gets a clear message and writes nothing")."""
 
 from __future__ import annotations
 

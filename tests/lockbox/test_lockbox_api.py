@@ -1,4 +1,4 @@
-"""POST /api/lockbox/events: the wire format of docs/lockbox-protocol.mdits bad-input matrix.
+"""POST /api/lockbox/events: the wire format of docs/lockbox-protocol.md and its bad-input matrix.
 
 In every refused case nothing is stored: no event, no alert, the box's seq unchanged."""
 

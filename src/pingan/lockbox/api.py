@@ -1,4 +1,4 @@
-"""POST /api/lockbox/events — the box upload endpoint (wire format: docs/lockbox-protocol.mddocs/lockbox-protocol.md).
+"""POST /api/lockbox/events — the box upload endpoint (wire format: docs/lockbox-protocol.md).
 
 The body is read raw, not through a schema: the signature covers the exact bytes, and the
 answer codes (400/401/409/413) are part of the firmware contract, so the request body is

@@ -1,4 +1,4 @@
-"""The demo's detox unit: 40 beds, a published tariff and a year of stays (docs/inpatient.mdFIELD.md study 002: 20–40 admissions a month, about a week each, 80% heroin, 10%
+"""The demo's detox unit: 40 beds, a published tariff and a year of stays (docs/inpatient.md; the field study of a private detox hospital: 20–40 admissions a month, about a week each, 80% heroin, 10%
 methamphetamine, 10% other opioids, 40–50% coming back within a year).
 
 The year is simulated day by day so beds are never double-booked. Stays that ended are
