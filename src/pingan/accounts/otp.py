@@ -21,7 +21,6 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
-import pyotp
 import qrcode
 import qrcode.image.svg
 from django.http import HttpRequest, HttpResponseRedirect
@@ -30,7 +29,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import StaffProfile
 
-ISSUER = "Ping An"
 SETUP_SESSION_KEY = "pingan_totp_setup"
 # Long enough to hand over at the next shift, short enough that a lost slip goes stale.
 ENROLMENT_CODE_VALID = timedelta(hours=24)
@@ -106,9 +104,9 @@ def secret_base32(device: TOTPDevice) -> str:
 
 
 def provisioning_uri(device: TOTPDevice) -> str:
-    return pyotp.TOTP(secret_base32(device)).provisioning_uri(
-        name=device.user.get_username(), issuer_name=ISSUER
-    )
+    """The otpauth:// URI an authenticator app reads from the QR code (django-otp's, with the
+    issuer from OTP_TOTP_ISSUER)."""
+    return device.config_url
 
 
 def qr_svg(device: TOTPDevice) -> str:

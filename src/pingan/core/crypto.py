@@ -135,9 +135,6 @@ class Keyring:
         except (InvalidToken, UnicodeError):
             raise TamperedValue(kid, where) from None
 
-    def is_current(self, stored: str) -> bool:
-        return stored.startswith(self.current_id + PREFIX_SEP)
-
     def hmac_index(self, value: str) -> str:
         """A keyed blind index for exact-match lookups (e.g. a national ID) without decrypting.
 

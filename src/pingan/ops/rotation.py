@@ -151,15 +151,6 @@ def _pending_batch(col: EncryptedColumn, ring: Keyring, size: int) -> list[tuple
         return list(cursor.fetchall())
 
 
-@dataclass
-class RotationResult:
-    rewritten: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.rewritten.values())
-
-
 def pending_rows(col: EncryptedColumn, ring: Keyring | None = None) -> int:
     ring = ring or keyring()
     table, _pk, column = _names(col)

@@ -131,6 +131,8 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The name an authenticator app shows beside the account (django-otp's provisioning URI).
+OTP_TOTP_ISSUER = "Ping An"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
