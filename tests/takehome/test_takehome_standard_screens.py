@@ -34,6 +34,7 @@ def test_describe_reads_the_pingan_profile():
         "—",
     )
     assert tiers.rows[2][0] == "6 days from day 365" and tiers.rows[2][4] == "negative run ≥ 6"
+    assert tiers.lines[0].startswith("A client gets the days of the highest tier whose start day")
     assert "up to 3 days at home when the centre is closed" in closed.lines
     assert "a passed police record check, valid for 365 days" in admin.lines
 
@@ -65,6 +66,7 @@ def test_standards_list_is_readable_in_chinese(client_as):
     assert "近 30 天服药依从性 ≥ 90%" in page
     assert "近 30 天内无阳性尿检" in page
     assert "已为服务对象发放密码药箱" in page and "中心闭馆时最多可带药回家 3 天" in page
+    assert "未达到某一档时，降至下一档" in page
     assert "未签署" in page
     for raw in RAW:
         assert raw not in page

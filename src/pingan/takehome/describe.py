@@ -69,7 +69,8 @@ NOT_CHECKED = "—"
 
 @dataclass(frozen=True)
 class Part:
-    """One block of the readable standard: a heading with either lines or a table."""
+    """One block of the readable standard: a heading with a table or lines (under a table,
+    the lines say how to read it)."""
 
     title: str
     lines: tuple[str, ...] = ()
@@ -138,6 +139,13 @@ def _tiers(document: dict) -> Part:
             _("Negative run"),
         ),
         rows=tuple(_tier_row(t) for t in tiers),
+        lines=(
+            _(
+                "A client gets the days of the highest tier whose start day is reached and whose"
+                " conditions are all met. A tier not met steps the client down to the next one;"
+                " only when no tier is met is take-home not allowed."
+            ),
+        ),
     )
 
 
