@@ -5,12 +5,11 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from pingan.accounts.roles import ROLES
 from pingan.core import clock
-
-PASSWORD = "correct-horse-battery"
+from staff_factory import PASSWORD, make_user
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -53,12 +52,6 @@ def clock_at():
     Tests built on fixed dates use it, so they pass whatever day the machine thinks it is."""
     with ExitStack() as stack:
         yield lambda instant: stack.enter_context(clock.frozen(instant))
-
-
-def make_user(role: str, username: str | None = None) -> User:
-    user = User.objects.create_user(username or f"{role}1", password=PASSWORD)
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 @pytest.fixture

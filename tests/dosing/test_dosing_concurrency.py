@@ -11,12 +11,12 @@ from django.db import connection
 from django.db.models import Sum
 from dosing_factories import make_client, stocked
 
-from conftest import make_user
 from pingan.accounts.roles import ROLES
 from pingan.audit.log import record, verify
 from pingan.core import clock
 from pingan.dosing import actions
 from pingan.dosing.models import Dose, StockEntry
+from staff_factory import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 from inpatient_factories import admission, tariff, unit
 
-from conftest import make_user
 from pingan.audit.log import record, verify
 from pingan.core import clock
 from pingan.core.domain import Refusal
 from pingan.inpatient import actions
 from pingan.inpatient.models import LedgerEntry, Stay
+from staff_factory import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
