@@ -16,7 +16,7 @@ from pingan.core import clock
 from pingan.core.domain import Refusal
 from pingan.dosing.models import Dose, DoseKind, StockEntry
 from pingan.registry.models import Consent
-from pingan.takehome import actions, suspensions
+from pingan.takehome import actions
 from pingan.takehome.models import RequestStatus, TakeHomeBottle
 from pingan.takehome.standard import default_document
 
@@ -105,7 +105,7 @@ def test_dispense_after_a_revoked_consent_is_refused(stable, users, monday, read
 
 def test_dispense_while_suspended_is_refused_until_lifted(stable, users, monday, ready_request):
     req = ready_request(stable, 2)
-    held = suspensions.suspend(
+    held = actions.suspend_takehome(
         stable,
         "box seen opened by a neighbour",
         clock.today() + timedelta(days=14),
@@ -118,7 +118,7 @@ def test_dispense_while_suspended_is_refused_until_lifted(stable, users, monday,
         " (review by 2026-06-15)." in refused.value.message
     )
     nothing_dispensed(stable, req)
-    suspensions.lift(held, "spoke with the family; box kept locked", users["clinician"])
+    actions.lift_suspension(held, "spoke with the family; box kept locked", users["clinician"])
     assert len(actions.dispense_takehome(req, ahead(2), users["nurse"])) == 2
 
 

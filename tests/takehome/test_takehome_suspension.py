@@ -37,7 +37,7 @@ def nothing_written() -> None:
 @pytest.mark.parametrize("reason", [None, "", "   \n "])
 def test_a_suspension_without_a_reason_is_refused(stable, users, reason):
     with pytest.raises(Refusal) as refused:
-        suspensions.suspend(stable, reason, in_days(14), users["clinician"])
+        actions.suspend_takehome(stable, reason, in_days(14), users["clinician"])
     assert refused.value.code == "reason"
     assert refused.value.message == "Say why take-home is suspended: a suspension needs a reason."
     nothing_written()
@@ -56,17 +56,17 @@ def test_a_suspension_without_a_reason_is_refused(stable, users, reason):
 )
 def test_a_suspension_without_a_sensible_review_day_is_refused(stable, users, review_on, message):
     with pytest.raises(Refusal) as refused:
-        suspensions.suspend(stable, "missed recall", review_on, users["clinician"])
+        actions.suspend_takehome(stable, "missed recall", review_on, users["clinician"])
     assert refused.value.message == message
     nothing_written()
 
 
 def test_too_long_a_reason_and_the_wrong_role_are_refused(stable, users):
     with pytest.raises(Refusal, match="300 characters or fewer"):
-        suspensions.suspend(stable, "x" * 301, in_days(7), users["clinician"])
+        actions.suspend_takehome(stable, "x" * 301, in_days(7), users["clinician"])
     for role in ("nurse", "police", "manager"):
         with pytest.raises(Forbidden):
-            suspensions.suspend(stable, "diversion suspected", in_days(7), users[role])
+            actions.suspend_takehome(stable, "diversion suspected", in_days(7), users[role])
     nothing_written()
 
 
@@ -83,7 +83,7 @@ def test_suspend_and_lift_are_audited_and_hold_take_home_meanwhile(
     stable, users, monday, ready_request
 ):
     req = ready_request(stable, 2)
-    held = suspensions.suspend(
+    held = actions.suspend_takehome(
         stable, " bottle missing at recall ", "2026-06-08", users["clinician"]
     )
     assert held.reason == "bottle missing at recall"  # trimmed
@@ -92,7 +92,7 @@ def test_suspend_and_lift_are_audited_and_hold_take_home_meanwhile(
     assert entry.detail == {"reason": "bottle missing at recall", "review_on": "2026-06-08"}
     # While it stands: no second suspension, no new request, no approval, no dispense.
     with pytest.raises(Refusal, match="Lift it first"):
-        suspensions.suspend(stable, "again", in_days(3), users["clinician"])
+        actions.suspend_takehome(stable, "again", in_days(3), users["clinician"])
     with pytest.raises(Refusal, match="suspended since 2026-06-01: bottle missing at recall"):
         actions.request_takehome(stable, 2, users["nurse"])
     assert actions.dispense_lapses(req, clock.today()) == [
@@ -101,15 +101,15 @@ def test_suspend_and_lift_are_audited_and_hold_take_home_meanwhile(
     # Lifting needs a note, the clinician's role, and happens once.
     for note in (None, "", "  "):
         with pytest.raises(Refusal, match="lifting a suspension needs a note"):
-            suspensions.lift(held, note, users["clinician"])
+            actions.lift_suspension(held, note, users["clinician"])
     with pytest.raises(Forbidden):
-        suspensions.lift(held, "fine", users["nurse"])
+        actions.lift_suspension(held, "fine", users["nurse"])
     assert not AuditEntry.objects.filter(action="takehome_suspension_lift").exists()
-    suspensions.lift(held, "bottle found, returned empty", users["clinician"])
+    actions.lift_suspension(held, "bottle found, returned empty", users["clinician"])
     lift = AuditEntry.objects.get(action="takehome_suspension_lift")
     assert lift.detail["note"] == "bottle found, returned empty"
     with pytest.raises(Refusal, match="already lifted"):
-        suspensions.lift(held, "again", users["clinician"])
+        actions.lift_suspension(held, "again", users["clinician"])
     assert suspensions.standing(stable) is None
     assert actions.dispense_lapses(req, clock.today()) == []
 
@@ -118,7 +118,7 @@ def test_the_nurse_sees_the_suspension_on_the_queue_and_the_client_page(
     stable, users, monday, ready_request, browser_as
 ):
     ready_request(stable, 2)
-    suspensions.suspend(stable, "methadone-negative urine", in_days(10), users["clinician"])
+    actions.suspend_takehome(stable, "methadone-negative urine", in_days(10), users["clinician"])
     nurse = browser_as("nurse")
     page = nurse.get(reverse("takehome:client", args=[stable.external_id])).content.decode()
     assert 'id="suspension"' in page and "methadone-negative urine" in page

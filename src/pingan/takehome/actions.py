@@ -30,6 +30,7 @@ from .models import (
     RequestStatus,
     Standard,
     StandardSignature,
+    Suspension,
     TakeHomeBottle,
     TakeHomeRequest,
 )
@@ -459,6 +460,67 @@ def close_incident(incident: Incident, by, note: str) -> Incident:
         incident.save(update_fields=["closed_at", "closed_by", "close_note"])
         record("incident_close", target=str(incident.external_id), note=note)
     return incident
+
+
+# Suspending take-home ----------------------------------------------------------------------
+
+
+def suspend_takehome(
+    client: Client, reason: str | None, review_on: date | str | None, by
+) -> Suspension:
+    """Suspend take-home for `client` until a clinician lifts it, to be reviewed by
+    `review_on`. Refused, writing nothing, without a reason, without a sensible review day,
+    or while a suspension stands."""
+    require(by, "decide_takehome")
+    reason = suspensions.given_reason(reason)
+    review_on = suspensions.review_day(review_on, clock.today())
+    again = _(suspensions.AGAIN)
+    try:
+        with acting(by), transaction.atomic():
+            suspensions.refuse_if_suspended(client, again)
+            suspension = Suspension.objects.create(
+                client=client,
+                reason=reason,
+                review_on=review_on,
+                suspended_by=by,
+                suspended_at=clock.now(),
+                created_by=by,
+            )
+            record(
+                "takehome_suspend",
+                target=str(suspension.external_id),
+                client_code=client.code,
+                reason=reason,
+                review_on=review_on,
+            )
+    except IntegrityError:
+        # Suspended by another clinician a moment ago: the one standing suspension per
+        # client is the database's constraint.
+        suspensions.refuse_if_suspended(client, again)
+        raise
+    return suspension
+
+
+def lift_suspension(suspension: Suspension, note: str | None, by) -> Suspension:
+    """Lift a standing suspension, with a note saying why take-home may resume."""
+    require(by, "decide_takehome")
+    note = suspensions.given_note(note)
+    with acting(by), transaction.atomic():
+        suspension = (
+            Suspension.objects.select_for_update().select_related("client").get(pk=suspension.pk)
+        )
+        if suspension.lifted_at is not None:
+            raise Refusal(_("This suspension is already lifted."), code="lifted")
+        suspension.lifted_at, suspension.lifted_by, suspension.lift_note = clock.now(), by, note
+        suspension.save(update_fields=["lifted_at", "lifted_by", "lift_note"])
+        record(
+            "takehome_suspension_lift",
+            target=str(suspension.external_id),
+            client_code=suspension.client.code,
+            note=note,
+            suspended_for=suspension.reason,
+        )
+    return suspension
 
 
 # Closed days entered by hand ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from pingan.accounts.decorators import requires
 from pingan.core.posting import refusals
 from pingan.registry.models import Client
 
-from . import suspensions
+from . import actions
 from .models import Suspension
 
 
@@ -22,7 +22,7 @@ from .models import Suspension
 def suspend(request: HttpRequest, external_id) -> HttpResponse:
     person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
     with refusals(request) as outcome:
-        suspensions.suspend(
+        actions.suspend_takehome(
             person, request.POST.get("reason"), request.POST.get("review_on"), request.user
         )
     if not outcome.refused:
@@ -35,7 +35,7 @@ def suspend(request: HttpRequest, external_id) -> HttpResponse:
 def lift(request: HttpRequest, external_id) -> HttpResponse:
     found = get_object_or_404(Suspension.objects.select_related("client"), external_id=external_id)
     with refusals(request) as outcome:
-        suspensions.lift(found, request.POST.get("note"), request.user)
+        actions.lift_suspension(found, request.POST.get("note"), request.user)
     if not outcome.refused:
         messages.success(request, _("The suspension is lifted."))
     return redirect("takehome:client", external_id=found.client.external_id)

@@ -1,11 +1,12 @@
-"""Take-home suspended by a clinician, and lifted again.
+"""Take-home suspended by a clinician: reading suspensions and checking what staff typed.
 
 A suspension is a clinical hold on take-home, whatever the record allows: while it stands
 no take-home is requested, approved or dispensed (the dispense re-check names it), and the
 nurse sees it, with its reason and review day, on the take-home queue, the client's page
-and the request's page. Suspending and lifting are the clinician's (`decide_takehome`),
-each one transaction with its audit entry; the database keeps one standing suspension per
-client, a reason on every suspension and a note on every lift.
+and the request's page. Suspending and lifting are actions of the clinician
+(`actions.suspend_takehome`, `actions.lift_suspension`), each one transaction with its
+audit entry; the database keeps one standing suspension per client, a reason on every
+suspension and a note on every lift.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from pingan.audit.log import record
-from pingan.core import clock
-from pingan.core.domain import Refusal, acting, require
+from pingan.core.domain import Refusal
 from pingan.registry.models import Client
 
 from .models import Suspension
@@ -80,7 +78,45 @@ def refuse_if_suspended(client: Client, then: str = "") -> None:
         raise Refusal(" ".join(filter(None, (describe(found), then))), code="suspended")
 
 
-def _review_day(value: date | str | None, today: date) -> date:
+def given_reason(text: str | None) -> str:
+    """The reason for a suspension, trimmed; refused when there is none or it is too long."""
+    text = (text or "").strip()
+    if not text:
+        raise Refusal(
+            _("Say why take-home is suspended: a suspension needs a reason."),
+            code="reason",
+            field="reason",
+        )
+    if len(text) > REASON_LIMIT:
+        raise Refusal(
+            _("Keep the reason to %(n)d characters or fewer.") % {"n": REASON_LIMIT},
+            code="reason",
+            field="reason",
+        )
+    return text
+
+
+def given_note(text: str | None) -> str:
+    """The note that lifts a suspension, trimmed; refused when there is none or too long."""
+    text = (text or "").strip()
+    if not text:
+        raise Refusal(
+            _("Say why take-home may resume: lifting a suspension needs a note."),
+            code="note",
+            field="note",
+        )
+    if len(text) > REASON_LIMIT:
+        raise Refusal(
+            _("Keep the note to %(n)d characters or fewer.") % {"n": REASON_LIMIT},
+            code="note",
+            field="note",
+        )
+    return text
+
+
+def review_day(value: date | str | None, today: date) -> date:
+    """The day the suspension is to be reviewed: a date (or YYYY-MM-DD), today at the
+    earliest, within a year."""
     if isinstance(value, str):
         value = value.strip()
         try:
@@ -111,82 +147,3 @@ def _review_day(value: date | str | None, today: date) -> date:
             field="review_on",
         )
     return value
-
-
-def suspend(client: Client, reason: str | None, review_on: date | str | None, by) -> Suspension:
-    """Suspend take-home for `client` until a clinician lifts it, reviewing by `review_on`.
-    Refused, writing nothing, without a reason, without a sensible review day, or when
-    take-home is already suspended."""
-    require(by, "decide_takehome")
-    reason = (reason or "").strip()
-    if not reason:
-        raise Refusal(
-            _("Say why take-home is suspended: a suspension needs a reason."),
-            code="reason",
-            field="reason",
-        )
-    if len(reason) > REASON_LIMIT:
-        raise Refusal(
-            _("Keep the reason to %(n)d characters or fewer.") % {"n": REASON_LIMIT},
-            code="reason",
-            field="reason",
-        )
-    today = clock.today()
-    review_on = _review_day(review_on, today)
-    try:
-        with acting(by), transaction.atomic():
-            refuse_if_suspended(client, _(AGAIN))
-            suspension = Suspension.objects.create(
-                client=client,
-                reason=reason,
-                review_on=review_on,
-                suspended_by=by,
-                suspended_at=clock.now(),
-                created_by=by,
-            )
-            record(
-                "takehome_suspend",
-                target=str(suspension.external_id),
-                client_code=client.code,
-                reason=reason,
-                review_on=review_on,
-            )
-    except IntegrityError:
-        # Standing already (suspended before, or by another clinician a moment ago).
-        refuse_if_suspended(client, _(AGAIN))
-        raise
-    return suspension
-
-
-def lift(suspension: Suspension, note: str | None, by) -> Suspension:
-    """Lift a standing suspension, saying why take-home may resume."""
-    require(by, "decide_takehome")
-    note = (note or "").strip()
-    if not note:
-        raise Refusal(
-            _("Say why take-home may resume: lifting a suspension needs a note."),
-            code="note",
-            field="note",
-        )
-    if len(note) > REASON_LIMIT:
-        raise Refusal(
-            _("Keep the note to %(n)d characters or fewer.") % {"n": REASON_LIMIT},
-            code="note",
-            field="note",
-        )
-    with acting(by), transaction.atomic():
-        suspension = (
-            Suspension.objects.select_for_update().select_related("client").get(pk=suspension.pk)
-        )
-        if suspension.lifted_at is not None:
-            raise Refusal(_("This suspension is already lifted."), code="lifted")
-        suspension.lifted_at, suspension.lifted_by, suspension.lift_note = clock.now(), by, note
-        suspension.save(update_fields=["lifted_at", "lifted_by", "lift_note"])
-        record(
-            "takehome_suspension_lift",
-            target=str(suspension.external_id),
-            client_code=suspension.client.code,
-            note=note,
-            suspended_for=suspension.reason,
-        )
-    return suspension
