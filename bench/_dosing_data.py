@@ -24,7 +24,7 @@ RECEIPT_ML = 50_000_000
 DOSE_COLUMNS = (
     "id, external_id, created_at, created_by_id, client_id, date, kind, mg, drug, form,"
     " strength_mg_per_ml, volume_ml, mg_in_clinic, mg_taken_home, given_at, dispenser_id,"
-    " prescription_id, note"
+    " prescription_id, note, capped"
 )
 ENTRY_COLUMNS = (
     "id, external_id, created_at, created_by_id, product_id, at, kind, ml, balance_ml,"
@@ -109,7 +109,8 @@ def _rows(population, ids, prescriptions, nurse_id, product_id, days, today, see
             balance -= mg
             doses.append(
                 (dose_id, f"{rand(128):032x}", stamp, nurse_id, ids[n], d.isoformat(), "clinic",
-                 mg, DRUG, FORM, "1.00", f"{mg}.00", mg, 0, stamp, nurse_id, prescriptions[n], "")
+                 mg, DRUG, FORM, "1.00", f"{mg}.00", mg, 0, stamp, nurse_id, prescriptions[n], "",
+                 False)
             )  # fmt: skip
             entries.append(
                 (0, f"{rand(128):032x}", stamp, nurse_id, product_id, stamp, "dose",
@@ -122,7 +123,7 @@ def _rows(population, ids, prescriptions, nurse_id, product_id, days, today, see
 def _write_sqlite(doses, entries) -> None:
     raw = connection.connection
     raw.execute("PRAGMA cache_size=-800000")
-    dose_sql = f"INSERT INTO dosing_dose ({DOSE_COLUMNS}) VALUES ({','.join('?' * 18)})"
+    dose_sql = f"INSERT INTO dosing_dose ({DOSE_COLUMNS}) VALUES ({','.join('?' * 19)})"
     entry_sql = f"INSERT INTO dosing_stockentry ({ENTRY_COLUMNS}) VALUES ({','.join('?' * 12)})"
     step, started = 100_000, time.perf_counter()
     total = len(doses) + len(entries)

@@ -152,9 +152,9 @@ def _floor_insert(clients, day: date, nurse_id: int) -> Timings:
     sql = (
         "INSERT INTO dosing_dose (external_id, created_at, created_by_id, client_id, date, kind,"
         " mg, drug, form, strength_mg_per_ml, volume_ml, mg_in_clinic, mg_taken_home, given_at,"
-        " dispenser_id, prescription_id, note) VALUES"
+        " dispenser_id, prescription_id, note, capped) VALUES"
         " (%s, %s, %s, %s, %s, 'clinic', 60, 'methadone hydrochloride', 'oral solution', '1.00',"
-        " '60.00', 60, 0, %s, %s, NULL, '')"
+        " '60.00', 60, 0, %s, %s, NULL, '', FALSE)"
     )
     out = Timings()
     for c in clients:

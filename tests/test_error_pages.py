@@ -98,6 +98,14 @@ def test_sqlite_full_while_saving_a_photo_is_a_503(browser, users):
     browser.force_login(users["manager"], backend="django.contrib.auth.backends.ModelBackend")
     photo = b"\x89PNG\r\n\x1a\n" + os.urandom(1_500_000)
     with connection.cursor() as cursor:
+        # Pages freed by earlier tests would take the photo: fill them first (rolled back
+        # with the test), so the file really has no room left.
+        cursor.execute("PRAGMA freelist_count")
+        (free,) = cursor.fetchone()
+        cursor.execute("PRAGMA page_size")
+        (page_size,) = cursor.fetchone()
+        cursor.execute("CREATE TABLE test_fill_free_pages (b BLOB)")
+        cursor.execute("INSERT INTO test_fill_free_pages VALUES (zeroblob(%s))", [free * page_size])
         cursor.execute("PRAGMA page_count")
         (pages,) = cursor.fetchone()
         cursor.execute(f"PRAGMA max_page_count = {pages}")

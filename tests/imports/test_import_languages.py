@@ -150,7 +150,7 @@ def test_every_reason_of_a_very_bad_directory_is_in_chinese(tmp_path):
 
 
 def test_help_is_in_the_chosen_language(capsys):
-    command = load_command_class("pingan.core", "import")
+    command = load_command_class("pingan.ops", "import")
     with pytest.raises(SystemExit):
         command.run_from_argv(["pingan", "import", "--language", "en", "--help"])
     assert "--language {zh-hans,en}" in capsys.readouterr().out
