@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection
 from django.http import HttpResponse
 from django.test import Client as Browser
 from django.urls import path
@@ -34,9 +34,14 @@ def fail(request):
     raise RuntimeError("a bug")
 
 
+def unstorable(request):
+    raise DataError("value too long for type character varying(20)")
+
+
 urlpatterns = [
     path("test-only/disk-full/", write_to_full_disk),
     path("test-only/bug/", fail),
+    path("test-only/unstorable/", unstorable),
     *project_urls,
 ]
 __all__ = ["handler403", "handler500", "urlpatterns"]
@@ -123,3 +128,11 @@ def test_sqlite_full_while_saving_a_photo_is_a_503(browser, users):
     assert "磁盘已满" in response.content.decode()
     client.refresh_from_db()
     assert not client.photo  # nothing half-saved
+
+
+@pytest.mark.urls(__name__)
+def test_a_value_the_database_refuses_is_a_400_that_says_nothing_was_saved(browser):
+    response = browser.get("/test-only/unstorable/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "Nothing was saved" in response.content.decode()
+    assert "character varying" not in response.content.decode()

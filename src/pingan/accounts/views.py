@@ -41,7 +41,10 @@ def _with_language(response: HttpResponse, language: str) -> HttpResponse:
 
 def safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path on this site only: redirect() reads "0" or "home" as the name of a view.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         return target
     return reverse(settings.LOGIN_REDIRECT_URL)
 

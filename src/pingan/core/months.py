@@ -1,10 +1,11 @@
-"""A month as people type it ("2026-03" in a query string, a form field or a command), checked
-against one range for the whole project.
+"""A month or a day as people type it ("2026-03", "2026-03-14" in a query string, a form field
+or a command), checked against one range for the whole project.
 
 Reports compute with the months around the one asked for (a 12-month trend, retention 12
-months later, "the month after" as an end bound). Year 9999 has no month after December and
-year 1 no day before the first, so a month outside the range is refused where it is read,
-with a message for the screen, instead of failing deep inside a query.
+months later, "the month after" as an end bound) and screens with the day after the one
+asked for (the end of a day is the next midnight). Year 9999 has no month or day after its
+last and year 1 none before its first, so a date outside the range is refused where it is
+read, with a message for the screen, instead of failing deep inside a query.
 """
 
 from __future__ import annotations
@@ -16,11 +17,37 @@ from django.utils.translation import gettext as _
 
 FIRST = date(2000, 1, 1)  # before any methadone clinic in China; imports start later
 LAST = date(2099, 12, 1)
+LAST_DAY = date(2099, 12, 31)
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class NotAMonth(ValueError):
     """The text is not a month Ping An reports on; str() is the translated reason."""
+
+
+class NotADay(ValueError):
+    """The text is not a day Ping An works with; str() is the translated reason."""
+
+
+def parse_day(text: str) -> date:
+    """The day written YYYY-MM-DD, from 2000-01-01 to 2099-12-31."""
+    value = (text or "").strip()
+    try:
+        day = date.fromisoformat(value) if _DAY.fullmatch(value) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise NotADay(
+            _("“%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-14.")
+            % {"value": value[:40]}
+        )
+    if not FIRST <= day <= LAST_DAY:
+        raise NotADay(
+            _("%(value)s is outside the dates that can be shown (%(first)s to %(last)s).")
+            % {"value": value, "first": FIRST.isoformat(), "last": LAST_DAY.isoformat()}
+        )
+    return day
 
 
 def parse_month(text: str) -> date:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
+from pingan.core.months import NotADay, parse_day
 from pingan.core.posting import refusals, run_form
 from pingan.registry.models import Client
 
@@ -365,9 +366,10 @@ def reconcile(request):
 
 
 def _day(value: str | None) -> date | None:
+    """The day asked for, or None (today is shown) for none or one out of range."""
     try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
+        return parse_day(value) if value else None
+    except NotADay:
         return None
 
 

@@ -21,6 +21,7 @@ from pingan.core.domain import Refusal
 from .models import AmountBand, Drug, RoomType, Route
 
 FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("10000000000")  # the ledger's column: 12 digits, 2 after the point
 ROOM_TYPES = ("shared", "private")
 DRUGS = ("heroin", "methamphetamine", "other_opioid", "other")
 ROUTES = ("smoked", "injected", "oral")
@@ -335,6 +336,9 @@ def check_amount(amount) -> Decimal:
         value = Decimal(str(amount).strip())
     except (ArithmeticError, ValueError):
         raise Refusal(_("Enter an amount in RMB, e.g. 300.00."), code="amount") from None
+    if value.is_finite() and value >= MAX_AMOUNT:
+        # "1e400" is a Decimal, but no amount of money: quantize() would fail on it.
+        raise Refusal(_("Enter an amount in RMB, e.g. 300.00."), code="amount")
     if not value.is_finite() or value <= 0:
         raise Refusal(_("The amount must be more than zero."), code="amount")
     if value != value.quantize(FEN):
