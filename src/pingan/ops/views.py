@@ -59,6 +59,20 @@ def disk_full(exc: BaseException | None) -> bool:
     return False
 
 
+def missing_key(exc: BaseException | None) -> str | None:
+    """The key id, when the exception (or one it was raised from) is a stored value that no
+    configured field key opens: an operator's mistake to name, not a bug to hide."""
+    from pingan.core.crypto import FieldKeyError
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, FieldKeyError):
+            return getattr(exc, "key_id", "") or "?"
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a page in the reader's language instead of Django's bare "Server Error
     (500)", and 503 with Retry-After when the disk is full (the fault is the server's, and
@@ -66,10 +80,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
     Rendered without the request's context processors: they read the session and the user
     from the database, which may be what just failed."""
-    full = disk_full(sys.exc_info()[1])
+    error = sys.exc_info()[1]
+    full = disk_full(error)
+    key = missing_key(error)
     status, template = (503, "503.html") if full else (500, "500.html")
+    if key is not None:
+        status, template = 503, "503_keys.html"
     try:
-        body = loader.get_template(template).render({})
+        body = loader.get_template(template).render({"key_id": key or ""})
     except Exception:  # noqa: BLE001 - the error page must not fail in turn
         logging.getLogger(__name__).exception("the %s page could not be rendered", status)
         body = (
