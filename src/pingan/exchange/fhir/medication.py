@@ -26,9 +26,9 @@ def medication(strength: Decimal | None) -> dict:
     """The product as a CodeableConcept: RxNorm when its strength has a checked code."""
     if strength is None:
         return {"text": METHADONE_TEXT}
-    key = Decimal(strength).normalize()
-    found = _MEDICATIONS.get(key)
+    found = _MEDICATIONS.get(strength)  # equal Decimals hash alike: 1.00 finds 1
     if found is None:
+        key = Decimal(strength).normalize()
         text = f"methadone hydrochloride {key:f} mg/mL oral solution"
         found = codes.concept(codes.RXNORM_BY_STRENGTH.get(key), codes.RXNORM, text)
         _MEDICATIONS[key] = found
@@ -113,10 +113,13 @@ DOSE_COLUMNS = (
     "dispenser_id",
 )
 GUEST = {"text": "Dosed at another centre"}
+# Plain strings: compared on every dose, an enum member costs a lookup each time.
+GUEST_KIND, TAKEHOME_KIND = DoseKind.GUEST.value, DoseKind.TAKEHOME.value
 
 
 def medication_administrations(scope: Scope) -> Iterator[dict]:
     rows = _doses(scope, takehome=False).order_by("pk").values_list(*DOSE_COLUMNS)
+    tz = scope.tz
     for external_id, client, day, kind, mg, strength, _ml, given_at, dispenser in rows.iterator(
         chunk_size=5000
     ):
@@ -127,10 +130,10 @@ def medication_administrations(scope: Scope) -> Iterator[dict]:
             "status": "completed",
             "medicationCodeableConcept": medication(strength),
             "subject": ref("Patient", client),
-            "effectiveDateTime": day_of(given_at, day),
+            "effectiveDateTime": day_of(given_at, day, tz),
             "dosage": {"dose": codes.mg(mg)},
         }
-        if kind == DoseKind.GUEST:
+        if kind == GUEST_KIND:
             resource["category"] = GUEST
         elif dispenser is not None:
             resource["performer"] = [{"actor": ref("Practitioner", scope.practitioner(dispenser))}]

@@ -10,7 +10,7 @@ centre's; when a region holds several, this is where each query gains its centre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -32,6 +32,9 @@ class Scope:
     now: datetime | None = None
     _practitioners: dict[int, str] = field(default_factory=dict)
     _ceilings: dict | None = None
+    # The centre's time zone, read once: per dose, Django's current-zone lookup costs more
+    # than the conversion itself.
+    tz: tzinfo = field(default_factory=timezone.get_current_timezone)
 
     def __post_init__(self) -> None:
         if self.now is None:
@@ -112,13 +115,8 @@ def ref(resource_type: str, resource_id: object) -> dict:
     return {"reference": f"{resource_type}/{resource_id}"}
 
 
-def local_instant(instant: datetime | None) -> datetime | None:
-    """An instant in the centre's time zone: its date part is the centre's day."""
-    return None if instant is None else timezone.localtime(instant)
-
-
-def day_of(instant: datetime, day: date) -> datetime | date:
-    """The instant of an event on `day` (a dose, a dispensing) in local time when it falls
-    on that day, else the day alone: the day is the record's own and always agrees."""
-    local = timezone.localtime(instant)
+def day_of(instant: datetime, day: date, tz: tzinfo) -> datetime | date:
+    """The instant of an event on `day` (a dose, a dispensing) in the centre's time zone
+    `tz` when it falls on that day, else the day alone: the day is the record's own."""
+    local = instant.astimezone(tz)
     return local if local.date() == day else day
