@@ -227,3 +227,27 @@ def test_the_server_runs_the_export_in_a_thread(centre, client, users):
     assert answer.status_code == 200, answer.content[:300]
     types = [o["type"] for o in orjson.loads(answer.content)["output"]]
     assert {"Patient", "MedicationAdministration", "Measure"} <= set(types)
+
+
+@pytest.mark.parametrize("who", ["no role", "no user", "police"])
+def test_every_export_action_checks_its_permission_first(db, users, who):
+    """Called directly, as a job or another app would, with placeholders it must not reach."""
+    from django.contrib.auth.models import User
+
+    from pingan.core.domain import Forbidden
+
+    user = {"no role": User.objects.create_user("nobody"), "no user": None}.get(who)
+    if who == "police":
+        user = users["police"]  # may export aggregates, never client-level records
+    with pytest.raises(Forbidden):
+        actions.kick_off(user, None if who != "police" else _cdc_request())
+    with pytest.raises(Forbidden):
+        actions.export_folder(None if who != "police" else _cdc_request(), None, by=user)
+    assert not ExportJob.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def _cdc_request():
+    from pingan.exchange import bulk
+
+    return bulk.ExportRequest(("Patient",), ("PA-001",))

@@ -45,6 +45,11 @@ def permission_for(audience: str) -> str:
     return "view_health_data" if audience == "cdc" else "export_indicators"
 
 
+# Whoever holds neither may not export anything: each action checks this first, before it
+# reads its arguments, then the permission of the audience asked for.
+ANY_EXPORT = ("view_health_data", "export_indicators")
+
+
 def _audit(request: bulk.ExportRequest, written: bulk.Written, target: str) -> None:
     record(
         "fhir_export",
@@ -71,6 +76,7 @@ def export_folder(
 ) -> bulk.Written:
     """Write the export into `folder` and audit it. Run by a command on the server, `by` may
     be None (the operator); otherwise `by` needs the audience's permission."""
+    require(by, *ANY_EXPORT, any_of=True)
     require(by, permission_for(request.audience))
     written = bulk.write(request, folder, progress=progress, validate=validate)
     try:
@@ -115,6 +121,7 @@ def _stop_stale(user) -> None:
 def kick_off(user, request: bulk.ExportRequest, request_url: str = "", ip: str = "") -> ExportJob:
     """Record the export job and start it once committed. Refuses a second one while one of
     the same user's is waiting or running."""
+    require(user, *ANY_EXPORT, any_of=True)
     require(user, permission_for(request.audience))
     expire()
     _stop_stale(user)
@@ -220,6 +227,7 @@ def run_job(job_id: int) -> None:
 def cancel(user, job: ExportJob) -> None:
     """Stop a waiting or running export, or delete a finished one's files (Bulk Data's
     DELETE on the status URL). Only the user who asked for it may."""
+    require(user, *ANY_EXPORT, any_of=True)
     require(user, permission_for(job.audience))
     if job.requested_by_id != user.pk:
         raise Refusal(_("No such export."), code="not_found")
