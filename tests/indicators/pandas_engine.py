@@ -21,6 +21,7 @@ from pingan.indicators.definitions import (
     anchors,
     make_result,
 )
+from pingan.labs.flags import METHADONE_ANALYTES
 from pingan.labs.rules import OPIOID_ANALYTES
 
 
@@ -103,6 +104,23 @@ def compute_pandas(f: PandasFrames, period: Period, ids=None) -> IndicatorSet:
             frame.loc[frame.pos == 1, "client"].nunique(),
         )
 
+    mu = f.urine[(f.urine.day >= s) & (f.urine.day <= e) & f.urine.analyte.isin(METHADONE_ANALYTES)]
+    mth = (
+        mu.assign(neg=(mu.result == "negative").astype(int))
+        .groupby(["client", "sample"], as_index=False)
+        .agg(neg=("neg", "sum"), n=("neg", "size"))
+    )
+    mth = mth[(mth.n == len(METHADONE_ANALYTES)) & mth.client.isin(th)]
+    mth = mth.assign(neg=(mth.neg == len(METHADONE_ANALYTES)).astype(int))
+
+    def methadone_negative() -> tuple:
+        return (
+            int(mth.neg.sum()),
+            len(mth),
+            mth.client.nunique(),
+            mth.loc[mth.neg == 1, "client"].nunique(),
+        )
+
     def tested(test: str) -> tuple:
         since = e - pd.Timedelta(days=364)
         t = f.itest[(f.itest.test == test) & (f.itest.day >= since) & (f.itest.day <= e)]
@@ -149,6 +167,7 @@ def compute_pandas(f: PandasFrames, period: Period, ids=None) -> IndicatorSet:
         "tb_screened_12m": lambda: tested("tb"),
         "hiv_new_positive": lambda: (new, None, new, new),
         "takehome_clients": lambda: (len(th), None, len(th), len(th)),
+        "takehome_methadone_negative_rate": methadone_negative,
     }
     out = IndicatorSet(period)
     for ind_id in ids or CORE_IDS:

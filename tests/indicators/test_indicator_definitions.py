@@ -35,6 +35,7 @@ EXPECTED = {
     "tb_screened_12m": (0, 5),
     "hiv_new_positive": (1, None),
     "takehome_clients": (1, None),
+    "takehome_methadone_negative_rate": (0, 0),  # no sample has both methadone and EDDP
 }
 
 

@@ -113,7 +113,8 @@ def _awkward_centre(folder: Path, seed: int) -> None:
             if rng.random() < 0.05:
                 for k in range(rng.choice([1, 1, 2])):
                     sample = f"{code}-{n}-{k}"
-                    for analyte in ("opiates", "morphine", "methadone")[: rng.randrange(1, 4)]:
+                    tested = ("opiates", "morphine", "methadone", "eddp")
+                    for analyte in [a for a in tested if rng.random() < 0.7] or tested[:1]:
                         result = rng.choice(["positive", "negative", "invalid"])
                         urine.append((code, sample, day, analyte, result))
         for test in ("hiv", "hcv", "hbv", "syphilis", "tb"):
@@ -166,6 +167,7 @@ def test_duckdb_facts_match_the_sql_definitions(tmp_path: Path, seed: int):
         assert _numbers(duck.compute(got.period, CORE_IDS).results) == reference, got.period
     assert any(r.results["retention_3m"].denominator for r in trend)
     assert any(r.results["takehome_adherence"].denominator for r in trend)
+    assert any(r.results["takehome_methadone_negative_rate"].numerator for r in trend)
 
 
 def test_duckdb_marks_what_parquet_cannot_hold(tmp_path: Path):

@@ -105,6 +105,7 @@ LABELS: dict[str, Promise] = {
     "sms_confirm": _("Text message confirmed as sent"),
     "takehome_suspend": _("Take-home suspended"),
     "takehome_suspension_lift": _("Take-home suspension lifted"),
+    "methadone_flag_clear": _("Methadone-negative flag cleared"),
     # Police referrals, care referrals and services.
     "referral_filed": _("Police referral filed"),
     "referral_identity_read": _("Referral identity read"),

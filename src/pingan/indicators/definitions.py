@@ -413,6 +413,21 @@ INDICATORS: tuple[Indicator, ...] = (
         drilldown=True,
     ),
     Indicator(
+        "takehome_methadone_negative_rate",
+        _("Methadone-negative samples, take-home clients"),
+        _(
+            "Share of the samples from clients with a take-home dose in the month that are "
+            "negative for both methadone and EDDP (a sign the doses were not taken)."
+        ),
+        "rate",
+        "takehome",
+        _("Urine samples in the month of clients with a take-home dose in it."),
+        _("Samples with methadone and EDDP both negative."),
+        _("Urine samples collected in the month with a methadone and an EDDP result."),
+        unit="samples",
+        ci=True,
+    ),
+    Indicator(
         "police_referrals",
         _("Police referrals"),
         _("Referrals filed by the police in the month (merged duplicates counted once)."),

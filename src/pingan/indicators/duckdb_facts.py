@@ -44,6 +44,7 @@ from datetime import date, timedelta
 from pingan.labs.opioid_sql import is_opioid
 
 from .definitions import ADEQUATE_DOSE_MG, BY_ID, Period, anchors
+from .sql import DUCKDB, methadone_samples
 
 RETENTION_MONTHS = (3, 6, 12)
 TEST_BLOCK = 60  # months per bit mask of infection tests (a BIGINT holds 63)
@@ -245,6 +246,12 @@ class Facts:
                 out[split[flag] + name] = tuple(numbers)
                 total = [a + b for a, b in zip(total, numbers, strict=True)]
             out[name] = tuple(total)
+        out["takehome_methadone_negative_rate"] = one(
+            "SELECT COALESCE(SUM(neg), 0), COUNT(*), COUNT(DISTINCT mn.client), "
+            "COUNT(DISTINCT mn.client) FILTER (WHERE neg = 1) "
+            f"FROM ({methadone_samples(DUCKDB, p)}) mn JOIN cm ON cm.client = mn.client "
+            "WHERE cm.th"
+        ).fetchone()
         for ind_id, count in zip(TESTED, tested, strict=True):
             out[ind_id] = (count, n, n, count)
         (n,) = one(

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pingan.labs.flags import METHADONE_TESTED, is_methadone
 from pingan.labs.opioid_sql import is_opioid
 
 from .definitions import ADEQUATE_DOSE_MG, Period, anchors
@@ -216,6 +217,25 @@ def q_clinic_only_opiate_positive_rate(x: Dialect, p: Period) -> str:
     return _positive(x, p, "clinic")
 
 
+def methadone_samples(x: Dialect, p: Period) -> str:
+    """Urine samples of P tested for methadone and EDDP, `neg` 1 when both are negative
+    (labs.flags)."""
+    return (
+        "SELECT client, sample, CASE WHEN SUM(CASE WHEN result = 'negative' THEN 1 ELSE 0 END) "
+        f"= {METHADONE_TESTED} THEN 1 ELSE 0 END AS neg FROM urine WHERE {_between(x, 'day', p)} "
+        f"AND {is_methadone()} GROUP BY client, sample HAVING COUNT(*) = {METHADONE_TESTED}"
+    )
+
+
+def q_takehome_methadone_negative_rate(x: Dialect, p: Period) -> str:
+    ctes = {"m": methadone_samples(x, p)}
+    where = _split(x, p, ctes, "m", "takehome")
+    return _with(**ctes) + (
+        f"SELECT {_ZERO.format('m.neg')}, COUNT(*), COUNT(DISTINCT m.client), "
+        "COUNT(DISTINCT CASE WHEN m.neg = 1 THEN m.client END) FROM m " + where
+    )
+
+
 def _tested(test: str) -> Callable[[Dialect, Period], str]:
     def query(x: Dialect, p: Period) -> str:
         since = x.d(p.end - timedelta(days=364))
@@ -262,4 +282,5 @@ QUERIES: dict[str, Callable[[Dialect, Period], str]] = {
     "clinic_only_adherence": q_clinic_only_adherence,
     "takehome_opiate_positive_rate": q_takehome_opiate_positive_rate,
     "clinic_only_opiate_positive_rate": q_clinic_only_opiate_positive_rate,
+    "takehome_methadone_negative_rate": q_takehome_methadone_negative_rate,
 }

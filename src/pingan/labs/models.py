@@ -122,3 +122,18 @@ class ScheduledUrineTest(TrackedModel):
         constraints = [
             models.UniqueConstraint(fields=["client", "on"], name="schedule_one_per_day")
         ]
+
+
+class MethadoneNegativeReview(TrackedModel):
+    """A clinician looked at a sample negative for methadone and EDDP (labs.flags) and
+    wrote down what they made of it; the sample's flag is cleared by this row. One per
+    sample (the database says so): a cleared flag cannot be cleared twice."""
+
+    sample = models.OneToOneField(
+        UrineSample, on_delete=models.PROTECT, related_name="methadone_review"
+    )
+    note = models.TextField(_("note"))
+
+    class Meta:
+        verbose_name = _("methadone-negative review")
+        constraints = [models.CheckConstraint(condition=~Q(note=""), name="methadone_review_note")]

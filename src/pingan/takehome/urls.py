@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import closure_views, suspension_views, views
+from . import closure_views, flag_views, suspension_views, views
 
 app_name = "takehome"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("requests/<uuid:external_id>/decide/", views.decide, name="decide"),
     path("requests/<uuid:external_id>/dispense/", views.dispense, name="dispense"),
     path("incidents/<uuid:external_id>/close/", views.close_incident, name="close_incident"),
+    path("flags/<uuid:external_id>/clear/", flag_views.clear, name="clear_flag"),
     path("checks/", views.checks, name="checks"),
     path("checks/<uuid:external_id>/", views.check, name="check"),
     path("standards/", views.standards, name="standards"),
