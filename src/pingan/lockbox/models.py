@@ -129,11 +129,18 @@ class AlertKind(models.TextChoices):
     LOCKED_OUT = "locked_out", _("Locked after wrong codes")
     OUTSIDE_GEOFENCE = "outside_geofence", _("Outside the home area")
     OPENED_WITHOUT_BOTTLE = "opened_without_bottle", _("Opened on a day without a bottle")
+    NOT_OPENED = "not_opened", _("Not opened on a bottle day")
 
 
 class BoxAlert(TrackedModel):
+    """An alert for staff: raised by an event the box reported, or, for `not_opened`, by
+    an event that never came (no event; `day` is the bottle day it is about)."""
+
     box = models.ForeignKey(Box, on_delete=models.CASCADE, related_name="alerts")
-    event = models.ForeignKey(BoxEvent, on_delete=models.CASCADE, related_name="alerts")
+    event = models.ForeignKey(
+        BoxEvent, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True
+    )
+    day = models.DateField(_("bottle day"), null=True, blank=True)
     kind = models.CharField(_("alert"), max_length=30, choices=AlertKind.choices)
     at = models.DateTimeField(_("at"))
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -145,6 +152,19 @@ class BoxAlert(TrackedModel):
     class Meta:
         verbose_name = _("box alert")
         indexes = [models.Index(fields=["acknowledged_at", "at"])]
+        constraints = [
+            # However often the check runs for a day, a box has one alert for it.
+            models.UniqueConstraint(
+                fields=["box", "kind", "day"],
+                condition=Q(day__isnull=False),
+                name="boxalert_one_per_box_kind_day",
+            ),
+            # An alert comes from an event, or is about a day on which none came.
+            models.CheckConstraint(
+                condition=Q(event__isnull=False) | Q(day__isnull=False),
+                name="boxalert_event_or_day",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.box.label} {self.kind}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pingan.core import clock
 from pingan.core.domain import operator
-from pingan.lockbox import actions, pin
+from pingan.lockbox import actions, not_opened, pin
 from pingan.lockbox.models import Box
 from pingan.lockbox.simulator import ReferenceBox
 from pingan.registry.models import Client
@@ -65,6 +66,13 @@ class Command(BaseCommand):
 
         sub.add_parser("purge-locations", help="blank raw coordinates past the retention period")
 
+        p = sub.add_parser(
+            "not-opened",
+            help="alert for each box with a modem not opened on a bottle day (daily, for "
+            "the day before)",
+        )
+        p.add_argument("--date", help="the day to check, YYYY-MM-DD (default: yesterday)")
+
     def handle(self, *args, action: str, **options):
         with operator():
             getattr(self, "do_" + action.replace("-", "_"))(**options)
@@ -100,6 +108,19 @@ class Command(BaseCommand):
 
     def do_purge_locations(self, **_options) -> None:
         self.stdout.write(str(actions.purge_raw_locations()))
+
+    def do_not_opened(self, date: str | None, **_options) -> None:
+        day = _date(date) if date else clock.today() - timedelta(days=1)
+        try:
+            raised = not_opened.check_not_opened(day)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        for alert in raised:
+            self.stdout.write(f"{day.isoformat()} {alert.box.label} not opened")
+        self.stdout.write(
+            _("%(count)s box(es) not opened on %(date)s.")
+            % {"count": len(raised), "date": day.isoformat()}
+        )
 
     def do_simulate(
         self, box, secret, server, date, at, enter_pin, tamper, location, battery, state, **_o
