@@ -107,6 +107,8 @@ LABELS: dict[str, Promise] = {
     "takehome_suspension_lift": _("Take-home suspension lifted"),
     "methadone_flag_clear": _("Methadone-negative flag cleared"),
     "box_not_opened_check": _("Boxes checked for a bottle day without opening"),
+    "outreach_record": _("Outreach recorded"),
+    "outreach_settings": _("Drop-out worklist setting changed"),
     # Police referrals, care referrals and services.
     "referral_filed": _("Police referral filed"),
     "referral_identity_read": _("Referral identity read"),

@@ -87,3 +87,62 @@ class NaloxoneKit(TrackedModel):
                 condition=Q(used__in=["unknown", "yes", "no"]), name="naloxone_used_valid"
             ),
         ]
+
+
+class OutreachKind(models.TextChoices):
+    CALL = "call", _("Phone call")
+    VISIT = "visit", _("Home visit")
+    MESSAGE = "message", _("Message")
+
+
+class OutreachOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached, will come back")
+    REACHED_UNSURE = "reached_unsure", _("Reached, not sure to come back")
+    NOT_REACHED = "not_reached", _("Not reached")
+    DECLINED = "declined", _("Does not want to come back")
+
+
+class Outreach(TrackedModel):
+    """One attempt to reach a client who stopped coming (services/outreach.py)."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="outreach")
+    on = models.DateField(_("date"))
+    kind = models.CharField(_("how"), max_length=10, choices=OutreachKind.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=OutreachOutcome.choices)
+    next_step = models.CharField(_("next step"), max_length=200)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("outreach")
+        indexes = [models.Index(fields=["client", "-on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=OutreachKind.values), name="outreach_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=OutreachOutcome.values), name="outreach_outcome_valid"
+            ),
+            models.CheckConstraint(condition=~Q(next_step=""), name="outreach_next_step"),
+        ]
+
+
+class OutreachSettings(models.Model):
+    """The centre's drop-out worklist setting (one row, see `current()`)."""
+
+    missed_days = models.PositiveSmallIntegerField(
+        _("days missed before a client is on the drop-out worklist"), default=2
+    )
+
+    class Meta:
+        verbose_name = _("outreach settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(missed_days__gte=1) & Q(missed_days__lte=60),
+                name="outreach_missed_days_range",
+            )
+        ]
+
+    @classmethod
+    def current(cls) -> "OutreachSettings":
+        row = cls.objects.order_by("pk").first()
+        return row if row is not None else cls.objects.create()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import outreach_views, views
 
 app_name = "services"
 
@@ -10,5 +10,8 @@ urlpatterns = [
     path("", views.sessions, name="sessions"),
     path("sessions/<uuid:external_id>/", views.session, name="session"),
     path("naloxone/", views.naloxone, name="naloxone"),
+    path("dropouts/", outreach_views.dropouts, name="dropouts"),
+    path("dropouts/settings/", outreach_views.threshold, name="dropout_settings"),
+    path("outreach/<uuid:external_id>/", outreach_views.record, name="outreach"),
     path("naloxone/<uuid:external_id>/follow-up/", views.kit_follow_up, name="kit_follow_up"),
 ]
