@@ -179,8 +179,6 @@ def run_job(job_id: int) -> None:
         return  # cancelled before it started, or already taken
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     request = request_of(job)
-    scope = bulk.scope_of(request, now)
-    ExportJob.objects.filter(pk=job_id).update(expected=bulk.expected(request, scope))
     beat = {"at": time.monotonic(), "pending": 0}
 
     def progress(count: int) -> None:
@@ -198,6 +196,8 @@ def run_job(job_id: int) -> None:
     actor = Actor(user.get_username(), role_of(user), job.requested_from)
     folder = folder_of(job)
     try:
+        expected = bulk.expected(request, bulk.scope_of(request, now))
+        ExportJob.objects.filter(pk=job_id).update(expected=expected)
         written = bulk.write(
             request, folder, progress=progress, request_url=job.request_url, now=now
         )
