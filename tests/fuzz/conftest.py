@@ -4,16 +4,11 @@ Django from closing the test's database connection between in-process WSGI reque
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from django.core import signals
 from django.db import close_old_connections
-
-# Examples per endpoint: small enough that the whole fuzz run stays within about two
-# minutes of CI on two cores; raise it for a longer hunt, e.g. PINGAN_FUZZ_EXAMPLES=200.
-EXAMPLES = int(os.environ.get("PINGAN_FUZZ_EXAMPLES", "10"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -17,6 +17,7 @@ import json
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from fuzz_budget import EXAMPLES
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -25,7 +26,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import EXAMPLES
 from pingan.core import clock
 from pingan.lockbox import actions, pin
 from pingan.lockbox.models import BoxEvent
