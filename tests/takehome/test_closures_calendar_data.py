@@ -1,6 +1,6 @@
 """The pinned `chinese-calendar` must know the public holidays of the years the centres are
 working in: without them the Spring Festival would be an open day unless a manager enters it
-by hand. These tests read the real date on purpose (CI runs them outside the frozen clock:
+by hand. The check reads the project's clock unfrozen (CI runs it outside the frozen clock:
 `scripts/test.sh`, step "holiday calendar") so that CI turns red in time to upgrade the pin.
 
 The State Council announces next year's holidays in the autumn, and the calendar package
@@ -16,7 +16,7 @@ from importlib.metadata import version
 
 import pytest
 
-from pingan.core import closed_days
+from pingan.core import clock, closed_days
 
 # year -> (acknowledged until, why). Remove an entry once a release covering the year is pinned.
 ACKNOWLEDGED_GAPS: dict[int, tuple[date, str]] = {
@@ -49,7 +49,8 @@ def missing_years(today: date, covers=closed_days.calendar_covers) -> list[int]:
 
 @pytest.mark.calendar_data
 def test_pinned_chinese_calendar_covers_the_years_in_use__reads_the_real_date_on_purpose():
-    missing = missing_years(date.today())
+    # The project's clock, left unfrozen: scripts/test.sh runs this outside faketime.
+    missing = missing_years(clock.today())
     assert not missing, (
         f"chinese-calendar {version('chinese-calendar')} knows public holidays up to "
         f"{closed_days.calendar_last_year()}, not {missing}. Pin a release that covers them "
