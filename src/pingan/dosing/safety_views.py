@@ -28,6 +28,14 @@ from .models import DosingLimits, OtherMedicine, Pregnancy
 from .views import _client, _handle, _row
 
 
+def _close(request, model, external_id, form_class, act):
+    """End a dated record of a client (a medicine stopped, a pregnancy ended) from its form,
+    then back to the client's page."""
+    record = get_object_or_404(model.objects.select_related("client"), external_id=external_id)
+    run_form(request, form_class(request.POST), lambda d: act(record, d), _("Saved."))
+    return redirect("dosing:client", external_id=record.client.external_id)
+
+
 @require_POST
 @requires("prescribe")
 def ecg_add(request, external_id):
@@ -61,17 +69,13 @@ def medicine_start(request, external_id):
 @require_POST
 @requires("prescribe")
 def medicine_stop(request, external_id):
-    medicine = get_object_or_404(
-        OtherMedicine.objects.select_related("client"), external_id=external_id
-    )
-    form = StopMedicineForm(request.POST)
-    run_form(
+    return _close(
         request,
-        form,
-        lambda d: safety_actions.stop_medicine(medicine, d["stopped_on"], request.user),
-        _("Saved."),
+        OtherMedicine,
+        external_id,
+        StopMedicineForm,
+        lambda medicine, d: safety_actions.stop_medicine(medicine, d["stopped_on"], request.user),
     )
-    return redirect("dosing:client", external_id=medicine.client.external_id)
 
 
 @require_POST
@@ -92,17 +96,13 @@ def pregnancy_set(request, external_id):
 @require_POST
 @requires("prescribe")
 def pregnancy_end(request, external_id):
-    pregnancy = get_object_or_404(
-        Pregnancy.objects.select_related("client"), external_id=external_id
-    )
-    form = EndPregnancyForm(request.POST)
-    run_form(
+    return _close(
         request,
-        form,
-        lambda d: safety_actions.end_pregnancy(pregnancy, d["ended_on"], request.user),
-        _("Saved."),
+        Pregnancy,
+        external_id,
+        EndPregnancyForm,
+        lambda pregnancy, d: safety_actions.end_pregnancy(pregnancy, d["ended_on"], request.user),
     )
-    return redirect("dosing:client", external_id=pregnancy.client.external_id)
 
 
 @require_POST
