@@ -1,0 +1,140 @@
+"""Signed documents that travel between centres: canonical JSON, an Ed25519 signature by
+the sending centre's key, and the region's list of centres' public keys.
+
+A guest slip or a dose return may leave the installation (a client dosed at a centre of
+another region). The receiving centre has no online link to the sender, so the file must
+prove by itself who wrote it and that no byte changed since. The signature covers the
+document's *canonical bytes*: JSON with sorted keys, no insignificant white space, UTF-8.
+Canonical bytes are computed here, in Python, on both sides, so a reader only needs this
+module (or the few lines in docs/region.md) to check a file.
+
+The file on disk is itself JSON::
+
+    {"document": {...}, "key_id": "<16 hex>", "signature": "<base64>"}
+
+`key_id` names the public key in the region's key list (`KeyList`), which maps each
+centre's code to the public keys it has published; a key that belongs to another centre
+than the document says wrote it is as good as unknown.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.utils.translation import gettext as _
+
+from pingan.core.domain import Refusal
+
+# Large enough for a slip with its photo; a bigger file is refused before parsing.
+MAX_FILE_BYTES = 2_000_000
+PUBLIC_KEY_BYTES = 32
+
+
+def canonical(document: dict) -> bytes:
+    """The bytes a signature covers: sorted keys, compact separators, UTF-8."""
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def public_bytes(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """A short, stable name for a public key: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(public_bytes(key)).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class KeyList:
+    """The public keys each centre of a region has published, by centre code."""
+
+    keys: dict[str, tuple[Ed25519PublicKey, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_hex(cls, listing: dict[str, list[str]]) -> KeyList:
+        """From `{"C01": ["<64 hex>", ...], ...}`, the form a region publishes."""
+        keys = {}
+        for centre, texts in listing.items():
+            parsed = []
+            for text in texts:
+                try:
+                    raw = bytes.fromhex(text.strip())
+                except ValueError:
+                    raw = b""
+                if len(raw) != PUBLIC_KEY_BYTES:
+                    raise Refusal(
+                        _("The key list has a malformed key for centre %(centre)s.")
+                        % {"centre": centre},
+                        code="key_list",
+                    )
+                parsed.append(Ed25519PublicKey.from_public_bytes(raw))
+            keys[centre] = tuple(parsed)
+        return cls(keys)
+
+    def to_hex(self) -> dict[str, list[str]]:
+        return {c: [public_bytes(k).hex() for k in ks] for c, ks in sorted(self.keys.items())}
+
+    def find(self, centre: str, wanted_id: str) -> Ed25519PublicKey | None:
+        for key in self.keys.get(centre, ()):
+            if key_id(key) == wanted_id:
+                return key
+        return None
+
+
+def sign(document: dict, key: Ed25519PrivateKey) -> bytes:
+    """The file's bytes: the document, the signing key's id and the signature."""
+    signature = key.sign(canonical(document))
+    envelope = {
+        "document": document,
+        "key_id": key_id(key.public_key()),
+        "signature": base64.b64encode(signature).decode("ascii"),
+    }
+    return canonical(envelope) + b"\n"
+
+
+def _malformed() -> Refusal:
+    return Refusal(_("The file is not a signed Ping An document."), code="malformed")
+
+
+def open_signed(data: bytes, keys: KeyList, signer_field: str) -> dict:
+    """The document inside `data` once its signature checks out against the key that
+    `document[signer_field]` (a centre code) has published; a `Refusal` naming the reason
+    otherwise. Nothing about the document is trusted before this returns."""
+    if len(data) > MAX_FILE_BYTES:
+        raise Refusal(_("The file is too large to be a signed document."), code="too_large")
+    try:
+        envelope = json.loads(data.decode("utf-8"))
+        document = envelope["document"]
+        wanted_id = envelope["key_id"]
+        signature = base64.b64decode(envelope["signature"], validate=True)
+        signer = document[signer_field]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error):
+        raise _malformed() from None
+    if not isinstance(document, dict) or not isinstance(signer, str):
+        raise _malformed()
+    if not isinstance(wanted_id, str):
+        raise _malformed()
+    key = keys.find(signer, wanted_id)
+    if key is None:
+        raise Refusal(
+            _("The signing key is not in the region's list for centre %(centre)s.")
+            % {"centre": signer},
+            code="unknown_key",
+        )
+    try:
+        key.verify(signature, canonical(document))
+    except InvalidSignature:
+        raise Refusal(
+            _("The signature does not match: the file was changed after it was signed."),
+            code="tampered",
+        ) from None
+    return document
