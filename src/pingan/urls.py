@@ -7,6 +7,7 @@ from pingan.ops import views as ops_views
 
 urlpatterns = [
     path("", ops_views.home, name="home"),
+    path("police/", ops_views.police_home, name="police_home"),
     path("i18n/setlang/", account_views.switch_language, name="set_language"),
     path("accounts/", include("pingan.accounts.urls")),
     path("clients/", include("pingan.registry.urls")),

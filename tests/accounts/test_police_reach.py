@@ -15,6 +15,7 @@ CLINICAL = ("registry", "dosing", "labs", "inpatient", "services", "lockbox", "m
 # referrals, and the record check / co-signature of the take-home standard.
 POLICE_MAY_OPEN = {
     "home",
+    "police_home",
     "accounts:police_home",
     "accounts:profile",
     "accounts:profile_language",

@@ -200,7 +200,7 @@ def test_user_without_role_lands_on_profile(client, db, password):
 def test_police_start_page_is_police_only(client, new_user, role):
     user = new_user(role)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    assert client.get(reverse("accounts:police_home")).status_code == 403
+    assert client.get(reverse("police_home")).status_code == 403
 
 
 def test_police_start_page_shows_nothing_clinical(client_as):
@@ -208,7 +208,7 @@ def test_police_start_page_shows_nothing_clinical(client_as):
     client.cookies["django_language"] = "en"
     response = client.get(reverse("home"), follow=True)
     html = response.content.decode()
-    assert response.redirect_chain[-1][0] == reverse("accounts:police_home")
+    assert response.redirect_chain[-1][0] == reverse("police_home")
     assert "File a referral" in html
     for clinical in ("Dosing queue", "Clients", "Urine tests", reverse("dosing:queue")):
         assert clinical not in html

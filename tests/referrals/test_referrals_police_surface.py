@@ -109,10 +109,10 @@ def test_police_reachable_surface_shows_no_clinical_field(client, users, rich_cl
             # The dose is a bare number: looked for as a word of the page's text, since any
             # random id in a link may contain the same digits.
             assert not re.search(rf"\b{rich['mg']}\b", _text(html)), f"{url} shows the dose"
-            if url.startswith(("/referrals/", "/accounts/police/")) or url == "/":
+            if url.startswith(("/referrals/", "/accounts/police/", "/police/")) or url == "/":
                 found = CLINICAL_WORDS.findall(_text(html))
                 assert not found, f"{url} shows clinical words {found}"
-    assert "/referrals/police/mine/" in visited and "/accounts/police/" in visited
+    assert "/referrals/police/mine/" in visited and "/police/" in visited
     # The feedback itself is there: the client consented.
     page = client.get(f"/referrals/police/mine/{referral.external_id}/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Enrolled" in page.content.decode() or "已入组" in page.content.decode()

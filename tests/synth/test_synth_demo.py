@@ -179,7 +179,7 @@ def test_demo_builds_a_centre_whose_logins_work(tmp_path):
     starts = {
         "nurse": "/dosing/queue/",
         "clinician": "/dosing/queue/",
-        "police": "/accounts/police/",
+        "police": "/police/",
     }
     for role in ("nurse", "clinician", "manager", "cdc", "police"):
         posted, landed, path = result[role]

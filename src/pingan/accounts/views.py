@@ -178,5 +178,6 @@ def profile_password(request: HttpRequest) -> HttpResponse:
 
 @requires("file_referral", "record_check", any_of=True)
 def police_home(request: HttpRequest) -> HttpResponse:
-    """What an officer can do here; nothing clinical is shown or linked."""
-    return render(request, "accounts/police_home.html")
+    """The officer's start page moved to the top layer (it counts referrals and record
+    checks); this address stays for bookmarks."""
+    return redirect("police_home")

@@ -171,3 +171,232 @@ def label(code: str) -> str:
 def choices(codes: list[str]) -> list[tuple[str, str]]:
     """(code, label) pairs for a filter, ordered by what the reader sees."""
     return sorted(((code, label(code)) for code in codes), key=lambda pair: pair[1])
+
+
+# Who wrote an entry when it was not a staff member signed in on a screen.
+ACTOR_ROLES: dict[str, Promise] = {
+    "command": _("Command line"),
+    "operator": _("Operator"),
+    "box": _("Lockbox"),
+    "gateway": _("Text message gateway"),
+}
+
+# The detail fields entries carry, as the manager reads them. A key missing here is shown
+# humanised ("due_on" as "Due on"), so a new detail is never hidden.
+DETAIL_LABELS: dict[str, Promise] = {
+    "after": _("After"),
+    "allowed": _("Allowed"),
+    "already": _("Already recorded"),
+    "amount": _("Amount"),
+    "approved": _("Approved"),
+    "approved_days": _("Approved days"),
+    "asked_types": _("Record types asked for"),
+    "attempt": _("Attempt"),
+    "attempts_cleared": _("Failed attempts cleared"),
+    "audience": _("Audience"),
+    "backend": _("Sending service"),
+    "backup_key": _("Backup key"),
+    "balance_ml": _("Balance (ml)"),
+    "bed": _("Bed"),
+    "beds": _("Beds"),
+    "before": _("Before"),
+    "blocks": _("Reasons refused"),
+    "bottles": _("Bottles"),
+    "box": _("Lockbox"),
+    "boxes": _("Lockboxes"),
+    "came_from": _("Came from"),
+    "capped": _("Capped"),
+    "centres": _("Centres"),
+    "changed": _("Changed"),
+    "client_code": _("Client code"),
+    "clients": _("Clients"),
+    "collected_on": _("Collected on"),
+    "corrected": _("Corrected"),
+    "count": _("Number"),
+    "counted_ml": _("Counted (ml)"),
+    "counts": _("Counts"),
+    "created": _("Created"),
+    "credit": _("Credit"),
+    "date": _("Date"),
+    "day": _("Day"),
+    "day_price": _("Price per day"),
+    "days": _("Days"),
+    "days_used": _("Days used"),
+    "detected_by": _("Detected by"),
+    "doses": _("Doses"),
+    "drug": _("Drug"),
+    "due_by": _("Due by"),
+    "due_on": _("Due on"),
+    "effective_from": _("Effective from"),
+    "ended_on": _("Ended on"),
+    "engine": _("Engine"),
+    "enrolled_on": _("Enrolled on"),
+    "every_days": _("Every (days)"),
+    "expected_ml": _("Expected (ml)"),
+    "expired": _("Expired"),
+    "expires_at": _("Expires at"),
+    "extra": _("Extra"),
+    "failed": _("Failed"),
+    "fields": _("Fields changed"),
+    "file": _("File"),
+    "files": _("Files"),
+    "format": _("Format"),
+    "from_mg": _("From (mg)"),
+    "given": _("Given"),
+    "given_on": _("Given on"),
+    "in_force_from": _("In force from"),
+    "incident": _("Incident"),
+    "induction": _("Induction"),
+    "interaction": _("Interaction"),
+    "into": _("Merged into"),
+    "key": _("Key"),
+    "kind": _("Kind"),
+    "known_on": _("Known on"),
+    "language": _("Language"),
+    "location_retention_days": _("Location kept (days)"),
+    "matches": _("Matches"),
+    "medication": _("Medication"),
+    "method": _("Method"),
+    "mg": _("Dose (mg)"),
+    "missed_days": _("Missed days"),
+    "ml": _("Volume (ml)"),
+    "name": _("Name"),
+    "new": _("New"),
+    "note": _("Note"),
+    "old": _("Old"),
+    "on": _("On"),
+    "on_file": _("On file"),
+    "opioid_positive": _("Opioid positive"),
+    "outcome": _("Outcome"),
+    "outcome_note": _("Outcome note"),
+    "override_reason": _("Reason for the override"),
+    "overrides": _("Overrides"),
+    "parts": _("Parts"),
+    "passed": _("Passed"),
+    "phones_read": _("Phone numbers read"),
+    "planned": _("Planned"),
+    "previous_mg": _("Previous dose (mg)"),
+    "price": _("Price"),
+    "product": _("Product"),
+    "purpose": _("Purpose"),
+    "qtc_ms": _("QTc (ms)"),
+    "queued": _("Queued"),
+    "reached": _("Reached"),
+    "readmission": _("Readmission"),
+    "reason": _("Reason"),
+    "receipt": _("Receipt"),
+    "receipts": _("Receipts"),
+    "recorded_on": _("Recorded on"),
+    "reduce_mg": _("Reduce by (mg)"),
+    "referred_on": _("Referred on"),
+    "reindexed": _("Re-indexed"),
+    "required": _("Required"),
+    "resources": _("Resources"),
+    "result": _("Result"),
+    "results": _("Results"),
+    "retry_later": _("Retry later"),
+    "review_on": _("Review on"),
+    "revoked_on": _("Revoked on"),
+    "rewritten": _("Rewritten"),
+    "role": _("Role"),
+    "room_type": _("Room type"),
+    "rows": _("Rows"),
+    "run": _("Run"),
+    "sample": _("Sample"),
+    "scheduled": _("Scheduled"),
+    "scopes": _("Scopes"),
+    "score": _("Score"),
+    "second_part_home": _("Second part taken home"),
+    "seed": _("Seed"),
+    "seeded": _("Seeded"),
+    "sent": _("Sent"),
+    "seq": _("Sequence"),
+    "settled": _("Settled"),
+    "sha256": _("SHA-256"),
+    "since": _("Since"),
+    "sms_hour": _("Text message hour"),
+    "start_mg": _("Starting dose (mg)"),
+    "start_on": _("Starts on"),
+    "started_on": _("Started on"),
+    "started_seq": _("Started at entry"),
+    "state": _("State"),
+    "stays": _("Stays"),
+    "step_mg": _("Step (mg)"),
+    "stopped_on": _("Stopped on"),
+    "suspended_for": _("Suspended for"),
+    "taper_ended": _("Taper ended"),
+    "target": _("Target"),
+    "test": _("Test"),
+    "tested_on": _("Tested on"),
+    "tests": _("Tests"),
+    "to": _("Changed to"),
+    "to_mg": _("To (mg)"),
+    "total": _("Total"),
+    "types": _("Record types"),
+    "unknown": _("Unknown"),
+    "used": _("Used"),
+    "variance_ml": _("Difference (ml)"),
+    "version": _("Version"),
+    "voided": _("Voided"),
+    "volume_ml": _("Volume (ml)"),
+    "wait_seconds": _("Waited (seconds)"),
+    "warnings": _("Warnings"),
+    "was": _("Was"),
+    "why": _("Why"),
+    "with_identity": _("With identity"),
+}
+
+
+def humanise(key: str) -> str:
+    """ "due_on" as "Due on": a key nobody has named yet, still readable."""
+    words = key.replace("_", " ").replace(".", " ").strip()
+    return words[:1].upper() + words[1:] if words else key
+
+
+def actor_role(code: str) -> str:
+    """The name of a non-staff writer ("command", "box", …); "" for anything else."""
+    found = ACTOR_ROLES.get(code)
+    return str(found) if found is not None else ""
+
+
+def _value(value) -> str:
+    if value is True:
+        return str(_("yes"))
+    if value is False:
+        return str(_("no"))
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{detail_label(k)}: {_value(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, str) and "_" in value and value.replace("_", "").isalnum():
+        return humanise(value).lower()  # a field or code name, e.g. ["approved_days"]
+    return str(value)
+
+
+def detail_label(key: str) -> str:
+    found = DETAIL_LABELS.get(key)
+    return str(found) if found is not None else humanise(key)
+
+
+def detail_fields(detail: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs of an entry's detail, in the active language, in stored order."""
+    if not isinstance(detail, dict):
+        return [(str(_("Detail")), _value(detail))]
+    return [(detail_label(key), _value(value)) for key, value in detail.items()]
+
+
+def target_label(target: str) -> str:
+    """ "registry.client:3f2c…" as the record's kind in the reader's language and the start
+    of its id; anything else (a URL name, a file) as it is."""
+    from django.apps import apps
+
+    model_name, sep, ident = target.partition(":")
+    if not sep or "." not in model_name:
+        return target
+    try:
+        model = apps.get_model(model_name)
+    except (LookupError, ValueError):
+        return target
+    return f"{model._meta.verbose_name} {ident[:8]}".strip()

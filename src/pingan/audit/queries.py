@@ -36,4 +36,6 @@ def search(
 
 
 def actions() -> list[str]:
-    return sorted(AuditEntry.objects.values_list("action", flat=True).distinct())
+    """The distinct action codes in the log. The model's default ordering (by sequence)
+    is cleared first: with it, DISTINCT would apply to (action, seq), one row per entry."""
+    return sorted(AuditEntry.objects.order_by().values_list("action", flat=True).distinct())

@@ -11,21 +11,31 @@ from pingan.audit.forms import AuditFilterForm
 from pingan.audit.log import check
 
 PAGE_SIZE = 50
+FILTERS = ("client_code", "username", "action", "date_from", "date_to")
 
 
 @require_GET
 @requires("view_audit")
 def entry_list(request):
-    form = AuditFilterForm(request.GET or None, actions=queries.actions())
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    rows = queries.search(**{k: v for k, v in filters.items() if v})
+    """The log, newest first, filtered by action (the codes the log holds, by their
+    label), user, client code and dates. A filter that does not make sense is said so
+    above the form and nothing is listed, rather than the whole log shown as if filtered."""
+    filters_given = any(request.GET.get(name) for name in FILTERS)
+    form = AuditFilterForm(request.GET if filters_given else None, actions=queries.actions())
+    invalid = form.is_bound and not form.is_valid()
+    if invalid:
+        rows = queries.search().none()
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        rows = queries.search(**{k: v for k, v in filters.items() if v})
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "audit/list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query.urlencode(), "invalid": invalid},
+        status=400 if invalid else 200,
     )
 
 

@@ -1,5 +1,5 @@
-"""The landing page (each role to its own start screen) and the error pages: 403, and the
-500/503 page shown when a request fails on the server."""
+"""The landing page (each role to its own start screen), the police officer's start page,
+and the error pages: 403, and the 500/503 page shown when a request fails on the server."""
 
 import errno
 import logging
@@ -9,17 +9,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from pingan.accounts.decorators import requires
-from pingan.accounts.roles import role_of
+from pingan.accounts.roles import perm, role_of
 from pingan.audit.log import record
+from pingan.core import clock
 
 START = {
     "nurse": "dosing:queue",
     "clinician": "dosing:queue",
     "manager": "registry:list",
     "cdc": "registry:list",
-    "police": "accounts:police_home",
+    "police": "police_home",
 }
 
 
@@ -27,6 +29,26 @@ START = {
 def home(request: HttpRequest) -> HttpResponse:
     """Each role starts where its work is; a user without a role lands on their profile."""
     return redirect(START.get(role_of(request.user), "accounts:profile"))
+
+
+@require_GET
+@requires("file_referral", "record_check", any_of=True)
+def police_home(request: HttpRequest) -> HttpResponse:
+    """The officer's work: refer a person, their own referrals (counts only, so nothing
+    here names a person), the record checks waiting, and the shared indicators. Each entry
+    shows only when the officer's permissions open it; nothing clinical is read or linked."""
+    from pingan.referrals.queries import officer_summary
+    from pingan.takehome.models import RequestStatus, TakeHomeRequest
+
+    user = request.user
+    context = {"summary": None, "checks_waiting": None}
+    if user.has_perm(perm("file_referral")):
+        context["summary"] = officer_summary(user, clock.today())
+    if user.has_perm(perm("record_check")):
+        context["checks_waiting"] = TakeHomeRequest.objects.filter(
+            status=RequestStatus.APPROVED
+        ).count()
+    return render(request, "ops/police_home.html", context)
 
 
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:

@@ -235,3 +235,25 @@ def art_linked_share(period: date | str) -> Measure:
         )
     )
     return Measure(linked.count(), base.count())
+
+
+# --- the officer's start page --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficerSummary:
+    filed: int  # every referral the officer filed
+    filed_this_month: int
+    last_station: str  # the station of their latest referral, to fill in the next one
+
+
+def officer_summary(officer, today: date) -> OfficerSummary:
+    """Counts of the officer's own referrals and the station they last filed from; nothing
+    that names a person, so the start page reads no identity."""
+    own = PoliceReferral.objects.filter(officer=officer)
+    latest = own.order_by("-referred_on", "-created_at").values_list("station", flat=True)
+    return OfficerSummary(
+        filed=own.count(),
+        filed_this_month=own.filter(referred_on__gte=today.replace(day=1)).count(),
+        last_station=latest.first() or "",
+    )

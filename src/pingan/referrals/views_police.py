@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.audit.log import record
+from pingan.core import clock
 from pingan.core.posting import refusals
 
 from . import actions, queries
@@ -35,7 +36,10 @@ def index(request):
 @require_http_methods(["GET", "POST"])
 @requires("file_referral")
 def file_referral(request):
-    form = PoliceReferralForm(request.POST or None)
+    # The station is filled in with the one the officer last filed from: officers refer
+    # from their own station, and the account has no station of its own.
+    station = queries.officer_summary(request.user, clock.today()).last_station
+    form = PoliceReferralForm(request.POST or None, initial={"station": station})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusals(request, form) as outcome:

@@ -1,12 +1,29 @@
-"""`{{ entry.action|action_label }}`: an action code as words in the reader's language."""
+"""`{{ entry.action|action_label }}`, `{{ entry.role|actor_role }}` and
+`{% for label, value in entry.detail|detail_fields %}`: the log's codes as words in the
+reader's language."""
 
 from django import template
 
-from pingan.audit.labels import label
+from pingan.audit import labels
 
 register = template.Library()
 
 
 @register.filter
 def action_label(code: str) -> str:
-    return label(code)
+    return labels.label(code)
+
+
+@register.filter
+def actor_role(code: str) -> str:
+    return labels.actor_role(code)
+
+
+@register.filter
+def detail_fields(detail) -> list[tuple[str, str]]:
+    return labels.detail_fields(detail or {})
+
+
+@register.filter
+def target_label(target: str) -> str:
+    return labels.target_label(target or "")
