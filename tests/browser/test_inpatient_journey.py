@@ -33,7 +33,7 @@ def test_admit_quote_pay_taper_discharge(live_server, new_context, sign_in, user
 
     # Quote, then admit: nobody's name, only alias, sex and birth year.
     clinician.goto(f"{base}{reverse('inpatient:board')}")
-    expect(clinician.locator('tr[data-bed="A-1"]')).to_have_attribute("data-status", "free")
+    expect(clinician.locator('[data-bed="A-1"]')).to_have_attribute("data-status", "free")
     clinician.click('[data-action="admit"]')
     clinician.fill("#id_alias", "阿强")
     clinician.select_option("#id_sex", "M")
@@ -45,9 +45,9 @@ def test_admit_quote_pay_taper_discharge(live_server, new_context, sign_in, user
     clinician.fill("#id_planned_days", "7")
     clinician.click('[data-action="quote"]')
     quote = clinician.locator("[data-quote]")
-    expect(quote.locator("[data-day-price]")).to_have_text("306.00")
-    expect(quote.locator("[data-total]")).to_have_text("2142.00")
-    expect(quote.locator('[data-factor="severity"] td.num')).to_have_text("46.00")
+    expect(quote.locator("[data-day-price]")).to_have_text("¥306.00")
+    expect(quote.locator("[data-total]")).to_have_text("¥2,142.00")
+    expect(quote.locator('[data-factor="severity"] td.num')).to_have_text("¥46.00")
     assert not Stay.objects.exists()  # a quote writes nothing
     clinician.click('[data-action="confirm-admit"]')
     expect(clinician.locator("[data-stay-state=open]")).to_be_visible()
@@ -74,24 +74,24 @@ def test_admit_quote_pay_taper_discharge(live_server, new_context, sign_in, user
     manager.goto(stay_url)
     manager.fill('[data-form="pay"] input[name=amount]', "2142.01")
     manager.click('[data-action="pay"]')
-    expect(manager.locator(".messages li.error")).to_contain_text("2142.00")
+    expect(manager.locator(".messages li.error")).to_contain_text("¥2,142.00")
     assert not LedgerEntry.objects.filter(kind="payment").exists()
     manager.fill('[data-form="pay"] input[name=amount]', "2142.00")
     manager.click('[data-action="pay"]')
-    expect(manager.locator("[data-due]")).to_have_text("0.00")
+    expect(manager.locator("[data-due]")).to_have_text("¥0.00")
     receipt = LedgerEntry.objects.get(kind="payment")
     with manager.expect_popup() as popup:
         manager.click(f'[data-receipt="{receipt.receipt_number}"]')
-    expect(popup.value.locator("[data-amount]")).to_have_text("2142.00")
+    expect(popup.value.locator("[data-amount]")).to_have_text("¥2,142.00")
 
     # Early discharge (same day: one night used) and the refund of six unused nights.
     manager.click('[data-action="discharge"]')
     expect(manager.locator("[data-stay-state=discharged]")).to_be_visible()
-    expect(manager.locator("[data-credit]")).to_have_text("1836.00")
+    expect(manager.locator("[data-credit]")).to_have_text("¥1,836.00")
     manager.fill('[data-form="refund"] input[name=amount]', "1836.00")
     manager.click('[data-action="refund"]')
-    expect(manager.locator("[data-credit]")).to_have_text("0.00")
-    expect(manager.locator("[data-due]")).to_have_text("0.00")
+    expect(manager.locator("[data-credit]")).to_have_text("¥0.00")
+    expect(manager.locator("[data-due]")).to_have_text("¥0.00")
     assert LedgerEntry.objects.get(kind="refund").amount == Decimal("1836.00")
 
     # Step down to community MMT, anonymously.
@@ -100,4 +100,4 @@ def test_admit_quote_pay_taper_discharge(live_server, new_context, sign_in, user
     stay.refresh_from_db()
     assert stay.referred_client.alias == "阿强"
     manager.goto(f"{base}{reverse('inpatient:board')}")
-    expect(manager.locator('tr[data-bed="A-1"]')).to_have_attribute("data-status", "cleaning")
+    expect(manager.locator('[data-bed="A-1"]')).to_have_attribute("data-status", "cleaning")

@@ -61,7 +61,7 @@ def test_quote_writes_nothing_and_shows_each_factor(client_as, ward):
     body = page.content.decode()
     for factor in ("base", "room", "drug", "severity"):
         assert f'data-factor="{factor}"' in body
-    assert "306.00" in body and "2142.00" in body
+    assert "¥306.00" in body and "¥2,142.00" in body
     assert Stay.objects.count() == before
 
 
@@ -105,15 +105,15 @@ def test_payment_receipt_and_overpayment_message(client_as, ward):
     stay = ward["stay"]
     manager = client_as("manager")
     url = reverse("inpatient:pay", args=[stay.external_id])
-    refused = manager.post(url, {"amount": "9999.00"})
+    refused = manager.post(url, {"amount": "9999.00", "method": "cash"})
     assert refused.status_code == 400
-    assert "1820.00" in refused.content.decode()
+    assert "¥1,820.00" in refused.content.decode()
     assert not LedgerEntry.objects.filter(kind="payment").exists()
-    assert manager.post(url, {"amount": "1820.00"}).status_code == 302
+    assert manager.post(url, {"amount": "1820.00", "method": "cash"}).status_code == 302
     entry = LedgerEntry.objects.get(kind="payment")
     receipt = manager.get(reverse("inpatient:receipt", args=[entry.external_id]))
     assert entry.receipt_number in receipt.content.decode()
-    assert "1820.00" in receipt.content.decode()
+    assert "¥1,820.00" in receipt.content.decode()
 
 
 def test_nurse_cannot_take_payments_and_police_see_nothing(client_as, ward):
@@ -176,9 +176,10 @@ def test_discharge_refund_and_step_down_through_the_screens(client_as, ward, use
         manager.post(reverse("inpatient:discharge", args=[stay.external_id]), {}).status_code == 302
     )
     page = manager.get(reverse("inpatient:stay", args=[stay.external_id])).content.decode()
-    assert "1560.00" in page  # six unused nights of 260.00 to refund
+    assert "¥1,560.00" in page  # six unused nights of 260.00 to refund
     refund = manager.post(
-        reverse("inpatient:refund", args=[stay.external_id]), {"amount": "1560.00"}
+        reverse("inpatient:refund", args=[stay.external_id]),
+        {"amount": "1560.00", "method": "cash"},
     )
     assert refund.status_code == 302
     assert manager.post(reverse("inpatient:step_down", args=[stay.external_id])).status_code == 302

@@ -1,4 +1,7 @@
-"""The cash ledger of a stay: prepayment with a numbered receipt, extension, refund.
+"""The ledger of a stay: prepayment with a numbered receipt, extension, refund.
+
+Payments and refunds record how the money changed hands (cash, WeChat Pay, Alipay, bank
+card): recorded for the receipt and the books, never processed here.
 
 Every entry is a positive amount whose kind says which way it counts. The stay's
 balance (`queries.ledger`) is cash held minus what is owed; an action that would leave
@@ -12,14 +15,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
-from pingan.core import clock
+from pingan.core import clock, numbers
 from pingan.core.domain import Refusal, acting, require
 
 from . import queries, rules
-from .models import EntryKind, LedgerEntry, ReceiptSequence, Stay
+from .models import EntryKind, LedgerEntry, PaymentMethod, ReceiptSequence, Stay
 
 ZERO = Decimal("0.00")
 
@@ -37,13 +41,25 @@ def _locked(stay: Stay) -> Stay:
     return Stay.objects.select_for_update().get(pk=stay.pk)
 
 
+def check_method(method) -> str:
+    """One of the recorded payment methods, or a refusal naming them."""
+    if method not in PaymentMethod.values:
+        names = "、".join(str(label) for label in PaymentMethod.labels)
+        raise Refusal(
+            _("Choose how the money was paid: %(methods)s.") % {"methods": names},
+            code="method",
+        )
+    return method
+
+
 def _cash_entry(
-    stay: Stay, action: str, kind: str, amount, user, note: str, limit, refusal
+    stay: Stay, action: str, kind: str, amount, user, note: str, limit, refusal, method
 ) -> LedgerEntry:
-    """Write one cash movement with its receipt, under a lock on the stay, if it stays within
-    `limit(ledger)`; otherwise refuse with `refusal(amount, limit)` and write nothing. The
-    caller has checked the permission."""
+    """Write one movement of money with its receipt, under a lock on the stay, if it stays
+    within `limit(ledger)`; otherwise refuse with `refusal(amount, limit)` and write nothing.
+    The caller has checked the permission."""
     amount = rules.check_amount(amount)
+    method = check_method(method)
     with acting(user), transaction.atomic():
         stay = _locked(stay)
         allowed = limit(queries.ledger(stay))
@@ -56,6 +72,7 @@ def _cash_entry(
             at=clock.now(),
             receipt_number=_next_receipt_number(),
             note=(note or "").strip()[:200],
+            payment_method=method,
             created_by=user,
         )
         record(
@@ -63,12 +80,15 @@ def _cash_entry(
             f"inpatient.stay:{stay.external_id}",
             amount=amount,
             receipt=entry.receipt_number,
+            method=method,
         )
     return entry
 
 
-def take_payment(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
-    """Cash in: never more than is owed, so the client's balance cannot go negative."""
+def take_payment(
+    stay: Stay, amount, user, note: str = "", method: str = PaymentMethod.CASH
+) -> LedgerEntry:
+    """Money in: never more than is owed, so the client's balance cannot go negative."""
     require(user, "inpatient_billing")
 
     def refusal(amount, due):
@@ -77,7 +97,7 @@ def take_payment(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
                 "A payment of %(amount)s would make the balance negative: only %(due)s "
                 "is owed. Take at most %(due)s."
             )
-            % {"amount": amount, "due": due},
+            % {"amount": numbers.yuan(amount), "due": numbers.yuan(due)},
             code="overpayment",
         )
 
@@ -90,11 +110,14 @@ def take_payment(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
         note,
         lambda led: led.due,
         refusal,
+        method,
     )
 
 
-def refund(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
-    """Cash out: never more than the client's credit, so the unit's cash cannot go negative."""
+def refund(
+    stay: Stay, amount, user, note: str = "", method: str = PaymentMethod.CASH
+) -> LedgerEntry:
+    """Money out: never more than the client's credit, so the unit's cash cannot go negative."""
     require(user, "inpatient_billing")
 
     def refusal(amount, credit):
@@ -103,7 +126,7 @@ def refund(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
                 "A refund of %(amount)s would make the balance negative: the client's "
                 "credit is %(credit)s."
             )
-            % {"amount": amount, "credit": credit},
+            % {"amount": numbers.yuan(amount), "credit": numbers.yuan(credit)},
             code="overrefund",
         )
 
@@ -116,7 +139,20 @@ def refund(stay: Stay, amount, user, note: str = "") -> LedgerEntry:
         note,
         lambda led: led.credit,
         refusal,
+        method,
     )
+
+
+def balance_after(entry: LedgerEntry) -> queries.Ledger:
+    """The stay's ledger as it stood just after `entry` (entries are append-only, so the
+    ones before it are those with a smaller id): what a receipt states as the balance."""
+    totals = dict(
+        LedgerEntry.objects.filter(stay_id=entry.stay_id, pk__lte=entry.pk)
+        .values_list("kind")
+        .annotate(total=Sum("amount"))
+        .values_list("kind", "total")
+    )
+    return queries.Ledger(*(totals.get(kind) or ZERO for kind in EntryKind.values))
 
 
 def extend(stay: Stay, days, user) -> LedgerEntry:

@@ -10,7 +10,17 @@ from django.utils.translation import gettext_lazy as _
 from pingan.registry.models import Sex
 
 from . import rules
-from .models import AmountBand, Bed, BedState, CareKind, Drug, RoomType, Route, Stay
+from .models import (
+    AmountBand,
+    Bed,
+    BedState,
+    CareKind,
+    Drug,
+    PaymentMethod,
+    RoomType,
+    Route,
+    Stay,
+)
 
 
 def _admittable_beds():
@@ -108,6 +118,17 @@ class DischargeForm(forms.Form):
 
 class MoneyForm(forms.Form):
     amount = forms.CharField(label=_("Amount (RMB)"), max_length=20)
+    method = forms.ChoiceField(
+        label=_("Paid by"),
+        choices=PaymentMethod.choices,
+        initial=PaymentMethod.CASH,
+        error_messages={
+            "required": _("Choose how the money was paid."),
+            "invalid_choice": _(
+                "Choose how the money was paid: cash, WeChat Pay, Alipay or bank card."
+            ),
+        },
+    )
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
 

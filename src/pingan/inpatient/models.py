@@ -251,8 +251,18 @@ class BedMove(TrackedModel):
 class EntryKind(models.TextChoices):
     CHARGE = "charge", _("Charge")
     CREDIT = "credit", _("Credit for unused days")
-    PAYMENT = "payment", _("Cash payment")
-    REFUND = "refund", _("Cash refund")
+    PAYMENT = "payment", _("Payment")
+    REFUND = "refund", _("Refund")
+
+
+class PaymentMethod(models.TextChoices):
+    """How money changed hands. Recorded for the receipt and the books, never processed:
+    the unit takes the payment on its own terminal or QR code."""
+
+    CASH = "cash", _("Cash")
+    WECHAT = "wechat", _("WeChat Pay")
+    ALIPAY = "alipay", _("Alipay")
+    BANK_CARD = "bank_card", _("Bank card")
 
 
 class LedgerEntry(TrackedModel):
@@ -268,6 +278,10 @@ class LedgerEntry(TrackedModel):
         _("receipt number"), max_length=20, null=True, blank=True, unique=True
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Payments and refunds only; charges and credits move no money.
+    payment_method = models.CharField(
+        _("payment method"), max_length=10, choices=PaymentMethod.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("ledger entry")
@@ -276,6 +290,15 @@ class LedgerEntry(TrackedModel):
             models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive"),
             models.CheckConstraint(
                 condition=Q(kind__in=EntryKind.values), name="ledger_kind_valid"
+            ),
+            # Only money moved has a method ("" on rows loaded in bulk without one).
+            models.CheckConstraint(
+                condition=Q(payment_method="")
+                | (
+                    Q(kind__in=[EntryKind.PAYMENT, EntryKind.REFUND])
+                    & Q(payment_method__in=PaymentMethod.values)
+                ),
+                name="ledger_payment_method_valid",
             ),
         ]
 

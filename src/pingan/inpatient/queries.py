@@ -90,6 +90,13 @@ class BedRow:
     bed: Bed
     status: str  # occupied | reserved | free | cleaning
     stay: Stay | None = None
+    nights: int = 0  # nights stayed so far
+    overdue_days: int = 0  # nights beyond the planned days (0 while within the plan)
+
+    @property
+    def due_today(self) -> bool:
+        """The planned days end today: discharge or extend before tonight."""
+        return self.stay is not None and self.nights == self.stay.planned_days
 
 
 @dataclass
@@ -98,7 +105,10 @@ class RoomRow:
     beds: list[BedRow] = field(default_factory=list)
 
 
-def bed_board() -> tuple[list[RoomRow], Counter]:
+def bed_board(today: date | None = None) -> tuple[list[RoomRow], Counter]:
+    """Every bed in service by room, with its stay and how far the stay is past its
+    planned days; `counts` also has "overdue", the open stays past their plan."""
+    today = today or clock.today()
     open_stays = {
         s.bed_id: s
         for s in Stay.objects.filter(discharged_at__isnull=True).select_related("person")
@@ -110,7 +120,13 @@ def bed_board() -> tuple[list[RoomRow], Counter]:
         stay = open_stays.get(bed.pk)
         status = "occupied" if stay else bed.state
         counts[status] += 1
-        rooms.setdefault(bed.room_id, RoomRow(bed.room)).beds.append(BedRow(bed, status, stay))
+        row = BedRow(bed, status, stay)
+        if stay is not None:
+            row.nights = max(0, (today - stay.admitted_on).days)
+            row.overdue_days = max(0, row.nights - stay.planned_days)
+            if row.overdue_days:
+                counts["overdue"] += 1
+        rooms.setdefault(bed.room_id, RoomRow(bed.room)).beds.append(row)
     return list(rooms.values()), counts
 
 

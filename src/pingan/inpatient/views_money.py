@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
+from pingan.core.models import Centre
 from pingan.core.months import month_or_default
 from pingan.core.posting import refusals, run_form
 
@@ -24,13 +25,13 @@ from .views import stay_action
 @requires("inpatient_billing")
 @stay_action(MoneyForm, "pay_form", gettext_lazy("Payment taken; print the receipt."))
 def pay(request, stay, d):
-    billing.take_payment(stay, d["amount"], request.user, note=d["note"])
+    billing.take_payment(stay, d["amount"], request.user, note=d["note"], method=d["method"])
 
 
 @requires("inpatient_billing")
 @stay_action(MoneyForm, "refund_form", gettext_lazy("Refund paid; print the receipt."))
 def refund(request, stay, d):
-    billing.refund(stay, d["amount"], request.user, note=d["note"])
+    billing.refund(stay, d["amount"], request.user, note=d["note"], method=d["method"])
 
 
 @requires("inpatient_billing")
@@ -42,13 +43,24 @@ def extend(request, stay, d):
 @require_GET
 @requires("inpatient_billing")
 def receipt(request, external_id):
-    """A print view of one payment or refund receipt (the card code, never a name)."""
+    """A print view of one payment or refund receipt (the card code, never a name): the
+    centre, the amount in figures and in capital numerals, how it was paid, and the
+    balance of the stay just after it."""
     entry = get_object_or_404(
         LedgerEntry.objects.select_related("stay__person", "created_by"),
         external_id=external_id,
         receipt_number__isnull=False,
     )
-    return render(request, "inpatient/receipt.html", {"entry": entry, "stay": entry.stay})
+    return render(
+        request,
+        "inpatient/receipt.html",
+        {
+            "entry": entry,
+            "stay": entry.stay,
+            "centre": Centre.current(),
+            "after": billing.balance_after(entry),
+        },
+    )
 
 
 # Tariff versions ---------------------------------------------------------------------------
@@ -159,12 +171,13 @@ def rooms(request):
 @requires("inpatient_billing", "manage_tariff", any_of=True)
 def report(request):
     month, error = month_or_default(request.GET.get("month", ""), clock.today())
+    # Each measure with how its value reads: a share, a mean, a count or money.
     measures = [
-        (_("Occupancy"), queries.occupancy(month)),
-        (_("Mean length of stay (nights)"), queries.mean_los_days(month)),
-        (_("Readmitted within 12 months"), queries.readmission_12m(month)),
-        (_("Admissions"), queries.admissions(month)),
-        (_("Revenue (RMB, payments less refunds)"), queries.revenue(month)),
+        (_("Occupancy"), queries.occupancy(month), "percent"),
+        (_("Mean length of stay (nights)"), queries.mean_los_days(month), "mean"),
+        (_("Readmitted within 12 months"), queries.readmission_12m(month), "percent"),
+        (_("Admissions"), queries.admissions(month), "count"),
+        (_("Revenue (payments less refunds)"), queries.revenue(month), "yuan"),
     ]
     return render(
         request,
