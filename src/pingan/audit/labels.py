@@ -109,6 +109,8 @@ LABELS: dict[str, Promise] = {
     "box_not_opened_check": _("Boxes checked for a bottle day without opening"),
     "outreach_record": _("Outreach recorded"),
     "outreach_settings": _("Drop-out worklist setting changed"),
+    "appointment_made": _("Appointment set"),
+    "appointment_closed": _("Appointment done or cancelled"),
     # Police referrals, care referrals and services.
     "referral_filed": _("Police referral filed"),
     "referral_identity_read": _("Referral identity read"),

@@ -15,7 +15,16 @@ from pingan.core import clock
 from pingan.core.domain import acting, require
 from pingan.registry.models import Client
 
-from .models import Attendance, KitUse, NaloxoneKit, ServiceKind, ServiceSession
+from . import appointments
+from .models import (
+    Appointment,
+    AppointmentState,
+    Attendance,
+    KitUse,
+    NaloxoneKit,
+    ServiceKind,
+    ServiceSession,
+)
 
 # When to ask whether a naloxone kit was used, if the staff member gives no date.
 NALOXONE_FOLLOW_UP_DAYS = 30
@@ -127,3 +136,53 @@ def record_kit_follow_up(kit: NaloxoneKit, *, used: str, note: str, user) -> Nal
         )
     kit.refresh_from_db()
     return kit
+
+
+def make_appointment(client: Client, *, on, kind: str | None, note: str | None, user):
+    """An appointment for `client` on a day from today on; every problem with what was
+    typed is named at once, and nothing is written with any (services/appointments.py)."""
+    require(user, appointments.RECORD_PERMISSION)
+    errors = appointments.problems(on, kind, note, clock.today())
+    if errors:
+        raise ValidationError(errors)
+    day = on if isinstance(on, date) else date.fromisoformat(on.strip())
+    with acting(user), transaction.atomic():
+        item = Appointment.objects.create(
+            client=client, on=day, kind=kind, note=(note or "").strip(), created_by=user
+        )
+        record(
+            "appointment_made",
+            target=_target(item),
+            client_code=client.code,
+            on=day.isoformat(),
+            kind=kind,
+        )
+    return item
+
+
+def close_appointment(appointment, *, state: str | None, user):
+    """Mark a planned appointment done or cancelled; a closed one stays as it was."""
+    require(user, appointments.RECORD_PERMISSION)
+    if state not in (AppointmentState.DONE, AppointmentState.CANCELLED):
+        raise ValidationError({"state": _("Choose whether the appointment was done or cancelled.")})
+    with acting(user), transaction.atomic():
+        current = (
+            Appointment.objects.select_for_update().select_related("client").get(pk=appointment.pk)
+        )
+        if current.state != AppointmentState.PLANNED:
+            raise ValidationError(
+                _("This appointment is already %(state)s.")
+                % {"state": current.get_state_display().lower()}
+            )
+        current.state = state
+        current.closed_at = clock.now()
+        current.closed_by = user
+        current.save(update_fields=["state", "closed_at", "closed_by"])
+        record(
+            "appointment_closed",
+            target=_target(current),
+            client_code=current.client.code,
+            on=current.on.isoformat(),
+            state=state,
+        )
+    return current

@@ -146,3 +146,61 @@ class OutreachSettings(models.Model):
     def current(cls) -> "OutreachSettings":
         row = cls.objects.order_by("pk").first()
         return row if row is not None else cls.objects.create()
+
+
+class AppointmentKind(models.TextChoices):
+    CLINICIAN_REVIEW = "review", _("Clinician review")
+    URINE_TEST = "urine", _("Urine test")
+    OTHER_TEST = "lab", _("Other lab test")
+    COUNSELLING = "counselling", _("Counselling")
+
+
+class AppointmentState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Appointment(TrackedModel):
+    """A day set for a client to see the clinician, give a sample or talk with a
+    counsellor, often agreed during outreach (docs/outreach.md). The nurse's queue shows it
+    on its day (`appointments.on_day`)."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
+    on = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=12, choices=AppointmentKind.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=AppointmentState.choices, default="planned"
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+
+    class Meta:
+        verbose_name = _("appointment")
+        ordering = ["on", "created_at"]
+        indexes = [models.Index(fields=["on", "state"]), models.Index(fields=["client", "on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AppointmentKind.values), name="appointment_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=AppointmentState.values), name="appointment_state_valid"
+            ),
+            # A planned appointment is open; a done or cancelled one says when and by whom.
+            models.CheckConstraint(
+                condition=(Q(state="planned") & Q(closed_at__isnull=True))
+                | (~Q(state="planned") & Q(closed_at__isnull=False)),
+                name="appointment_closed_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.on}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import outreach_views, views
+from . import appointment_views, outreach_views, views
 
 app_name = "services"
 
@@ -13,5 +13,11 @@ urlpatterns = [
     path("dropouts/", outreach_views.dropouts, name="dropouts"),
     path("dropouts/settings/", outreach_views.threshold, name="dropout_settings"),
     path("outreach/<uuid:external_id>/", outreach_views.record, name="outreach"),
+    path("client/<uuid:external_id>/appointments/", appointment_views.client, name="appointments"),
+    path(
+        "appointment/<uuid:external_id>/close/",
+        appointment_views.close,
+        name="appointment_close",
+    ),
     path("naloxone/<uuid:external_id>/follow-up/", views.kit_follow_up, name="kit_follow_up"),
 ]
