@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from standard_population import posted
 
 from pingan.takehome.describe import describe
 from pingan.takehome.models import Standard
@@ -91,36 +90,38 @@ def test_signatures_and_us_profile_confirmations_are_listed(client_as, users):
 def test_draft_form_previews_and_explains_refusals(client_as):
     web = client_as("manager")
     page = _page(web, "takehome:standard_new", "en")
-    assert "<textarea" in page and "&quot;adherence_min&quot;" in page  # the editor stays
-    assert "adherence over 30 days ≥ 90%" in page and "No contradictions found." in page
+    assert 'name="tiers-1-adherence_min" value="95"' in page  # the editor is a form
+    assert "<textarea" in page  # only for the criteria the clinician confirms
+    assert "&quot;adherence_min&quot;" not in page  # no JSON to edit
 
     document = default_document("pingan")
     document["tiers"][1]["adherence_min"] = 80
     response = web.post(
         reverse("takehome:standard_new"),
-        {"profile": "pingan", "document": json.dumps(document), "preview": "yes"},
+        {**posted(document), "preview": "yes"},
         HTTP_ACCEPT_LANGUAGE="en",
     )
     page = response.content.decode()
-    assert "adherence over 60 days ≥ 80%" in page
     assert "The 4-day tier asks less adherence than the 2-day tier." in page
+    assert 'name="tiers-1-adherence_min" value="80"' in page  # what was typed stays
     assert Standard.objects.count() == 1
 
-    document["tiers"][1]["adherence_min"] = 96
+    document["tiers"][1]["adherence_min"] = 95
+    document["tiers"][1]["adherence_window"] = 45
     response = web.post(
         reverse("takehome:standard_new"),
-        {"profile": "pingan", "document": json.dumps(document), "preview": "yes"},
+        {**posted(document), "preview": "yes"},
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     page = response.content.decode()
-    assert "近 60 天服药依从性 ≥ 96%" in page and Standard.objects.count() == 1
+    assert "近 45 天服药依从性 ≥ 95%" in page and Standard.objects.count() == 1
 
     response = web.post(
         reverse("takehome:standard_new"),
-        {"profile": "pingan", "document": "{", "note": "kept"},
+        {**posted(document), "tiers-0-days": "{", "note": "kept"},
         HTTP_ACCEPT_LANGUAGE="en",
     )
     page = response.content.decode()
     assert response.status_code == 200 and "Not saved." in page
-    assert "The document is not valid JSON" in page and 'value="kept"' in page
+    assert "Enter a whole number, in digits (for example 30)." in page and 'value="kept"' in page
     assert Standard.objects.count() == 1

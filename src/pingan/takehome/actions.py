@@ -44,12 +44,16 @@ DISCLOSED_FIELDS = ("name", "national_id")
 # The standard ------------------------------------------------------------------------------
 
 
-def draft_standard(profile: str, document, by, note: str = "") -> Standard:
+def draft_standard(
+    profile: str, document, by, note: str = "", effective_from: date | None = None
+) -> Standard:
     """A new version; refused with every reason if the document is wrong. Not in force until
-    both a CDC officer and a police officer have signed it."""
+    both a CDC officer and a police officer have signed it, nor before `effective_from`."""
     require(by, "draft_standard")
     if profile not in PROFILES:
         raise Refusal(_("Unknown profile."))
+    if effective_from is not None and effective_from < clock.today():
+        raise Refusal(_("The day to take effect cannot be in the past."), code="past")
     try:
         parse(profile, document)
     except StandardInvalid as error:
@@ -65,15 +69,24 @@ def draft_standard(profile: str, document, by, note: str = "") -> Standard:
             drafted_by=by,
             drafted_at=clock.now(),
             note=(note or "")[:500],
+            effective_from=effective_from,
             created_by=by,
         )
-        record("standard_draft", target=str(standard.external_id), version=standard.version)
+        record(
+            "standard_draft",
+            target=str(standard.external_id),
+            version=standard.version,
+            profile=profile,
+            document=document,
+            effective_from=effective_from,
+        )
     return standard
 
 
-def sign_standard(standard: Standard, by) -> StandardSignature:
+def sign_standard(standard: Standard, by, seen: dict | None = None) -> StandardSignature:
     """Sign for one's own side (CDC or police). The second signature puts the version in
-    force from that day."""
+    force from that day, or from the later day the draft names. `seen`: what the signer
+    was shown before confirming (the version compared with, the impact counts), audited."""
     require(by, "sign_standard")
     role = role_of(by)
     if role not in ("cdc", "police"):
@@ -90,7 +103,9 @@ def sign_standard(standard: Standard, by) -> StandardSignature:
             standard=standard, signer=by, role=role, signed_at=now, created_by=by
         )
         if standard.signatures.count() == 2:
-            standard.effective_on = timezone.localdate(now)
+            standard.effective_on = max(
+                timezone.localdate(now), standard.effective_from or date.min
+            )
             standard.save(update_fields=["effective_on"])
         record(
             "standard_sign",
@@ -98,6 +113,7 @@ def sign_standard(standard: Standard, by) -> StandardSignature:
             version=standard.version,
             role=role,
             in_force_from=standard.effective_on,
+            seen=seen or {},
         )
     return signature
 

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.models import TrackedModel
@@ -63,8 +63,9 @@ class Profile(models.TextChoices):
 
 class Standard(TrackedModel):
     """One version of the agreed standard. It takes effect on the day of the later of its
-    two signatures (CDC and police); until any version is signed, the shipped default
-    (version 1) is in force so a fresh centre has a standard at all."""
+    two signatures (CDC and police), or on `effective_from` when the draft names a later
+    day: both sides sign the day with the thresholds. Until any version is signed, the
+    shipped default (version 1) is in force so a fresh centre has a standard at all."""
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     profile = models.CharField(_("profile"), max_length=10, choices=Profile.choices)
@@ -76,10 +77,21 @@ class Standard(TrackedModel):
     note = models.CharField(_("note"), max_length=500, blank=True)
     shipped_default = models.BooleanField(_("shipped default"), default=False)
     effective_on = models.DateField(_("in force from"), null=True, blank=True)
+    # The day the drafter proposes; None: the day of the second signature.
+    effective_from = models.DateField(_("to take effect from"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("take-home standard")
         ordering = ["-version"]
+        constraints = [
+            # A version signed to take effect on a later day is not in force before it.
+            models.CheckConstraint(
+                condition=Q(effective_on__isnull=True)
+                | Q(effective_from__isnull=True)
+                | Q(effective_on__gte=F("effective_from")),
+                name="standard_not_in_force_before_its_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"v{self.version} {self.profile}"

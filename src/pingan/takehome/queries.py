@@ -40,11 +40,13 @@ def _shipped_default() -> Standard:
 
 
 def standard_in_force(day: date | None = None) -> Standard:
-    """The latest fully signed version in force on or before `day`, else the shipped default."""
+    """The latest fully signed version in force on or before `day`, else the shipped default.
+    Latest by version: a version signed to take effect on a later day never comes back into
+    force over a newer one that both sides signed meanwhile."""
     day = day or clock.today()
     signed = (
         Standard.objects.filter(effective_on__isnull=False, effective_on__lte=day)
-        .order_by("-effective_on", "-version")
+        .order_by("-version")
         .first()
     )
     if signed is not None:

@@ -185,6 +185,20 @@ TIER_KEYS = (
     "needs_one_negative_in_window",
 )
 
+# The most days at home any standard may allow: the database's bound on a request
+# (`takehome_request_days_range`). The editor's form reads its limits from here.
+MAX_DAYS_AT_HOME = 90
+TIER_LIMITS: dict[str, tuple[int, int]] = {
+    "days": (1, MAX_DAYS_AT_HOME),
+    "from_day": (0, 3650),
+    "adherence_window": (1, 730),
+    "adherence_min": (0, 100),
+    "positive_free_days": (0, 730),
+    "min_negative_run": (0, 100),
+}
+RECORD_CHECK_VALID_DAYS = (1, 3650)
+CLOSED_MAX_DAYS = (0, 14)
+
 
 def _parse_tier(raw, index: int, problems: list[str]) -> Tier | None:
     label = _("tier %(n)d") % {"n": index + 1}
@@ -203,16 +217,16 @@ def _parse_tier(raw, index: int, problems: list[str]) -> Tier | None:
             _("%(tier)s has unknown keys: %(keys)s.") % {"tier": label, "keys": ", ".join(unknown)}
         )
 
-    def field(key: str, low: int, high: int) -> int:
-        return _int(raw[key], f"{label}: {key}", low, high, problems)
+    def field(key: str) -> int:
+        return _int(raw[key], f"{label}: {key}", *TIER_LIMITS[key], problems)
 
     return Tier(
-        days=field("days", 1, 90),
-        from_day=field("from_day", 0, 3650),
-        adherence_window=field("adherence_window", 1, 730),
-        adherence_min=field("adherence_min", 0, 100),
-        positive_free_days=field("positive_free_days", 0, 730),
-        min_negative_run=field("min_negative_run", 0, 100),
+        days=field("days"),
+        from_day=field("from_day"),
+        adherence_window=field("adherence_window"),
+        adherence_min=field("adherence_min"),
+        positive_free_days=field("positive_free_days"),
+        min_negative_run=field("min_negative_run"),
         needs_one_negative_in_window=_bool(
             raw["needs_one_negative_in_window"], f"{label}: needs_one_negative_in_window", problems
         ),
@@ -295,8 +309,7 @@ def parse(profile: str, document) -> Rules:
     valid_days = _int(
         document.get("record_check_valid_days", 365),
         "record_check_valid_days",
-        1,
-        3650,
+        *RECORD_CHECK_VALID_DAYS,
         problems,
     )
     closed = document.get("closed_days", {})
@@ -309,7 +322,7 @@ def parse(profile: str, document) -> Rules:
     ):
         problems.append(_("closed_days: weekdays must be numbers from 0 (Monday) to 6 (Sunday)."))
         weekdays = []
-    max_days = _int(closed.get("max_days", 0), "closed_days: max_days", 0, 14, problems)
+    max_days = _int(closed.get("max_days", 0), "closed_days: max_days", *CLOSED_MAX_DAYS, problems)
     if tiers and max_days >= max(t.days for t in tiers):
         problems.append(_("The closed-day allowance must be smaller than the regular allowance."))
     closed_days = ClosedDays(

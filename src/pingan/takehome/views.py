@@ -4,7 +4,6 @@ clinical can reach their templates by accident."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -16,11 +15,11 @@ from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
-from pingan.core.domain import may
+from pingan.core.domain import may, role_of
 from pingan.core.posting import refusals
 from pingan.registry.models import Client
 
-from . import actions, closures, nightly, queries, suspensions
+from . import actions, changes, closures, impact, nightly, queries, suspensions
 from .describe import describe
 from .models import (
     Incident,
@@ -32,7 +31,8 @@ from .models import (
     TakeHomeBottle,
     TakeHomeRequest,
 )
-from .standard import PROFILES, StandardInvalid, default_document, parse
+from .standard import PROFILES, default_document, parse
+from .standard_forms import StandardEditor
 
 STAFF = ("view_eligibility", "decide_takehome", "dispense_takehome")
 
@@ -283,64 +283,120 @@ def standards(request: HttpRequest) -> HttpResponse:
         {
             "versions": [(s, describe(s.document)) for s in versions],
             "in_force": queries.standard_in_force(),
+            "today": clock.today(),
         },
     )
 
 
-def _preview(profile: str, text: str) -> tuple[list, list[str]]:
-    """What the draft would say in words, and every reason it would be refused: shown beside
-    the JSON so the drafter sees the meaning before saving."""
-    try:
-        parse(profile, text)
-        problems: list[str] = []
-    except StandardInvalid as error:
-        problems = error.reasons
-    try:
-        parts = describe(json.loads(text))
-    except ValueError:
-        parts = []
-    return parts, problems
+def _what_it_changes(request: HttpRequest, profile: str, document: dict) -> dict:
+    """The diff against the version in force and the impact on today's clients, as the
+    template shows them. The clients themselves (by programme code) only to staff who may
+    read the eligibility list; the police and the CDC get the counts and nothing else."""
+    in_force = queries.standard_in_force()
+    found = impact.impact(clock.today(), queries.rules_of(in_force), parse(profile, document))
+    shown = {
+        "in_force": in_force,
+        "changes": changes.changes(in_force.profile, in_force.document, profile, document),
+        "counts": found.counts,
+        "impact_day": found.day,
+    }
+    if may(request.user, "view_eligibility"):
+        shown["more"], shown["fewer"] = found.more, found.fewer
+    return shown
 
 
 @requires("draft_standard")
 def standard_new(request: HttpRequest) -> HttpResponse:
+    """The editor: tiers and criteria as fields. "Check and preview" shows what the draft
+    changes and what it would do to today's clients; "Save the draft" stores it, only when
+    every field and the whole passed (nothing is written otherwise)."""
     current = queries.standard_in_force()
-    profile = request.POST.get("profile", current.profile)
-    text = request.POST.get("document") or json.dumps(current.document, indent=2)
-    if request.method == "GET" and request.GET.get("profile") in PROFILES:
-        profile = request.GET["profile"]
-        text = json.dumps(default_document(profile), indent=2)
-    parts, problems = _preview(profile, text)
-    # A document with problems is not sent: its reasons are listed beside the editor.
-    if request.method == "POST" and not request.POST.get("preview") and not problems:
-        with refusals(request) as outcome:
-            made = actions.draft_standard(profile, text, request.user, request.POST.get("note", ""))
-        if not outcome.refused:
-            messages.success(
-                request, _("Version %(v)d drafted: it needs both signatures.") % {"v": made.version}
-            )
-            return redirect("takehome:standards")
-    return render(
-        request,
-        "takehome/standard_new.html",
-        {
-            "profile": profile,
-            "document": text,
-            "profiles": Profile.choices,
-            "parts": parts,
-            "problems": problems,
-            "note": request.POST.get("note", ""),
-            "refused": request.method == "POST" and not request.POST.get("preview"),
-        },
-    )
+    profile = request.GET.get("profile")
+    if profile in PROFILES:
+        editor = StandardEditor(document=default_document(profile), profile=profile)
+    else:
+        editor = StandardEditor(document=current.document, profile=current.profile)
+    context: dict = {"profiles": Profile.choices, "checked": False}
+    if request.method == "POST":
+        editor = StandardEditor(request.POST)
+        if "add_tier" in request.POST:
+            editor = editor.with_one_more_tier(request.POST)
+        elif editor.is_valid():
+            document = editor.document()
+            if not request.POST.get("preview"):
+                with refusals(request) as outcome:
+                    made = actions.draft_standard(
+                        editor.profile,
+                        document,
+                        request.user,
+                        editor.note,
+                        effective_from=editor.effective_from,
+                    )
+                if not outcome.refused:
+                    messages.success(
+                        request,
+                        _("Version %(v)d drafted: it needs both signatures.") % {"v": made.version},
+                    )
+                    return redirect("takehome:standards")
+            context.update(_what_it_changes(request, editor.profile, document))
+            context["parts"] = describe(document)
+            context["checked"] = True
+        else:
+            context["checked"] = True
+            context["refused"] = not request.POST.get("preview")
+    context.update({"editor": editor, "form": editor.form, "tiers": editor.tiers})
+    return render(request, "takehome/standard_new.html", context)
 
 
-@require_POST
 @requires("sign_standard")
 def standard_sign(request: HttpRequest, external_id) -> HttpResponse:
-    standard = get_object_or_404(Standard, external_id=external_id)
-    with refusals(request) as outcome:
-        actions.sign_standard(standard, request.user)
-    if not outcome.refused:
-        messages.success(request, _("Signed."))
-    return redirect("takehome:standards")
+    """Signing is two steps: this page shows the version, what it changes against the version
+    in force and what it would do to today's clients; only a POST from it, with the
+    confirmation ticked and the same version in force as shown, signs."""
+    standard = get_object_or_404(
+        Standard.objects.prefetch_related("signatures__signer"), external_id=external_id
+    )
+    shown = _what_it_changes(request, standard.profile, standard.document)
+    role = role_of(request.user)
+    signed_by = {s.role: s for s in standard.signatures.all()}
+    may_sign = (
+        not standard.shipped_default
+        and standard.effective_on is None
+        and role in ("cdc", "police")
+        and role not in signed_by
+    )
+    if request.method == "POST":
+        confirmed = request.POST.get("confirm") == "yes"
+        same = request.POST.get("against") == str(shown["in_force"].version)
+        if not confirmed:
+            messages.error(
+                request,
+                _("Not signed: tick the confirmation under the changes, then sign."),
+            )
+        elif not same:
+            messages.error(
+                request,
+                _(
+                    "Not signed: the version in force changed since the page was shown. Read the changes again."
+                ),
+            )
+        else:
+            seen = {"compared_with": shown["in_force"].version, **shown["counts"]}
+            with refusals(request) as outcome:
+                actions.sign_standard(standard, request.user, seen=seen)
+            if not outcome.refused:
+                messages.success(request, _("Signed."))
+                return redirect("takehome:standards")
+        return redirect("takehome:standard_sign", external_id=external_id)
+    return render(
+        request,
+        "takehome/standard_sign.html",
+        {
+            **shown,
+            "standard": standard,
+            "parts": describe(standard.document),
+            "signatures": list(signed_by.values()),
+            "may_sign": may_sign,
+            "role": role,
+        },
+    )
