@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from pingan.core.models import Centre
 from pingan.registry.models import Client, Episode
 
+from . import badges as queue_badges
 from . import interactions, rules
 from .limits import DEFAULT_LIMITS, DoseLimits
 from .models import (
@@ -274,6 +275,7 @@ class QueueRow:
     volume_ml: Decimal | None = None
     facts: rules.ClientFacts | None = None  # what the decision was taken on
     flags: list[interactions.Flag] = field(default_factory=list)  # interacting medicines
+    badges: list[queue_badges.Badge] = field(default_factory=list)  # from other apps
 
     @property
     def parts(self) -> tuple[int, int] | None:
@@ -303,9 +305,60 @@ class QueueRow:
 STATUSES = ("waiting", "dosed", "hold")
 
 
+@dataclass(frozen=True)
+class QueueCounts:
+    """The day at a glance: due and not yet dosed, dosed here, held (a block stands, the
+    nurse cannot dose), away (covered today by a take-home bottle or a guest dose)."""
+
+    waiting: int = 0
+    dosed: int = 0
+    hold: int = 0
+    away: int = 0
+
+    @property
+    def expected(self) -> int:
+        return self.waiting + self.dosed + self.hold
+
+
+@dataclass
+class QueueDay:
+    rows: list[QueueRow]  # after the search and the status filter
+    counts: QueueCounts  # the whole day, whatever the filters
+
+
+def matches(row: QueueRow, search: str) -> bool:
+    """The queue's search: part of the client's code or alias, case aside."""
+    needle = search.casefold()
+    return needle in row.client.code.casefold() or needle in (row.client.alias or "").casefold()
+
+
+def queue_day(today: date, search: str = "", status: str = "") -> QueueDay:
+    """The queue with the day's counts: the counts are over everyone expected today, the
+    rows are those the search and the status filter keep."""
+    rows, away = _queue_rows(today)
+    counts = QueueCounts(
+        waiting=sum(r.status == "waiting" for r in rows),
+        dosed=sum(r.status == "dosed" for r in rows),
+        hold=sum(r.status == "hold" for r in rows),
+        away=away,
+    )
+    if search:
+        rows = [r for r in rows if matches(r, search)]
+    if status:
+        rows = [r for r in rows if r.status == status]
+    return QueueDay(rows, counts)
+
+
 def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
     """Who is expected today: in treatment, with a prescription, not covered by a take-home
     or guest dose. Each row carries the decision the nurse would get on pressing "Dose"."""
+    rows, _away = _queue_rows(today, search)
+    return [r for r in rows if not status or r.status == status]
+
+
+def _queue_rows(today: date, search: str = "") -> tuple[list[QueueRow], int]:
+    """The rows of everyone expected today (narrowed in SQL by `search`), and how many
+    more are away: covered today by a take-home bottle or a guest dose."""
     open_episode = Episode.objects.filter(
         client=OuterRef("client"), discharged_on__isnull=True, enrolled_on__lte=today
     ).values("enrolled_on")[:1]
@@ -326,7 +379,7 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
         )
     prescriptions = list(prescriptions)
     if not prescriptions:
-        return []
+        return [], 0
 
     tapers = {t.client_id: t for t in TaperPlan.objects.filter(cancelled_at__isnull=True)}
     today_doses = {
@@ -375,11 +428,15 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
     product = active_product()
     limits = thresholds()
 
+    extra = queue_badges.for_clients(today, [p.client_id for p in prescriptions])
+
     rows: list[QueueRow] = []
+    away = 0
     for p in prescriptions:
         dose = today_doses.get(p.client_id)
         if dose is not None and dose.kind != DoseKind.CLINIC:
-            continue  # covered by a take-home bottle or a guest dose: not expected here
+            away += 1  # covered by a take-home bottle or a guest dose: not expected here
+            continue
         client_holds = holds.get(p.client_id, [])
         facts = rules.ClientFacts(
             code=p.client.code,
@@ -409,13 +466,12 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
             notes=notes.get(p.client_id, []),
             facts=facts,
             flags=interactions.flags(medicines.get(p.client_id, [])),
+            badges=extra.get(p.client_id, []),
         )
         if decision.mg and product is not None:
             row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)
-        if status and row.status != status:
-            continue
         rows.append(row)
-    return rows
+    return rows, away
 
 
 def row_for(client: Client, today: date) -> QueueRow:
@@ -433,6 +489,7 @@ def row_for(client: Client, today: date) -> QueueRow:
         holds=sheet.holds,
         facts=sheet.facts,
         flags=sheet.flags,
+        badges=queue_badges.for_clients(today, [client.pk]).get(client.pk, []),
     )
     if decision.mg and product is not None:
         row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)

@@ -55,7 +55,8 @@ def queue(request):
     search = request.GET.get("q", "").strip()[:80]
     status = request.GET.get("status", "")
     status = status if status in queries.STATUSES else ""
-    rows = queries.queue(today, search=search, status=status)
+    day = queries.queue_day(today, search=search, status=status)
+    rows = day.rows
     return render(
         request,
         "dosing/queue.html",
@@ -63,6 +64,7 @@ def queue(request):
             "rows": rows[:QUEUE_LIMIT],
             "more": max(0, len(rows) - QUEUE_LIMIT),
             "total": len(rows),
+            "counts": day.counts,
             "today": today,
             "search": search,
             "status": status,

@@ -10,3 +10,10 @@ class OpsConfig(AppConfig):
     name = "pingan.ops"
     label = "ops"
     verbose_name = _("Operations")
+
+    def ready(self) -> None:
+        # The nurse's queue (dosing) shows what labs, take-home and services know about
+        # today's clients; dosing imports none of them, so the badges are handed to it here.
+        from . import queue_badges
+
+        queue_badges.install()
