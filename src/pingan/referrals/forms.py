@@ -18,7 +18,9 @@ class PoliceReferralForm(forms.Form):
     """Every field optional at the form level: the rules give one specific message each."""
 
     referred_on = forms.DateField(
-        label=_("Date of the referral"), required=False, widget=forms.DateInput(attrs=DATE)
+        label=_("Date of the referral"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
     )
     station = forms.CharField(label=_("Police station"), required=False, max_length=200)
     person_name = forms.CharField(
@@ -50,7 +52,7 @@ class PoliceReferralForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=DATE))
+    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
     method = forms.ChoiceField(label=_("How"), choices=ContactMethod.choices)
     reached = forms.BooleanField(label=_("The person was reached"), required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
@@ -65,7 +67,7 @@ OUTCOME_CHOICES = [
 
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES)
-    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=DATE))
+    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
 
 
 class LinkForm(forms.Form):
@@ -77,7 +79,9 @@ class EnrolFromReferralForm(forms.Form):
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
     birth_year = forms.IntegerField(label=_("Birth year"), min_value=1900, max_value=2100)
     enrolled_on = forms.DateField(
-        label=_("Enrolled on"), required=False, widget=forms.DateInput(attrs=DATE)
+        label=_("Enrolled on"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
     )
     copy_identity = forms.BooleanField(
         label=_("The person agrees: keep this name and phone in the identity vault"),
@@ -104,11 +108,13 @@ class CareReferralForm(forms.Form):
         queryset=Partner.objects.filter(active=True),
         to_field_name="external_id",
     )
-    sent_on = forms.DateField(label=_("Sent on"), widget=forms.DateInput(attrs=DATE))
+    sent_on = forms.DateField(
+        label=_("Sent on"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")
+    )
     due_by = forms.DateField(
         label=_("Due by"),
         required=False,
-        widget=forms.DateInput(attrs=DATE),
+        widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
         help_text=_("Leave empty for the usual interval for this kind of care."),
     )
     notes = forms.CharField(label=_("Notes"), max_length=500, required=False)
@@ -120,6 +126,8 @@ class CareReferralForm(forms.Form):
 
 
 class CompleteCareForm(forms.Form):
-    completed_on = forms.DateField(label=_("Completed on"), widget=forms.DateInput(attrs=DATE))
+    completed_on = forms.DateField(
+        label=_("Completed on"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")
+    )
     outcome = forms.ChoiceField(label=_("Outcome"), choices=CareOutcome.choices)
     notes = forms.CharField(label=_("Notes"), max_length=500, required=False)

@@ -14,7 +14,7 @@ DATE = {"type": "date"}
 
 class SessionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Service"), choices=ServiceKind.choices)
-    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=DATE))
+    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
     topic = forms.CharField(label=_("Topic"), max_length=200, required=False)
     group = forms.BooleanField(label=_("Group session"), required=False)
     clients = forms.CharField(
@@ -31,11 +31,13 @@ class SessionForm(forms.Form):
 
 class KitForm(forms.Form):
     code = forms.CharField(label=_("Client code"), max_length=40)
-    handed_on = forms.DateField(label=_("Handed out on"), widget=forms.DateInput(attrs=DATE))
+    handed_on = forms.DateField(
+        label=_("Handed out on"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")
+    )
     follow_up_on = forms.DateField(
         label=_("Ask about use on"),
         required=False,
-        widget=forms.DateInput(attrs=DATE),
+        widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
         help_text=_("Leave empty for 30 days later."),
     )
 
