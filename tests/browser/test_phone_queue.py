@@ -47,7 +47,7 @@ def test_the_nurse_doses_a_client_from_the_phone_queue(live_server, phone, sign_
     prescribe(client, 60, clock.today(), users["clinician"], "induction dose confirmed",
               override_reason="transferred from another centre on 60 mg")  # fmt: skip
     for n in range(3):  # more clients, so the page is a real list of cards
-        other = enrol_client(alias=f"客户{n}", sex="M", birth_year=1980, user=users["clinician"])
+        other = enrol_client(alias=f"小王{n}", sex="M", birth_year=1980, user=users["clinician"])
         prescribe(other, 40 + n * 5, clock.today(), users["clinician"], "induction",
                   override_reason="transferred from another centre")  # fmt: skip
     ScheduledUrineTest.objects.create(client=client, on=clock.today())
