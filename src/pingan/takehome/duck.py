@@ -4,7 +4,7 @@ parquet` (the national-scale path, docs/performance.md).
 The same query shape as the database's nightly list (`listsql`: counts per window and the
 days allowed in SQL), so the whole list is one vectorised query. `decisions` turns the rows
 into the same `rules.Decision`s as every other engine. The Parquet files carry no administrative
-record (record checks, boxes, consents): those checks fail here, so `ready` is false.
+record (record checks, boxes, consents, suspensions): those checks fail here, so `ready` is false.
 
 `connect` reads the Parquet files once into DuckDB tables keyed by an integer client id:
 the files name clients by their text code, and hashing 57 million strings on every run

@@ -7,7 +7,7 @@ test checks that all of them agree.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -19,7 +19,7 @@ from pingan.lockbox.models import Box
 from pingan.registry.models import Client, Consent, Episode
 
 from . import rules
-from .models import RecordCheck, Standard
+from .models import RecordCheck, Standard, Suspension
 from .standard import Rules, default_document, parse, profile_rules
 
 
@@ -93,6 +93,13 @@ def _live_on(day: date):
     return Q(given_on__lte=day) & (Q(revoked_on__isnull=True) | Q(revoked_on__gt=day))
 
 
+def _suspended_on(day: date):
+    """Suspensions standing on `day`: now for today or a day ahead, at its end for a past day."""
+    zone = clock.localtime().tzinfo
+    at = min(clock.now(), datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone))
+    return Q(suspended_at__lte=at) & (Q(lifted_at__isnull=True) | Q(lifted_at__gt=at))
+
+
 def _box_on(day: date):
     return (
         Q(client__isnull=False)
@@ -114,6 +121,7 @@ def admin_facts(client: Client, day: date) -> rules.AdminFacts:
         consents=frozenset(
             Consent.objects.filter(_live_on(day), client=client).values_list("purpose", flat=True)
         ),
+        suspended=Suspension.objects.filter(_suspended_on(day), client=client).exists(),
     )
 
 
@@ -139,11 +147,17 @@ def all_admin_facts(day: date, client_ids=None) -> dict[int, rules.AdminFacts]:
         "client_id", "purpose"
     ):
         consents[client_id].add(purpose)
-    ids = set(checks) | boxes | set(consents)
+    suspended = set(
+        Suspension.objects.filter(scope, _suspended_on(day)).values_list("client_id", flat=True)
+    )
+    ids = set(checks) | boxes | set(consents) | suspended
     if wanted is not None:
         ids &= wanted
     return {
-        i: rules.AdminFacts(checks.get(i), i in boxes, frozenset(consents.get(i, ()))) for i in ids
+        i: rules.AdminFacts(
+            checks.get(i), i in boxes, frozenset(consents.get(i, ())), i in suspended
+        )
+        for i in ids
     }
 
 

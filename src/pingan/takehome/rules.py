@@ -101,11 +101,14 @@ class Decision:
 @dataclass(frozen=True)
 class AdminFacts:
     """What the administrative checks read: the latest police record check (day, passed),
-    whether a lockbox is issued, the live consents — all as of the evaluation day."""
+    whether a lockbox is issued, the live consents, whether take-home is suspended — all as
+    of the evaluation day."""
 
     record_check: tuple[date, bool] | None = None
     lockbox: bool = False
     consents: frozenset[str] = frozenset()
+    # A clinician's suspension standing that day: never ready, whatever the record earns.
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,11 @@ def _administrative(
             )
             text = _(texts[0] if given else texts[1]) % {"purpose": purpose}
             checks.append(Check(name, given, text, "administrative"))
+    if admin.suspended:
+        # Shown only while it stands, so a decision without one reads as it always did.
+        checks.append(
+            Check("takehome_suspended", False, _("take-home is suspended"), "administrative")
+        )
     return checks
 
 
