@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"registry"},
     {"dosing", "labs", "lockbox", "inpatient"},
     {"takehome", "referrals", "messaging"},
-    {"services"},
+    {"services", "recalls"},
     {"indicators"},
     {"imports", "exchange"},
     {"synth", "ops"},

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from pingan.accounts import views as account_views
+from pingan.ops import recall_summary
 from pingan.ops import views as ops_views
 
 urlpatterns = [
@@ -19,6 +20,8 @@ urlpatterns = [
     path("messaging/", include("pingan.messaging.urls")),
     path("referrals/", include("pingan.referrals.urls")),
     path("services/", include("pingan.services.urls")),
+    path("recalls/summary/", recall_summary.summary, name="recall_summary"),
+    path("recalls/", include("pingan.recalls.urls")),
     path("inpatient/", include("pingan.inpatient.urls")),
     path("indicators/", include("pingan.indicators.urls")),
     path("fhir/", include("pingan.exchange.urls")),

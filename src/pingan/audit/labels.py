@@ -109,6 +109,13 @@ LABELS: dict[str, Promise] = {
     "box_not_opened_check": _("Boxes checked for a bottle day without opening"),
     "outreach_record": _("Outreach recorded"),
     "outreach_settings": _("Drop-out worklist setting changed"),
+    "outreach_reminder": _("Reminder text sent to a client who stopped coming"),
+    # Bottle recalls.
+    "recall_draw": _("Weekly bottle recalls drawn"),
+    "recall_make": _("Bottle recall made by hand"),
+    "recall_phoned": _("Recalled client phoned"),
+    "recall_return": _("Recalled bottles counted back"),
+    "recall_missed": _("Bottle recall missed"),
     "appointment_made": _("Appointment set"),
     "appointment_closed": _("Appointment done or cancelled"),
     # Police referrals, care referrals and services.

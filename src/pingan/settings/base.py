@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "pingan.messaging",
     "pingan.referrals",
     "pingan.services",
+    "pingan.recalls",
     "pingan.inpatient",
     "pingan.indicators",
     "pingan.exchange",
