@@ -153,3 +153,11 @@ def test_preview_shows_was_and_now_in_both_languages(manager):
     assert "第 90 天" in chinese and "→ 第 60 天" in chinese
     assert "→ 周日" in chinese
     nothing_written()
+
+
+def test_the_list_above_the_form_names_the_tier_and_the_field(manager):
+    change = {**_tier_field(0, "days", "两"), **_tier_field(2, "days", "120")}
+    page = _post(manager, {**posted(default_document("pingan")), **change}).content.decode()
+    assert "第 1 档 · 带药回家天数：请输入整数，用数字填写（例如 30）。" in page
+    assert "第 3 档 · 带药回家天数：带药回家最多 90 天：任何标准都不得超过。" in page
+    nothing_written()

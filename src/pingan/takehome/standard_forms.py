@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core import clock
@@ -251,6 +252,34 @@ class StandardEditor:
             self.problems = error.reasons
             return False
         return True
+
+    def messages(self) -> list[str]:
+        """Every reason the draft is refused, each naming its tier and field, for the list
+        above the form (the same messages stand beside the fields)."""
+        found = list(self.problems)
+        found.extend(str(e) for e in self.tiers.non_form_errors())
+        for n, tier in enumerate(self.tiers.forms, start=1):
+            if self.tiers.can_delete and self.tiers._should_delete_form(tier):
+                continue
+            for name, errors in tier.errors.items():
+                for error in errors:
+                    if name == NON_FIELD_ERRORS:
+                        found.append(_("Tier %(n)d: %(message)s") % {"n": n, "message": error})
+                    else:
+                        found.append(
+                            _("Tier %(n)d, %(field)s: %(message)s")
+                            % {"n": n, "field": tier.fields[name].label, "message": error}
+                        )
+        for name, errors in self.form.errors.items():
+            for error in errors:
+                if name == NON_FIELD_ERRORS:
+                    found.append(error)
+                else:
+                    found.append(
+                        _("%(field)s: %(message)s")
+                        % {"field": self.form.fields[name].label, "message": error}
+                    )
+        return found
 
     @property
     def profile(self) -> str:
