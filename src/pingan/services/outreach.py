@@ -5,7 +5,12 @@ visit, message; outcome; next step), docs/outreach.md.
 Missed days are counted back from the day before the given date (the given day itself is
 not over, but a dose on it clears the client): the days after the client's last dose in the
 episode, or, with no dose yet, from the day of enrolment. Any dose counts — in clinic, a take-home bottle's day, a guest dose at
-another centre — so a client at home with bottles is not missing."""
+another centre — so a client at home with bottles is not missing.
+
+Staff may also send a listed client a reminder text (`send_reminder`): only with the
+client's `sms` consent, through the outbox, in the client's language, with a fixed text
+that names neither the drug nor treatment (`messaging.notices`); it is kept as an
+outreach record of kind message."""
 
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.domain import Refusal, acting, require
 from pingan.dosing.models import Dose
-from pingan.registry.models import Client, Episode
+from pingan.messaging import notices
+from pingan.messaging.models import SmsMessage
+from pingan.registry.models import Client, Consent, Episode, Purpose
 
 from .models import Outreach, OutreachKind, OutreachOutcome, OutreachSettings
 
@@ -35,6 +42,7 @@ class Slipping:
     last_dose: date | None
     missed: int  # days in a row without a dose, up to the day before the given date
     outreach: list[Outreach]  # newest first
+    textable: bool = False  # the client consents to text messages: a reminder may go
 
 
 def missed_days(on: date, enrolled_on: date, last_dose: date | None) -> int:
@@ -73,6 +81,13 @@ def worklist(
     ):
         history.setdefault(item.client_id, []).append(item)
     rows.sort(key=lambda r: (-r[1], r[0].client.code))
+    textable = set(
+        Consent.objects.filter(
+            client_id__in=[e.client_id for e, _m in rows],
+            purpose=Purpose.SMS,
+            revoked_on__isnull=True,
+        ).values_list("client_id", flat=True)
+    )
     return [
         Slipping(
             e.client,
@@ -80,6 +95,7 @@ def worklist(
             e.last_dose,
             missed,
             history.get(e.client_id, [])[:outreach_per_client],
+            e.client_id in textable,
         )
         for e, missed in rows
     ]
@@ -140,6 +156,48 @@ def record_outreach(
             on=day,
             kind=kind,
             outcome=outcome,
+        )
+    return item
+
+
+def reminder_key(client: Client, day: date) -> str:
+    """One reminder per client per day: the outbox keeps one row per key."""
+    return f"reminder:{client.external_id.hex}:{day.isoformat()}"
+
+
+def send_reminder(client: Client, by) -> Outreach:
+    """Queue the reminder text to the client and keep it as an outreach record (a message,
+    not reached yet). Refused, writing nothing, without the client's `sms` consent or a
+    usable phone number, and for a second reminder the same day."""
+    require(by, RECORD_PERMISSION)
+    why = notices.why_not(client)
+    if why is not None:
+        raise Refusal(_("No reminder sent: %(why)s") % {"why": _(why)}, code="no_sms")
+    today = clock.today()
+    key = reminder_key(client, today)
+    if SmsMessage.objects.filter(dedupe_key=key).exists():
+        raise Refusal(
+            _("A reminder already went to %(code)s today.") % {"code": client.code},
+            code="already_reminded",
+        )
+    with acting(by), transaction.atomic():
+        message = notices.queue(client, notices.REMINDER, key, today)
+        item = Outreach.objects.create(
+            client=client,
+            on=today,
+            kind=OutreachKind.MESSAGE,
+            outcome=OutreachOutcome.NOT_REACHED,
+            next_step=_("Wait for an answer; call if the client does not come back."),
+            note=_("Reminder text message sent through the outbox."),
+            created_by=by,
+        )
+        record(
+            "outreach_reminder",
+            target=str(item.external_id),
+            client_code=client.code,
+            message=str(message.external_id),
+            # The phone number was read from the vault to address the text.
+            phones_read=1,
         )
     return item
 

@@ -74,6 +74,19 @@ def record(request, external_id):
 
 
 @require_POST
+@requires(outreach.RECORD_PERMISSION)
+def reminder(request, external_id):
+    client = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    with refusals(request) as result:
+        outreach.send_reminder(client, request.user)
+    if not result.refused:
+        messages.success(request, _("Reminder text queued for %(code)s.") % {"code": client.code})
+    return redirect(
+        reverse("services:dropouts") + "?on=" + (request.POST.get("back_on") or "")[:10]
+    )
+
+
+@require_POST
 @requires("manage_staff")
 def threshold(request):
     with refusals(request) as result:

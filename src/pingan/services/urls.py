@@ -13,6 +13,7 @@ urlpatterns = [
     path("dropouts/", outreach_views.dropouts, name="dropouts"),
     path("dropouts/settings/", outreach_views.threshold, name="dropout_settings"),
     path("outreach/<uuid:external_id>/", outreach_views.record, name="outreach"),
+    path("outreach/<uuid:external_id>/reminder/", outreach_views.reminder, name="reminder"),
     path("client/<uuid:external_id>/appointments/", appointment_views.client, name="appointments"),
     path(
         "appointment/<uuid:external_id>/close/",
