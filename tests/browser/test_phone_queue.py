@@ -87,6 +87,8 @@ def test_the_nurse_doses_a_client_from_the_phone_queue(live_server, phone, sign_
     confirm.tap()
     expect(row.locator("[data-state=dosed]")).to_be_visible()
     expect(row).to_have_attribute("data-status", "dosed")
+    expect(phone.locator('[data-count="dosed"] strong')).to_have_text("1")  # fetched again
+    expect(phone.locator('[data-count="waiting"] strong')).to_have_text("3")
     _no_sideways_scroll(phone)
     dose = Dose.objects.get(client=client, date=clock.today())
     assert (dose.mg, dose.dispenser.username) == (60, "nurse1")

@@ -178,3 +178,23 @@ def test_badges_cost_a_fixed_number_of_queries(day, users, django_assert_max_num
     with django_assert_max_num_queries(3):
         found = badges.for_clients(clock.today(), ids)
     assert len(found) == 30 and all(len(v) == 2 for v in found.values())
+
+
+def test_the_counts_fetch_themselves_again_after_a_dose(day, users, client_as):
+    client = make_client("PA-C001", users["clinician"])
+    make_client("PA-C002", users["clinician"])
+    web = client_as("nurse")
+    html, _rows_ = _queue(web)
+    assert 'hx-trigger="dosed from:body"' in html and reverse("dosing:queue_counts") in html
+
+    response = web.post(reverse("dosing:dose", args=[client.external_id]), {"mg": "60"}, **HTMX)
+    assert response.status_code == 200 and response["HX-Trigger"] == "dosed"
+    counts = web.get(reverse("dosing:queue_counts"), {"status": "dosed"}, **HTMX).content.decode()
+    shown = dict(re.findall(r'data-count="(\w+)".*?<strong>(\d+)</strong>', counts, re.S))
+    assert shown == {"waiting": "1", "dosed": "1", "hold": "0", "away": "0"}
+    assert '<a href="?status=dosed" aria-current="true">' in counts
+
+    # A refused dose (already dosed) does not ask for the counts again.
+    again = web.post(reverse("dosing:dose", args=[client.external_id]), {"mg": "60"}, **HTMX)
+    assert "HX-Trigger" not in again
+    assert client_as("police").get(reverse("dosing:queue_counts")).status_code == 403

@@ -8,6 +8,7 @@ app_name = "dosing"
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("queue/counts/", views.queue_counts, name="queue_counts"),
     path("queue/<uuid:external_id>/row/", views.row, name="row"),
     path("queue/<uuid:external_id>/confirm/", views.dose_confirm, name="dose_confirm"),
     path("queue/<uuid:external_id>/dose/", views.dose, name="dose"),

@@ -78,6 +78,21 @@ def queue(request):
     )
 
 
+@require_GET
+@requires("view_queue")
+def queue_counts(request):
+    """The day's counts alone, fetched again by the queue after each dose (htmx)."""
+    status = request.GET.get("status", "")
+    return render(
+        request,
+        "dosing/_counts.html",
+        {
+            "counts": queries.queue_day(clock.today()).counts,
+            "status": status if status in queries.STATUSES else "",
+        },
+    )
+
+
 def _row(request, client: Client, **extra):
     row = queries.row_for(client, clock.today())
     template = "dosing/_row.html" if _is_htmx(request) else "dosing/confirm.html"
@@ -106,7 +121,10 @@ def dose(request, external_id):
     mg = request.POST.get("mg") or None
     result = actions.record_dose(client, request.user, mg=mg, note=request.POST.get("note", ""))
     if _is_htmx(request):
-        return _row(request, client, result=result)
+        response = _row(request, client, result=result)
+        if result.ok:
+            response["HX-Trigger"] = "dosed"  # the queue's counts fetch themselves again
+        return response
     if result.ok:
         messages.success(
             request, _("%(code)s dosed: %(mg)d mg.") % {"code": client.code, "mg": result.dose.mg}
