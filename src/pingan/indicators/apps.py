@@ -6,3 +6,8 @@ class IndicatorsConfig(AppConfig):
     name = "pingan.indicators"
     label = "indicators"
     verbose_name = _("Indicators")
+
+    def ready(self) -> None:
+        from . import freshness
+
+        freshness.connect()

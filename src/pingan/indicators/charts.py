@@ -1,7 +1,8 @@
 """Trend charts drawn on the server as SVG, for the PDF report (no browser needed).
 
-A deliberately plain line chart: months along the bottom, the value range on the left,
-a gap where a month has no value (null or suppressed).
+A deliberately plain line chart: months along the bottom, the value range on the left with
+its unit (%, mg, people…) written above the axis, a gap where a month has no value (no data
+or hidden).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def line_chart(title: str, months: list[str], values: list[float | None], unit: 
         f'<text x="{LEFT}" y="12" font-size="10" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" stroke="#888"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="#888"/>',
-        f'<text x="{LEFT - 4}" y="{TOP + 3}" text-anchor="end">{_fmt(top)}{escape(unit)}</text>',
+        f'<text x="{LEFT - 4}" y="{TOP + 3}" text-anchor="end">{_fmt(top)}</text>',
+        f'<text x="{LEFT - 4}" y="{TOP - 4}" text-anchor="end" fill="#555" data-unit>{escape(unit)}</text>',
         f'<text x="{LEFT - 4}" y="{TOP + plot_h}" text-anchor="end">0</text>',
     ]
     for i, label in enumerate(months):

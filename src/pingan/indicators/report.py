@@ -1,7 +1,7 @@
 """The monthly report as CSV and PDF (WeasyPrint), in Chinese or English.
 
-Both leave the centre, so both are built from the suppressed set (`suppression.py`): the
-same rule as the police view. Charts are SVG drawn by `charts.py`; WeasyPrint renders
+Both leave the centre, so both are built from the suppressed set (`suppression.py`), the
+stricter rule of figures leaving the region (a zero counts as small). Charts are SVG drawn by `charts.py`; WeasyPrint renders
 Chinese with Debian's `fonts-noto-cjk` (the stylesheet asks for Noto Sans CJK SC).
 """
 
@@ -13,13 +13,26 @@ import io
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pingan.audit import anchor
-from pingan.core import clock
+from pingan.core import clock, numbers
 
 from . import queries
 from .charts import line_chart
-from .definitions import INDICATORS, SECTIONS, IndicatorSet, Period
+from .definitions import BY_ID, INDICATORS, SECTIONS, IndicatorSet, Period
+
+HIDDEN = gettext_lazy("Hidden to protect privacy")
+NO_DATA = gettext_lazy("No data")
+UNITS = {
+    "people": gettext_lazy("people"),
+    "days": gettext_lazy("days"),
+    "samples": gettext_lazy("samples"),
+    "mg": "mg",
+    "kits": gettext_lazy("kits"),
+    "sessions": gettext_lazy("sessions"),
+    "bed-days": gettext_lazy("bed-days"),
+}
 
 
 def _num(v) -> str:
@@ -75,13 +88,36 @@ def monthly_csv(period: Period, language: str) -> str:
 
 
 def display(ind, r) -> str:
+    """One figure as people read it: a share as a percentage (98.6 %), a mean with its
+    unit (62.5 mg), a count as a whole number; a hidden figure says why, and a figure
+    with nothing to count (0 of 0) says there is no data."""
     if r.suppressed and r.value is None:
-        return _("suppressed (< 5)")
+        return str(HIDDEN)
     if r.value is None:
-        return r.note or "—"
+        return r.note or str(NO_DATA)
     if ind.kind == "rate":
-        return f"{r.value * 100:.1f}%"
-    return f"{r.value:.1f}" if ind.kind == "mean" else f"{r.value:.0f}"
+        return numbers.percent(r.value)
+    if ind.kind == "mean":
+        return f"{r.value:,.1f} {unit_name(ind)}".strip()
+    return numbers.count(r.value)
+
+
+def interval(r) -> str:
+    """The 95% interval of a share, in percentages."""
+    if r.ci_low is None or r.ci_high is None:
+        return ""
+    return f"{r.ci_low * 100:.1f}–{r.ci_high * 100:.1f}{numbers.PERCENT_SIGN}"
+
+
+def unit_name(ind) -> str:
+    """What the values of an indicator are measured in, for a value or a chart's axis."""
+    if ind.kind == "rate":
+        return "%"
+    return str(UNITS.get(ind.unit, ""))
+
+
+def axis_label(ind) -> str:
+    return "%" if ind.kind == "rate" else unit_name(ind)
 
 
 def report_context(period: Period) -> dict:
@@ -94,13 +130,10 @@ def report_context(period: Period) -> dict:
             if ind.section != key:
                 continue
             r = current.results[ind.id]
-            ci = ""
-            if r.ci_low is not None:
-                ci = f"{r.ci_low * 100:.1f}–{r.ci_high * 100:.1f}%"
-            rows.append({"ind": ind, "r": r, "shown": display(ind, r), "ci": ci})
+            rows.append({"ind": ind, "r": r, "shown": display(ind, r), "ci": interval(r)})
         sections.append({"title": title, "rows": rows})
     charts = [
-        line_chart(s.label, s.months, s.values, "%" if s.kind == "rate" else "")
+        line_chart(s.label, s.months, s.values, axis_label(BY_ID[s.id]))
         for s in queries.series(sets)
         if any(v is not None for v in s.values)
     ]

@@ -1,7 +1,12 @@
 """Small-cell suppression for figures shown to the police or leaving the centre (docs/confidentiality.md).
 
+Who sees what: the centre's staff and the CDC officers who oversee it see every figure
+(`sees_every_figure`); the police see the screen set (`for_police_screen`), where only a
+truly small cell is hidden (1 to 4 people, or a share leaving 1 to 4 people out); exports
+keep the stricter rule below, zero included, because they leave the region.
+
 Primary suppression hides every figure describing fewer than 5 people (SMALL_CELL, zero
-included). Complementary suppression then makes sure no hidden figure can be worked out
+included for exports). Complementary suppression then makes sure no hidden figure can be worked out
 from the ones still shown: wherever figures add up (a denominator is its numerator plus
 the people not in it; the adherence days of all clients are those of take-home clients
 plus those of clinic-only clients; active clients are the denominator of several shares),
@@ -12,6 +17,8 @@ smallest shown one, until no equation gives anything away.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+
+from pingan.accounts.roles import perm
 
 from .definitions import BY_ID, SMALL_CELL, IndicatorSet, Result
 
@@ -79,11 +86,25 @@ def protect(cells: Cells) -> set[str]:
     return hidden
 
 
-def _small(value) -> bool:
-    return value is not None and value < SMALL_CELL
+def sees_every_figure(user) -> bool:
+    """Centre staff who may list the clients behind a figure, and the CDC officers who
+    oversee the centre's health data, see every figure unsuppressed; the police do not."""
+    return user.has_perm(perm("drilldown_indicators")) or user.has_perm(perm("view_health_data"))
 
 
-def cells_of(results: dict[str, Result]) -> Cells:
+def _small_for(zero_is_small: bool):
+    """Exports count a zero as small (it describes nobody, so it is hidden like 1 to 4);
+    the police screen hides only 1 to 4: a zero, or 0 of 0, gives no one away."""
+    low = 0 if zero_is_small else 1
+
+    def small(value) -> bool:
+        return value is not None and low <= value < SMALL_CELL
+
+    return small
+
+
+def cells_of(results: dict[str, Result], zero_is_small: bool = True) -> Cells:
+    small_cell = _small_for(zero_is_small)
     cells = Cells()
     for ind_id, r in results.items():
         ind = BY_ID[ind_id]
@@ -91,21 +112,23 @@ def cells_of(results: dict[str, Result]) -> Cells:
             continue
         if ind.kind == "count":
             cells.add(
-                ind_id, r.numerator, protect=ind.unit in PEOPLE_COUNTS and _small(r.numerator)
+                ind_id, r.numerator, protect=ind.unit in PEOPLE_COUNTS and small_cell(r.numerator)
             )
             continue
         n, d = f"{ind_id}.n", f"{ind_id}.d"
         if ind.unit == "people":
-            cells.add(n, r.numerator, protect=_small(r.numerator))
-            cells.add(d, r.denominator, protect=_small(r.denominator))
+            cells.add(n, r.numerator, protect=small_cell(r.numerator))
+            cells.add(d, r.denominator, protect=small_cell(r.denominator))
             rest = r.denominator - r.numerator
-            cells.add(f"{ind_id}.c", rest, shown=False, protect=_small(rest))
+            cells.add(f"{ind_id}.c", rest, shown=False, protect=small_cell(rest))
             cells.equation(d, (n, f"{ind_id}.c"))
             continue
         # Days, samples, milligrams: the people behind them decide.
-        small = _small(r.people)
+        small = small_cell(r.people)
         if ind.unit == "samples" and r.people_numerator is not None:
-            small = small or _small(r.people_numerator) or _small(r.people - r.people_numerator)
+            small = (
+                small or small_cell(r.people_numerator) or small_cell(r.people - r.people_numerator)
+            )
         cells.add(n, r.numerator, protect=small)
         cells.add(d, r.denominator, protect=small)
     for total, parts in SPLITS:
@@ -117,9 +140,10 @@ def cells_of(results: dict[str, Result]) -> Cells:
     return cells
 
 
-def suppress(results: dict[str, Result]) -> dict[str, Result]:
-    """The same results with every small or revealing figure replaced by None."""
-    cells = cells_of(results)
+def suppress(results: dict[str, Result], zero_is_small: bool = True) -> dict[str, Result]:
+    """The same results with every small or revealing figure replaced by None (zeros
+    counted as small unless `zero_is_small` is False, as on the police screen)."""
+    cells = cells_of(results, zero_is_small)
     hidden = protect(cells)
     out: dict[str, Result] = {}
     for ind_id, r in results.items():
@@ -143,4 +167,17 @@ def suppress(results: dict[str, Result]) -> dict[str, Result]:
 
 
 def suppress_set(result: IndicatorSet) -> IndicatorSet:
+    """The set as it may leave the region (CSV, PDF, FHIR MeasureReports)."""
     return IndicatorSet(result.period, suppress(result.results))
+
+
+def for_police_screen(result: IndicatorSet) -> IndicatorSet:
+    """The set as the police see it on screen: only truly small cells hidden."""
+    return IndicatorSet(result.period, suppress(result.results, zero_is_small=False))
+
+
+def for_screen(sets: list[IndicatorSet], user) -> list[IndicatorSet]:
+    """The sets as this user may see them on screen."""
+    if sees_every_figure(user):
+        return sets
+    return [for_police_screen(s) for s in sets]

@@ -1,8 +1,10 @@
 """Indicator screens: the dashboard with trends, drill-down, evaluation and the exports.
 
 Views only read the query string and pick the audience; every figure comes from
-`queries.py`. Police (view_indicators without drilldown_indicators) get the suppressed set;
-exports are always suppressed because they leave the centre.
+`queries.py` (through `freshness.py`, which keeps each month's set until a write changes
+it). Centre staff and the CDC see every figure; the police see the screen set, where only
+truly small cells are hidden (`suppression.py`); exports keep the stricter rule because
+they leave the region.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from pingan.core import clock
 from pingan.core.months import NotAMonth, month_or_default
 from pingan.registry.models import Client
 
-from . import queries
+from . import freshness, queries
 from .definitions import BY_ID, INDICATORS, SECTIONS, Period
 from .drilldown import DRILL, drill
-from .report import display, monthly_csv, monthly_pdf
+from .report import HIDDEN, NO_DATA, axis_label, display, interval, monthly_csv, monthly_pdf
+from .suppression import for_screen, sees_every_figure, suppress
 
 
 def _period(request: HttpRequest, name: str = "period", default: Period | None = None):
@@ -39,8 +42,7 @@ def _sections(result) -> list[dict]:
         for ind in INDICATORS:
             if ind.section == key:
                 r = result.results[ind.id]
-                ci = f"{r.ci_low * 100:.1f}–{r.ci_high * 100:.1f}%" if r.ci_low is not None else ""
-                rows.append({"ind": ind, "r": r, "shown": display(ind, r), "ci": ci})
+                rows.append({"ind": ind, "r": r, "shown": display(ind, r), "ci": interval(r)})
         sections.append({"title": title, "rows": rows})
     return sections
 
@@ -48,9 +50,9 @@ def _sections(result) -> list[dict]:
 @requires("view_indicators")
 def dashboard(request: HttpRequest) -> HttpResponse:
     period, error = _period(request)
-    full = queries.sees_full_set(request.user)
-    sets = queries.for_audience(queries.trend(period), full)
-    series = [s.__dict__ for s in queries.series(sets)]
+    full = sees_every_figure(request.user)
+    sets = for_screen(freshness.trend(period), request.user)
+    series = [{**s.__dict__, "unit": axis_label(BY_ID[s.id])} for s in queries.series(sets)]
     return render(
         request,
         "indicators/dashboard.html",
@@ -102,17 +104,36 @@ def drilldown(request: HttpRequest, indicator: str, period: str) -> HttpResponse
     )
 
 
-def _cell(r) -> dict:
-    pct = lambda v: f"{v * 100:.1f}%"  # noqa: E731
+def _cell(ind, r) -> dict:
+    """One comparison cell: the share and its interval, or why there is none; the counts
+    that may be shown are shown even when the share is not."""
+    if r.value is not None:
+        shown = display(ind, r)
+    elif r.suppressed:
+        shown = str(HIDDEN)
+    else:
+        shown = str(NO_DATA)
     return {
         "value": r.value,
         "suppressed": r.suppressed,
-        "pct": pct(r.value) if r.value is not None else "",
-        "low": pct(r.ci_low) if r.ci_low is not None else "",
-        "high": pct(r.ci_high) if r.ci_high is not None else "",
+        "shown": shown,
+        "ci": interval(r),
         "numerator": r.numerator,
         "denominator": r.denominator,
     }
+
+
+def _for_police(comparisons: list) -> list:
+    """The police see the pooled comparison with only truly small cells hidden (the
+    take-home, clinic-only and overall figures add up, so they are suppressed together)."""
+    pooled = {}
+    for c, (overall, th, co) in zip(comparisons, queries.COMPARED, strict=True):
+        pooled.update({overall: c.overall, th: c.takehome, co: c.clinic_only})
+    shown = suppress(pooled, zero_is_small=False)
+    return [
+        queries.Comparison(c.measure, c.label, shown[th], shown[co], shown[overall])
+        for c, (overall, th, co) in zip(comparisons, queries.COMPARED, strict=True)
+    ]
 
 
 @requires("view_indicators")
@@ -125,11 +146,13 @@ def evaluation(request: HttpRequest) -> HttpResponse:
     if (last.year - first.year) * 12 + last.month - first.month >= 36:
         first = last.shift(-35)
         error = error or _("At most 36 months at once; showing the last 36.")
-    comparisons = queries.evaluation(first, last, queries.sees_full_set(request.user))
-    rows = [
-        {"label": c.label, "cells": [_cell(c.takehome), _cell(c.clinic_only), _cell(c.overall)]}
-        for c in comparisons
-    ]
+    comparisons = freshness.evaluation(first, last)
+    if not sees_every_figure(request.user):
+        comparisons = _for_police(comparisons)
+    rows = []
+    for c, (overall, th, co) in zip(comparisons, queries.COMPARED, strict=True):
+        cells = [(th, c.takehome), (co, c.clinic_only), (overall, c.overall)]
+        rows.append({"label": c.label, "cells": [_cell(BY_ID[i], r) for i, r in cells]})
     return render(
         request,
         "indicators/evaluation.html",

@@ -8,7 +8,7 @@
     new Chart(canvas, {
       type: "line",
       data: { labels: s.months, datasets: [{ label: s.label, data: s.values, spanGaps: false, borderColor: "#1f6f8b", backgroundColor: "#1f6f8b", tension: 0.2 }] },
-      options: { animation: false, responsive: true, plugins: { legend: { display: true } }, scales: { y: { beginAtZero: true, suggestedMax: s.kind === "rate" ? 100 : undefined } } }
+      options: { animation: false, responsive: true, plugins: { legend: { display: true } }, scales: { y: { beginAtZero: true, suggestedMax: s.kind === "rate" ? 100 : undefined, title: { display: !!s.unit, text: s.unit } } } }
     });
   });
 })();

@@ -74,6 +74,9 @@ class Command(BaseCommand):
                 )
                 % {"host": host, "port": port, "reason": exc.strerror or exc}
             ) from None
+        from pingan.indicators import freshness
+
+        freshness.start_warming()  # the dashboard's months, computed before anyone asks
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
             _("Ping An is serving on http://%(host)s:%(port)d/ — press Ctrl+C to stop.")

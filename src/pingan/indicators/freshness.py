@@ -1,0 +1,241 @@
+"""The indicator sets of each month, computed once and kept until a write changes them.
+
+A month's set is cached under a key made of the month and its *data version*:
+
+- a stamp per month, replaced after the commit of any write to the records the
+  indicators read (clients, episodes, consents, doses, urine samples, tests, take-home,
+  referrals, services, the detox unit). A row carries its dates, so a new row only
+  marks the months it can reach: from the month of its earliest date (today for a row
+  without one) up to `REACH_MONTHS`
+  after its latest date or today, whichever is later (tests look back 365 days, retention
+  a year, an open episode runs on). A changed or deleted row, or one without a date,
+  marks every month;
+- the doses of the month and of the month before (the retention window reaches back
+  into it): their count and last id, read in one query per load. A nurse's dose is
+  inserted in raw SQL for its one-dose-a-day guard and sends no signal, so the doses
+  themselves are the version.
+
+A missing stamp (the cache evicted it, or the server just started) gets a fresh token,
+so eviction can only cost a recomputation, never show an old figure. Writes made by
+another process (an import from the command line) send their signals there; the sets
+also expire after `TIMEOUT` seconds, so another process's writes show within that time.
+
+Precomputing: the server (`pingan serve`) starts one background thread
+(`start_warming`) that computes the dashboard's and the evaluation's default months when
+the server starts and again a moment after each write that changes them, so the first
+visitor after a start or a write does not wait for the engines.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import date, datetime
+
+from django.core.cache import cache
+from django.db import connection, models, transaction
+from django.db.models import Count, Max
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from pingan.core import clock
+from pingan.dosing.models import Dose
+
+from . import queries
+from .definitions import IndicatorSet, Period
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 3600
+# Seconds the warming thread waits after a write, so a burst of writes costs one pass.
+SETTLE_SECONDS = 2.0
+REWARM_SECONDS = 60.0
+REACH_MONTHS = 13
+MAX_MARKED = 400  # months; an older first date marks every month instead
+WATCHED_APPS = frozenset(
+    {"registry", "dosing", "labs", "takehome", "lockbox", "referrals", "services", "inpatient"}
+)
+_ALL = "indicators:stamp:all"
+
+
+def _stamp_key(period: Period) -> str:
+    return f"indicators:stamp:{period}"
+
+
+def _token() -> str:
+    return uuid.uuid4().hex
+
+
+def mark(first: date | None, last: date | None = None) -> None:
+    """A write has committed that reaches the months from `first`'s to `REACH_MONTHS`
+    after `last`'s or today's, whichever is later (every month when `first` is None)."""
+    _wake.set()
+    start = Period.of(first) if first is not None else None
+    end = Period.of(max(last or first or clock.today(), clock.today())).shift(REACH_MONTHS)
+    span = None if start is None else (end.year - start.year) * 12 + end.month - start.month
+    if span is None or span > MAX_MARKED:
+        cache.set(_ALL, _token(), None)
+        return
+    token = _token()
+    cache.set_many({_stamp_key(start.shift(i)): token for i in range(span + 1)}, None)
+
+
+def _stamps(periods: list[Period]) -> dict[Period, str]:
+    keys = {_stamp_key(p): p for p in periods}
+    found = cache.get_many([*keys, _ALL])
+    overall = found.get(_ALL)
+    if overall is None:
+        overall = _token()
+        cache.set(_ALL, overall, None)
+    missing = {k: _token() for k in keys if k not in found}
+    if missing:
+        cache.set_many(missing, None)
+        found.update(missing)
+    return {p: f"{overall}.{found[k]}" for k, p in keys.items()}
+
+
+def _dose_marks(periods: list[Period]) -> dict[Period, tuple]:
+    """(count, last id) of the doses of each month from the one before the first."""
+    first = periods[0].shift(-1)
+    by_day = (
+        Dose.objects.filter(date__gte=first.start, date__lte=periods[-1].end)
+        .values_list("date")
+        .annotate(n=Count("id"), last=Max("id"))
+        .order_by()
+    )
+    months: dict[Period, list[int]] = {}
+    for day, n, last in by_day:
+        seen = months.setdefault(Period.of(day), [0, 0])
+        seen[0] += n
+        seen[1] = max(seen[1], last)
+    return {p: (*months.get(p.shift(-1), (0, 0)), *months.get(p, (0, 0))) for p in periods}
+
+
+def _key(period: Period, stamp: str, doses: tuple) -> str:
+    return f"indicators:set:{period}:{stamp}:{'.'.join(map(str, doses))}"
+
+
+def month_sets(periods: list[Period]) -> list[IndicatorSet]:
+    """The full (unsuppressed) set of each month, from the cache when its data version
+    has not moved, computed otherwise."""
+    stamps = _stamps(periods)
+    doses = _dose_marks(periods)
+    keys = {p: _key(p, stamps[p], doses[p]) for p in periods}
+    found = cache.get_many(list(keys.values()))
+    out = []
+    for p in periods:
+        result = found.get(keys[p])
+        if result is None:
+            result = queries.month(p)
+            cache.set(keys[p], result, TIMEOUT)
+        out.append(result)
+    return out
+
+
+def trend(last: Period, months: int = queries.TREND_MONTHS) -> list[IndicatorSet]:
+    """The 12 months ending with `last`, as `queries.trend` gives them, kept fresh."""
+    return month_sets(last.last(months))
+
+
+def _months(first: Period, last: Period) -> list[Period]:
+    out, p = [], first
+    while p <= last:
+        out.append(p)
+        p = p.shift(1)
+    return out
+
+
+def evaluation(first: Period, last: Period) -> list[queries.Comparison]:
+    """`queries.evaluation(first, last, full=True)`, kept until a write reaches one of
+    its months."""
+    periods = _months(first, last)
+    stamps, doses = _stamps(periods), _dose_marks(periods)
+    version = "|".join(f"{stamps[p]}:{'.'.join(map(str, doses[p]))}" for p in periods)
+    key = f"indicators:evaluation:{first}:{last}:{uuid.uuid5(uuid.NAMESPACE_OID, version).hex}"
+    found = cache.get(key)
+    if found is None:
+        found = queries.evaluation(first, last, full=True)
+        cache.set(key, found, TIMEOUT)
+    return found
+
+
+def _dates(instance: models.Model, hop: bool = True) -> list[date]:
+    """The dates on a row; a row with none (a urine result) takes those of the rows it
+    was created with (its sample), when they are at hand."""
+    days = []
+    for f in instance._meta.concrete_fields:
+        if isinstance(f, models.DateField):
+            value = getattr(instance, f.attname, None)
+            if isinstance(value, datetime):
+                value = timezone.localtime(value).date() if value.tzinfo else value.date()
+            if isinstance(value, date):
+                days.append(value)
+    if not days and hop:
+        for related in instance._state.fields_cache.values():
+            if isinstance(related, models.Model):
+                days += _dates(related, hop=False)
+    return days
+
+
+def _changed(sender, instance, created: bool = False, **kwargs) -> None:
+    if sender._meta.app_label not in WATCHED_APPS:
+        return
+    # A new row reaches the months of its dates (a row with none, like a settings row
+    # made on first use, those from today); an edit may have moved them (the old dates
+    # are gone by now), so it reaches every month.
+    first = last = None
+    if created:
+        days = _dates(instance) or [clock.today()]
+        first, last = min(days), max(days)
+    transaction.on_commit(lambda: mark(first, last))
+
+
+def _deleted(sender, instance, **kwargs) -> None:
+    if sender._meta.app_label in WATCHED_APPS:
+        transaction.on_commit(lambda: mark(None))
+
+
+def connect() -> None:
+    """Called once when the app starts (`IndicatorsConfig.ready`)."""
+    post_save.connect(_changed, dispatch_uid="indicators.freshness.saved")
+    post_delete.connect(_deleted, dispatch_uid="indicators.freshness.deleted")
+
+
+def warm() -> None:
+    """Compute what the dashboard and the evaluation show first (the 12 months to last
+    month, this month, the six months to last month pooled), ahead of the first visitor."""
+    this = Period.of(clock.today())
+    trend(this.shift(-1))
+    month_sets([this])
+    evaluation(this.shift(-6), this.shift(-1))
+
+
+_wake = threading.Event()
+_warming: threading.Thread | None = None
+
+
+def _warm_forever() -> None:
+    while True:
+        # Woken by a write's signal; doses send none, so look again every minute anyway
+        # (a pass where nothing changed costs one small query per table of doses).
+        _wake.wait(timeout=REWARM_SECONDS)
+        time.sleep(SETTLE_SECONDS)
+        _wake.clear()
+        try:
+            warm()
+        except Exception:  # the next visitor computes what this pass could not
+            log.exception("precomputing the indicators failed")
+        finally:
+            connection.close()
+
+
+def start_warming() -> None:
+    """Start the one background thread that keeps the default months computed (the
+    server calls it; commands and tests compute on demand instead)."""
+    global _warming
+    if _warming is None:
+        _warming = threading.Thread(target=_warm_forever, name="indicators-warm", daemon=True)
+        _warming.start()
+    _wake.set()

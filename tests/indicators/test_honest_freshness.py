@@ -1,0 +1,93 @@
+"""The dashboard keeps each month's figures until a write changes them: the second load
+computes nothing, a new dose or a new urine sample changes the next load, and a write
+recomputes only the months it can reach."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from django.core.cache import cache
+from indicator_fixtures import build_march, client, d, doses, urine
+
+from pingan.indicators import queries
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def computed(monkeypatch, clock_at):
+    """The months the engines were asked for, in order."""
+    clock_at(datetime(2026, 4, 10, 10, 0))
+    cache.clear()
+    asked = []
+    real = queries.month
+
+    def month(period):
+        asked.append(str(period))
+        return real(period)
+
+    monkeypatch.setattr(queries, "month", month)
+    yield asked
+    cache.clear()
+
+
+def _figure(client_as, ind_id: str):
+    response = client_as("clinician").get("/indicators/?period=2026-03")
+    assert response.status_code == 200
+    rows = {row["ind"].id: row["r"] for s in response.context["sections"] for row in s["rows"]}
+    return rows[ind_id]
+
+
+def test_the_second_load_computes_nothing(computed, client_as):
+    build_march()
+    _figure(client_as, "active_clients")
+    assert len(computed) == 12
+    computed.clear()
+    _figure(client_as, "active_clients")
+    assert computed == []
+
+
+def test_a_new_dose_changes_the_next_load(computed, client_as):
+    build_march()
+    late = client("Z", ("2026-03-20", None))
+    before = _figure(client_as, "active_clients").numerator
+    computed.clear()
+    # Doses written as the nurses' action writes them: one SQL statement, no model signal.
+    doses(late, [d("2026-03-21")])
+    assert _figure(client_as, "active_clients").numerator == before + 1
+    assert computed == ["2026-03"]  # the months before it were not recomputed
+
+
+def test_a_new_urine_sample_changes_the_next_load(
+    computed, client_as, django_capture_on_commit_callbacks
+):
+    people = build_march()
+    before = _figure(client_as, "opiate_positive_rate").denominator
+    computed.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        urine(people["A"], "2026-03-25", opiates="positive")
+    assert _figure(client_as, "opiate_positive_rate").denominator == before + 1
+    assert computed == ["2026-03"]
+
+
+def test_an_edit_recomputes_every_month(computed, client_as, django_capture_on_commit_callbacks):
+    people = build_march()
+    _figure(client_as, "active_clients")
+    computed.clear()
+    episode = people["A"].episodes.first()
+    with django_capture_on_commit_callbacks(execute=True):
+        episode.save()
+    _figure(client_as, "active_clients")
+    assert len(computed) == 12
+
+
+def test_the_background_pass_leaves_nothing_for_the_first_visitor(computed, client_as):
+    from pingan.indicators import freshness
+
+    build_march()
+    freshness.warm()  # what the server's background thread runs
+    computed.clear()
+    client_as("clinician").get("/indicators/")  # the default: the 12 months to last month
+    client_as("clinician").get("/indicators/evaluation/")
+    assert computed == []
