@@ -7,6 +7,9 @@ new action is never hidden — and tests/audit/test_audit_labels.py fails until 
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -230,6 +233,16 @@ DETAIL_LABELS: dict[str, Promise] = {
     "day": _("Day"),
     "day_price": _("Price per day"),
     "days": _("Days"),
+    "decided_at": _("Decided at"),
+    "decided_by": _("Decided by"),
+    "cleared_at": _("Cleared at"),
+    "cleared_by": _("Cleared by"),
+    "closed_at": _("Closed at"),
+    "closed_by": _("Closed by"),
+    "superseded_at": _("Superseded at"),
+    "merged_at": _("Merged at"),
+    "merged_by": _("Merged by"),
+    "status": _("Status"),
     "days_used": _("Days used"),
     "detected_by": _("Detected by"),
     "doses": _("Doses"),
@@ -251,8 +264,8 @@ DETAIL_LABELS: dict[str, Promise] = {
     "files": _("Files"),
     "format": _("Format"),
     "from_mg": _("From (mg)"),
-    "given": _("Given"),
-    "given_on": _("Given on"),
+    "given": _("Given out"),
+    "given_on": _("Date given"),
     "in_force_from": _("In force from"),
     "incident": _("Incident"),
     "induction": _("Induction"),
@@ -269,11 +282,11 @@ DETAIL_LABELS: dict[str, Promise] = {
     "mg": _("Dose (mg)"),
     "missed_days": _("Missed days"),
     "ml": _("Volume (ml)"),
-    "name": _("Name"),
+    "name": _("Name given"),
     "new": _("New"),
     "note": _("Note"),
     "old": _("Old"),
-    "on": _("On"),
+    "on": _("On the day"),
     "on_file": _("On file"),
     "opioid_positive": _("Opioid positive"),
     "outcome": _("Outcome"),
@@ -283,7 +296,7 @@ DETAIL_LABELS: dict[str, Promise] = {
     "parts": _("Parts"),
     "passed": _("Passed"),
     "phones_read": _("Phone numbers read"),
-    "planned": _("Planned"),
+    "planned": _("As planned"),
     "previous_mg": _("Previous dose (mg)"),
     "price": _("Price"),
     "product": _("Product"),
@@ -379,9 +392,37 @@ def _value(value) -> str:
         return ", ".join(_value(item) for item in value) or "—"
     if isinstance(value, dict):
         return "; ".join(f"{detail_label(k)}: {_value(v)}" for k, v in value.items()) or "—"
-    if isinstance(value, str) and "_" in value and value.replace("_", "").isalnum():
-        return humanise(value).lower()  # a field or code name, e.g. ["approved_days"]
+    if isinstance(value, str):
+        known = _choice_labels().get(value)
+        if known is not None:
+            return str(known)  # a stored choice, e.g. "counselling"
+        # a field or code name inside the text, e.g. ["approved_days"]
+        return _CODE.sub(lambda m: humanise(m[0]).lower(), value)
     return str(value)
+
+
+_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+@lru_cache(maxsize=1)
+def _choice_labels() -> dict[str, Promise]:
+    """Every stored choice value of the project's models that is a word, with its label:
+    details often carry one ("kind": "counselling"). Read from the app registry, so this
+    layer names no model of the apps above it."""
+    from django.apps import apps
+
+    found: dict[str, Promise] = {}
+    for model in apps.get_models():
+        if not model.__module__.startswith("pingan."):
+            continue
+        for field in model._meta.get_fields():
+            for value, text in getattr(field, "flatchoices", None) or ():
+                if isinstance(value, str) and _WORD.fullmatch(value):
+                    found.setdefault(value, text)
+    return found
+
+
+_WORD = re.compile(r"[a-z][a-z0-9_]{2,}")
 
 
 def detail_label(key: str) -> str:
@@ -389,23 +430,50 @@ def detail_label(key: str) -> str:
     return str(found) if found is not None else humanise(key)
 
 
-def detail_fields(detail: dict) -> list[tuple[str, str]]:
-    """(label, value) pairs of an entry's detail, in the active language, in stored order."""
+def detail_fields(detail: dict, target: str = "") -> list[tuple[str, str]]:
+    """(label, value) pairs of an entry's detail, in the active language, in stored order.
+    The fields a change touched are named as the changed record's model names them."""
     if not isinstance(detail, dict):
         return [(str(_("Detail")), _value(detail))]
-    return [(detail_label(key), _value(value)) for key, value in detail.items()]
+    model = _model_of(target)
+    pairs = []
+    for key, value in detail.items():
+        if key == "fields" and model is not None and isinstance(value, list):
+            shown = ", ".join(_field_name(model, name) for name in value) or "—"
+        else:
+            shown = _value(value)
+        pairs.append((detail_label(key), shown))
+    return pairs
+
+
+def _model_of(target: str):
+    from django.apps import apps
+
+    model_name, sep, _ident = target.partition(":")
+    if not sep or "." not in model_name:
+        return None
+    try:
+        return apps.get_model(model_name)
+    except (LookupError, ValueError):
+        return None
+
+
+def _field_name(model, name: str) -> str:
+    """The field's own translated name; for a field without one (Django then makes it
+    from the attribute name, in English), the detail label of that name."""
+    try:
+        verbose = model._meta.get_field(name).verbose_name
+    except Exception:  # noqa: BLE001 - a field since removed is shown by its name
+        verbose = None
+    if verbose is not None and str(verbose) != str(name).replace("_", " "):
+        return str(verbose)
+    return detail_label(str(name)).lower()
 
 
 def target_label(target: str) -> str:
     """ "registry.client:3f2c…" as the record's kind in the reader's language and the start
     of its id; anything else (a URL name, a file) as it is."""
-    from django.apps import apps
-
-    model_name, sep, ident = target.partition(":")
-    if not sep or "." not in model_name:
-        return target
-    try:
-        model = apps.get_model(model_name)
-    except (LookupError, ValueError):
-        return target
-    return f"{model._meta.verbose_name} {ident[:8]}".strip()
+    model = _model_of(target)
+    if model is None:
+        return _CODE.sub(lambda m: humanise(m[0]).lower(), target)
+    return f"{model._meta.verbose_name} {target.partition(':')[2][:8]}".strip()

@@ -1,5 +1,5 @@
 """`{{ entry.action|action_label }}`, `{{ entry.role|actor_role }}` and
-`{% for label, value in entry.detail|detail_fields %}`: the log's codes as words in the
+`{% for label, value in entry|detail_fields %}`: the log's codes as words in the
 reader's language."""
 
 from django import template
@@ -20,8 +20,9 @@ def actor_role(code: str) -> str:
 
 
 @register.filter
-def detail_fields(detail) -> list[tuple[str, str]]:
-    return labels.detail_fields(detail or {})
+def detail_fields(entry) -> list[tuple[str, str]]:
+    """Of an entry: its detail as (label, value) pairs."""
+    return labels.detail_fields(entry.detail or {}, entry.target or "")
 
 
 @register.filter

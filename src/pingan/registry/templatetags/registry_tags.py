@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+
+from pingan.accounts.reach import url_if_allowed
 
 register = template.Library()
 
 
-@register.simple_tag
-def optional_url(name: str, *args, **kwargs) -> str:
-    """Like {% url %}, but "" when the name is not (yet) registered: the client page links
-    to other apps' screens, which may not be installed in every deployment."""
-    try:
-        return reverse(name, args=args, kwargs=kwargs)
-    except NoReverseMatch:
-        return ""
+@register.simple_tag(takes_context=True)
+def optional_url(context, name: str, *args, **kwargs) -> str:
+    """Like {% url %}, but "" when the name is not (yet) registered (the client page links
+    to other apps' screens, which may not be installed in every deployment) or when the
+    signed-in user may not open that screen (a link to a 403 is a dead end)."""
+    return url_if_allowed(context.get("user"), name, *args, **kwargs)
 
 
 @register.filter
