@@ -75,6 +75,8 @@ def test_both_confirmed_signatures_put_the_version_in_force(draft, client_as):
     for role in ("cdc", "police"):
         response = client_as(role).post(_page(draft), _confirmed(draft))
         assert response.status_code == 302 and response["Location"] == reverse("takehome:standards")
+        page = client_as(role).get(_page(draft), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "您这一方已签署此版本。" in page and 'name="confirm"' not in page
     draft.refresh_from_db()
     assert draft.effective_on == clock.today()
     assert queries.standard_in_force() == draft

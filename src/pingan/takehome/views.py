@@ -397,6 +397,7 @@ def standard_sign(request: HttpRequest, external_id) -> HttpResponse:
             "parts": describe(standard.document),
             "signatures": list(signed_by.values()),
             "may_sign": may_sign,
+            "signed_here": role in signed_by,
             "role": role,
         },
     )
