@@ -41,6 +41,7 @@ def test_police_and_cdc_cannot_open_any_recall_screen(recalled, client_as):
             assert b"PA-R" not in answer.content
     recalled.refresh_from_db()
     assert recalled.status == RecallStatus.OPEN
+    assert b'href="/recalls/"' not in client_as("police").get(reverse("home"), follow=True).content
 
 
 def test_the_nurse_sees_the_list_and_counts_a_return(recalled, client_as):
@@ -48,6 +49,7 @@ def test_the_nurse_sees_the_list_and_counts_a_return(recalled, client_as):
     page = browser.get(reverse("recalls:list"), HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert b'data-recall="PA-R"' in page.content
+    assert b'href="/recalls/"' in page.content  # in the menu
     url = reverse("recalls:return", args=[recalled.external_id])
     assert browser.get(url).status_code == 200
     # A bad volume: the form again with the message, nothing written.

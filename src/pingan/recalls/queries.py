@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Q, Sum
-from django.utils import timezone
 
 from pingan.core import clock
 from pingan.registry.models import Client
@@ -118,15 +117,12 @@ def centre_list(days: int = 60) -> list[Row]:
         told = notified_at(recall)
         to_phone = recall.message_id is None and recall.phoned_at is None
         rows.append(Row(recall, told, rules.due_at(told), to_phone))
-    far = datetime.max.replace(tzinfo=timezone.get_current_timezone())
-    rows.sort(
-        key=lambda r: (
-            r.recall.status != RecallStatus.OPEN,
-            r.due_at or far if r.recall.status == RecallStatus.OPEN else far,
-            -(r.recall.closed_at or r.recall.made_at).timestamp(),
-        )
-    )
-    return rows
+    open_ = [r for r in rows if r.recall.status == RecallStatus.OPEN]
+    closed = [r for r in rows if r.recall.status != RecallStatus.OPEN]
+    # Open: the earliest due first, those not told yet after them; closed: the latest first.
+    open_.sort(key=lambda r: (r.due_at is None, r.due_at or r.recall.made_at, r.recall.pk))
+    closed.sort(key=lambda r: r.recall.closed_at, reverse=True)
+    return open_ + closed
 
 
 def _month_start(month: date) -> datetime:
