@@ -366,6 +366,13 @@ DETAIL_LABELS: dict[str, Promise] = {
     "was": _("Was"),
     "why": _("Why"),
     "with_identity": _("With identity"),
+    # A signature of the take-home standard: what the signer was shown before confirming.
+    "profile": _("Profile"),
+    "seen": _("Shown before signing"),
+    "compared_with": _("Compared with version"),
+    "more": _("Clients with more days"),
+    "fewer": _("Clients with fewer days"),
+    "unchanged": _("Clients unchanged"),
 }
 
 

@@ -77,7 +77,6 @@ def draft_standard(
             target=str(standard.external_id),
             version=standard.version,
             profile=profile,
-            document=document,
             effective_from=effective_from,
         )
     return standard

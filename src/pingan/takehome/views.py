@@ -381,7 +381,11 @@ def standard_sign(request: HttpRequest, external_id) -> HttpResponse:
                 ),
             )
         else:
-            seen = {"compared_with": shown["in_force"].version, **shown["counts"]}
+            counts = shown["counts"]
+            seen = {
+                "compared_with": shown["in_force"].version,
+                **{k: counts[k] for k in ("clients", "more", "fewer", "unchanged")},
+            }
             with refusals(request) as outcome:
                 actions.sign_standard(standard, request.user, seen=seen)
             if not outcome.refused:
