@@ -226,3 +226,20 @@ def test_no_forbidden_synonym_on_screen(pages):
         f"{p.role} {p.path}: {w} (write {words[w]})" for p in shown for w in words if w in p.text
     ]
     assert not found, _report(found)
+
+
+@pytest.mark.django_db
+def test_password_errors_are_chinese(client_as, password):
+    """Django's own validator messages too: the minimum-length one changed wording in
+    Django and its Chinese went missing (the project catalogue carries it)."""
+    from django.urls import reverse
+
+    web = client_as("nurse")
+    web.cookies["django_language"] = "zh-hans"
+    for new in ("short", "password123"):
+        html = web.post(
+            reverse("accounts:profile_password"),
+            {"old_password": password, "new_password1": new, "new_password2": new},
+        ).content.decode()
+        errors = re.findall(r'<ul class="errorlist[^>]*>(.*?)</ul>', html, re.S)
+        assert errors and not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", "".join(errors)))

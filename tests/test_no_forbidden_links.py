@@ -53,3 +53,12 @@ def test_may_open_follows_the_views_permissions(users):
     assert url_if_allowed(users["nurse"], "takehome:standards") == ""
     assert url_if_allowed(users["nurse"], "no:such-page") == ""
     assert not may_open(users["nurse"], "/no/such/page/")
+
+
+@pytest.mark.django_db
+def test_the_queue_tells_who_may_not_dose_apart_from_a_clinical_block(pages):
+    """A manager sees the queue but does not dose: each waiting row says so, neutrally,
+    instead of the red "not now" that means a clinical block."""
+    queue = {p.role: p.text for p in pages if p.path == "/dosing/queue/" and p.status == 200}
+    assert "无发药权限" in queue["manager"] and "暂不可服药" not in queue["manager"]
+    assert "无发药权限" not in queue["nurse"]

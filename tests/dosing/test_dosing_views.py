@@ -171,5 +171,5 @@ def test_dispensing_log_lists_the_day(client_as, users, product):
     c = make_client("PA-V008", users["clinician"], mg=70)
     client_as("nurse").post(reverse("dosing:dose", args=[c.external_id]), {"mg": "70"})
     log = client_as("manager").get(reverse("dosing:log")).content.decode()
-    assert "PA-V008" in log and "methadone hydrochloride" in log and "nurse1" in log
+    assert "PA-V008" in log and "盐酸美沙酮" in log and "nurse1" in log
     assert client_as("nurse").get(reverse("dosing:log")).status_code == 403

@@ -200,5 +200,8 @@ def test_optional_url_is_empty_for_unregistered_names(users):
     from pingan.registry.templatetags.registry_tags import optional_url
 
     c = _client(users)
-    assert optional_url("no_such_app:client", c.external_id) == ""
-    assert optional_url("registry:detail", c.external_id).endswith(f"{c.external_id}/")
+    nurse, police = {"user": users["nurse"]}, {"user": users["police"]}
+    assert optional_url(nurse, "no_such_app:client", c.external_id) == ""
+    assert optional_url(nurse, "registry:detail", c.external_id).endswith(f"{c.external_id}/")
+    # A screen the signed-in user may not open is not linked either.
+    assert optional_url(police, "registry:detail", c.external_id) == ""
