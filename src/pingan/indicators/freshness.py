@@ -53,7 +53,7 @@ TIMEOUT = 3600
 SETTLE_SECONDS = 2.0
 REWARM_SECONDS = 60.0
 REACH_MONTHS = 13
-MAX_MARKED = 400  # months; an older first date marks every month instead
+MAX_MARKED = 36  # months; a write reaching further back marks every month instead
 WATCHED_APPS = frozenset(
     {"registry", "dosing", "labs", "takehome", "lockbox", "referrals", "services", "inpatient"}
 )
@@ -113,6 +113,15 @@ def _dose_marks(periods: list[Period]) -> dict[Period, tuple]:
     return {p: (*months.get(p.shift(-1), (0, 0)), *months.get(p, (0, 0))) for p in periods}
 
 
+def _replace(latest: str, key: str, value) -> None:
+    """Store `value` under `key`, dropping the entry it supersedes, so the cache holds one
+    set per month however often the month is recomputed."""
+    previous = cache.get(latest)
+    if previous and previous != key:
+        cache.delete(previous)
+    cache.set_many({key: value, latest: key}, TIMEOUT)
+
+
 def _key(period: Period, stamp: str, doses: tuple) -> str:
     return f"indicators:set:{period}:{stamp}:{'.'.join(map(str, doses))}"
 
@@ -129,7 +138,7 @@ def month_sets(periods: list[Period]) -> list[IndicatorSet]:
         result = found.get(keys[p])
         if result is None:
             result = queries.month(p)
-            cache.set(keys[p], result, TIMEOUT)
+            _replace(f"indicators:latest:{p}", keys[p], result)
         out.append(result)
     return out
 
@@ -157,7 +166,7 @@ def evaluation(first: Period, last: Period) -> list[queries.Comparison]:
     found = cache.get(key)
     if found is None:
         found = queries.evaluation(first, last, full=True)
-        cache.set(key, found, TIMEOUT)
+        _replace(f"indicators:latest-evaluation:{first}:{last}", key, found)
     return found
 
 
