@@ -4,12 +4,13 @@ recomputes only the months it can reach."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
 from indicator_fixtures import build_march, client, d, doses, urine
 
+from pingan.core import clock
 from pingan.indicators import queries
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +92,37 @@ def test_the_background_pass_leaves_nothing_for_the_first_visitor(computed, clie
     client_as("clinician").get("/indicators/")  # the default: the 12 months to last month
     client_as("clinician").get("/indicators/evaluation/")
     assert computed == []
+
+
+def test_a_dose_recorded_by_the_nurse_changes_the_next_load(users, client_as, clock_at):
+    """Through the nurse's action, which inserts the dose in one SQL statement (no model
+    signal), with the month's other figures already kept."""
+    from decimal import Decimal
+
+    from pingan.dosing import actions
+    from pingan.dosing.models import Dose, Prescription
+    from pingan.registry.models import Client, Episode
+
+    clock_at(datetime(2026, 4, 15, 10, 0))
+    cache.clear()
+    product = actions.ensure_default_product()
+    actions.receive(product, 1000, "B-001", users["manager"])
+    person = Client.objects.create(code="Q1", alias="q", sex="M", birth_year=1980)
+    Episode.objects.create(client=person, enrolled_on=d("2026-03-01"))
+    Prescription.objects.create(
+        client=person, mg=60, start_on=d("2026-03-01"), clinician=users["clinician"], reason="-"
+    )
+    Dose.objects.create(
+        client=person, date=d("2026-04-14"), kind="clinic", mg=60, mg_in_clinic=60,
+        mg_taken_home=0, strength_mg_per_ml=Decimal("1"), volume_ml=Decimal(60),
+        given_at=clock.now() - timedelta(days=1),
+    )  # fmt: skip
+
+    def adherence():
+        page = client_as("clinician").get("/indicators/?period=2026-04")
+        rows = {row["ind"].id: row["r"] for s in page.context["sections"] for row in s["rows"]}
+        return rows["adherence"].numerator
+
+    before = adherence()
+    assert actions.record_dose(person, users["nurse"]).ok
+    assert adherence() == before + 1
