@@ -16,6 +16,7 @@ from pingan.indicators.definitions import (
     ADEQUATE_DOSE_MG,
     BY_ID,
     CORE_IDS,
+    LTFU_DAYS,
     IndicatorSet,
     Period,
     anchors,
@@ -142,6 +143,44 @@ def compute_pandas(f: PandasFrames, period: Period, ids=None) -> IndicatorSet:
         den = f.ep.merge(an, on="enrolled_on").client.nunique()
         return (ok, den, den, ok)
 
+    def in_treatment_on(day: pd.Timestamp) -> pd.DataFrame:
+        return f.ep[
+            (f.ep.enrolled_on <= day) & (f.ep.discharged_on.isna() | (f.ep.discharged_on > day))
+        ]
+
+    gap = pd.Timedelta(days=LTFU_DAYS - 1)
+
+    def lost_to_follow_up() -> tuple:
+        """Clients in treatment on the first day; lost on a day D of the month: in
+        treatment on D, enrolled LTFU_DAYS - 1 days or more before it, and no dose from
+        D - (LTFU_DAYS - 1) to D. Checked day by day against each client's last dose on or
+        before D."""
+        st = in_treatment_on(s)
+        first = (st.enrolled_on + gap).where(st.enrolled_on + gap > s, s)
+        last = (st.discharged_on - pd.Timedelta(days=1)).fillna(e).where(lambda v: v < e, e)
+        days = pd.DataFrame({"client": st.client, "lo": first, "hi": last})
+        days = days[days.lo <= days.hi]
+        days["day"] = [pd.date_range(a, b) for a, b in zip(days.lo, days.hi, strict=True)]
+        days = days.explode("day")[["client", "day"]].astype({"day": "datetime64[ns]"})
+        doses = f.dose[["client", "day"]].rename(columns={"day": "dosed"})
+        doses = doses.astype({"dosed": "datetime64[ns]"}).sort_values("dosed")
+        days = pd.merge_asof(
+            days.sort_values("day"), doses, left_on="day", right_on="dosed", by="client"
+        )
+        lost = days[days.dosed.isna() | (days.day - days.dosed > gap)].client.nunique()
+        n = st.client.nunique()
+        return (lost, n, n, lost)
+
+    def return_to_care() -> tuple:
+        """Lost on the day before the month (as above); back if dosed in the month."""
+        day = s - pd.Timedelta(days=1)
+        st = in_treatment_on(day)
+        st = st[st.enrolled_on <= day - gap]
+        recent = f.dose[(f.dose.day >= day - gap) & (f.dose.day <= day)].client
+        lost = pd.Index(st.client[~st.client.isin(recent)].unique())
+        back = int(lost.isin(active).sum())
+        return (back, len(lost), len(lost), back)
+
     hiv_pos = f.itest[(f.itest.test == "hiv") & (f.itest.result == "positive")]
     first = hiv_pos.groupby("client").day.min()
     new = int(((first >= s) & (first <= e)).sum())
@@ -155,6 +194,8 @@ def compute_pandas(f: PandasFrames, period: Period, ids=None) -> IndicatorSet:
         "retention_3m": lambda: retention(3),
         "retention_6m": lambda: retention(6),
         "retention_12m": lambda: retention(12),
+        "lost_to_follow_up_rate": lost_to_follow_up,
+        "return_to_care_rate": return_to_care,
         "mean_dose_mg": lambda: (int(last.mg.sum()), len(last), len(last), len(last)),
         "adequate_dose_share": lambda: (adequate, len(last), len(last), adequate),
         "opiate_positive_rate": lambda: positive(smp),

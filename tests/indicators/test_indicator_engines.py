@@ -76,6 +76,7 @@ def test_engines_agree_on_a_synthetic_centre(centre: Path, tmp_path: Path):
         assert db["takehome_clients"][0] > 0
         assert db["opiate_positive_rate"][1] > 0
         assert db["hbv_tested_12m"][0] > 0 and db["syphilis_tested_12m"][0] > 0
+        assert db["lost_to_follow_up_rate"][1] > 0
         assert _numbers(duck.compute(period, CORE_IDS).results) == db, period
         assert _numbers(duck_export.compute(period, CORE_IDS).results) == db, period
         assert _numbers(compute_pandas(frames, period).results) == db, period
@@ -105,9 +106,12 @@ def _awkward_centre(folder: Path, seed: int) -> None:
             if rng.random() < 0.5:
                 back = end + timedelta(days=rng.randrange(0, 60))
                 reenrol.append((code, end, back))
+        # A break without doses, sometimes just under or over the follow-up threshold.
+        away = rng.randrange(0, 420)
+        away = range(away, away + rng.choice([0, 0, 28, 29, 30, 31, 45, 90]))
         for n in range(420):
             day = start + timedelta(days=n)
-            if rng.random() < 0.6:
+            if n not in away and rng.random() < (0.6 if code % 3 else 0.95):
                 kind = "takehome" if rng.random() < 0.15 else "clinic"
                 doses.append((code, day, rng.randrange(20, 130), kind))
             if rng.random() < 0.05:
@@ -168,6 +172,25 @@ def test_duckdb_facts_match_the_sql_definitions(tmp_path: Path, seed: int):
     assert any(r.results["retention_3m"].denominator for r in trend)
     assert any(r.results["takehome_adherence"].denominator for r in trend)
     assert any(r.results["takehome_methadone_negative_rate"].numerator for r in trend)
+    assert any(r.results["lost_to_follow_up_rate"].numerator for r in trend)
+    assert any(r.results["return_to_care_rate"].numerator for r in trend)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_trend_in_one_pass_equals_its_months_one_by_one(tmp_path: Path, seed: int):
+    """The trend computes a year's facts at once; every indicator of every month must be
+    what the same engine gives for that month alone."""
+    _awkward_centre(tmp_path, seed)
+    duck = DuckEngine(tmp_path)
+    trend = duck.trend(Period(2026, 2), months=12, ids=CORE_IDS)
+    assert [str(t.period) for t in trend][0] == "2025-03"
+    for got in trend:
+        duck.reset()
+        alone = duck.compute(got.period, CORE_IDS)
+        assert _numbers(got.results) == _numbers(alone.results), got.period
+        assert set(got.results) == set(CORE_IDS)
+    assert any(r.results["lost_to_follow_up_rate"].numerator for r in trend)
+    assert any(r.results["return_to_care_rate"].numerator for r in trend)
 
 
 def test_duckdb_marks_what_parquet_cannot_hold(tmp_path: Path):

@@ -32,6 +32,11 @@ SMALL_CELL = 5
 # (the retention window reaches back 29 days); engines may slice the dose table with it.
 DOSE_LOOKBACK_DAYS = 31
 ADEQUATE_DOSE_MG = 60
+# Lost to follow-up: this many days in a row without a dose while in treatment (the usual
+# MMT definition). Fixed here, apart from the drop-out worklist's own setting
+# (`services.OutreachSettings.missed_days`, 2 days by default), which only decides whom staff
+# call: a national figure must mean the same in every centre and every month.
+LTFU_DAYS = 30
 
 
 @dataclass(frozen=True, order=True)
@@ -283,6 +288,40 @@ INDICATORS: tuple[Indicator, ...] = (
     _retention(3),
     _retention(6),
     _retention(12),
+    Indicator(
+        "lost_to_follow_up_rate",
+        _("Lost to follow-up"),
+        _(
+            "Share of the clients in treatment on the month's first day who went 30 days in "
+            "a row without a dose, ending on a day of the month, while in treatment."
+        ),
+        "rate",
+        "treatment",
+        _("Clients in treatment on the first day of the month."),
+        _(
+            "Those lost to follow-up on at least one day of the month: in treatment that day, "
+            "with no dose on it nor on the 29 days before it, all of them days in treatment."
+        ),
+        _("Clients in treatment on the first day of the month."),
+        unit="people",
+    ),
+    Indicator(
+        "return_to_care_rate",
+        _("Returned to care"),
+        _(
+            "Share of the clients lost to follow-up when the month began who were dosed "
+            "again in the month."
+        ),
+        "rate",
+        "treatment",
+        _(
+            "Clients lost to follow-up on the day before the month: in treatment that day, "
+            "with no dose on it nor on the 29 days before it, all of them days in treatment."
+        ),
+        _("Those dosed at least once in the month."),
+        _("Clients lost to follow-up on the day before the month."),
+        unit="people",
+    ),
     Indicator(
         "mean_dose_mg",
         _("Mean dose (mg)"),

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pingan.labs.flags import METHADONE_TESTED, is_methadone
 from pingan.labs.opioid_sql import is_opioid
 
-from .definitions import ADEQUATE_DOSE_MG, Period, anchors
+from .definitions import ADEQUATE_DOSE_MG, LTFU_DAYS, Period, anchors
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ class Dialect:
         if self.name == "sqlite":
             return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
         return f"({end} - {start})"
+
+    def plus(self, day: str, n: int) -> str:
+        """The date `n` days after the date `day` (before it when n < 0)."""
+        if self.name == "sqlite":
+            return f"date({day}, '{n:+d} days')"
+        return f"({day} + {n})"
 
     def least(self, a: str, b: str) -> str:
         return f"min({a}, {b})" if self.name == "sqlite" else f"LEAST({a}, {b})"
@@ -66,17 +72,30 @@ def takehome(x: Dialect, p: Period) -> str:
     return f"SELECT DISTINCT client FROM dose WHERE {_between(x, 'day', p)} AND kind = 'takehome'"
 
 
+def overlaps(start: str, end: str, ep: str = "ep") -> str:
+    """The episode has at least one day in treatment from `start` to `end` (SQL dates)."""
+    return (
+        f"{ep}.enrolled_on <= {end} AND ({ep}.discharged_on IS NULL OR "
+        f"({ep}.discharged_on > {start} AND {ep}.discharged_on > {ep}.enrolled_on))"
+    )
+
+
+def clipped(x: Dialect, start: str, after: str, ep: str = "ep") -> tuple[str, str]:
+    """The episode's days in treatment within start..after - 1, as (first day, day after the
+    last): from enrolment up to the day before discharge."""
+    return (
+        x.greatest(f"{ep}.enrolled_on", start),
+        x.least(f"COALESCE({ep}.discharged_on, {after})", after),
+    )
+
+
 def treatment_days(x: Dialect, p: Period) -> str:
     """Days in treatment in P per client: each episode counts from enrolment up to the day
     before discharge, clipped to P."""
-    after = x.d(p.end + timedelta(days=1))
-    lo = x.greatest("enrolled_on", x.d(p.start))
-    hi = x.least(f"COALESCE(discharged_on, {after})", after)
+    lo, hi = clipped(x, x.d(p.start), x.d(p.end + timedelta(days=1)))
     return (
         f"SELECT client, SUM({x.days(lo, hi)}) AS days FROM ep "
-        f"WHERE enrolled_on <= {x.d(p.end)} "
-        f"AND (discharged_on IS NULL OR (discharged_on > {x.d(p.start)} "
-        f"AND discharged_on > enrolled_on)) GROUP BY client"
+        f"WHERE {overlaps(x.d(p.start), x.d(p.end))} GROUP BY client"
     )
 
 
@@ -90,12 +109,38 @@ def dosed_days(x: Dialect, p: Period) -> str:
     )
 
 
-def samples(x: Dialect, p: Period) -> str:
-    """Urine samples of P with an opioid result, positive if one of them is (labs.rules)."""
+# What a row of `urine_samples` counts as, written once for every engine.
+OPIOID_TESTED = "opioid_results > 0"  # the sample has an opiates or morphine result
+OPIOID_POSITIVE = "opioid_positive > 0"  # ... and one of them is positive (labs.rules)
+METHADONE_JUDGED = f"methadone_results = {METHADONE_TESTED}"  # methadone AND EDDP tested
+METHADONE_NEGATIVE = f"methadone_negative = {METHADONE_TESTED}"  # ... both negative
+
+
+def urine_samples(x: Dialect, p: Period) -> str:
+    """Urine samples of P with an opioid or a methadone result, one row each, with the
+    number of its opioid results and positive ones, and of its methadone / EDDP results
+    and negative ones; read through the conditions above (labs.rules, labs.flags)."""
+    opioid, methadone = is_opioid(), is_methadone()
+    positive, negative = "result = 'positive'", "result = 'negative'"
+
+    def count(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
     return (
-        "SELECT client, sample, MAX(CASE WHEN result = 'positive' THEN 1 ELSE 0 END) AS pos "
-        f"FROM urine WHERE {_between(x, 'day', p)} AND {is_opioid()} "
+        f"SELECT client, sample, {count(opioid)} AS opioid_results, "
+        f"{count(f'{opioid} AND {positive}')} AS opioid_positive, "
+        f"{count(methadone)} AS methadone_results, "
+        f"{count(f'{methadone} AND {negative}')} AS methadone_negative "
+        f"FROM urine WHERE {_between(x, 'day', p)} AND ({opioid} OR {methadone}) "
         "GROUP BY client, sample"
+    )
+
+
+def samples(x: Dialect, p: Period) -> str:
+    """Urine samples of P with an opioid result, `pos` 1 if one of them is positive."""
+    return (
+        f"SELECT client, sample, CASE WHEN {OPIOID_POSITIVE} THEN 1 ELSE 0 END AS pos "
+        f"FROM ({urine_samples(x, p)}) u WHERE {OPIOID_TESTED}"
     )
 
 
@@ -221,9 +266,8 @@ def methadone_samples(x: Dialect, p: Period) -> str:
     """Urine samples of P tested for methadone and EDDP, `neg` 1 when both are negative
     (labs.flags)."""
     return (
-        "SELECT client, sample, CASE WHEN SUM(CASE WHEN result = 'negative' THEN 1 ELSE 0 END) "
-        f"= {METHADONE_TESTED} THEN 1 ELSE 0 END AS neg FROM urine WHERE {_between(x, 'day', p)} "
-        f"AND {is_methadone()} GROUP BY client, sample HAVING COUNT(*) = {METHADONE_TESTED}"
+        f"SELECT client, sample, CASE WHEN {METHADONE_NEGATIVE} THEN 1 ELSE 0 END AS neg "
+        f"FROM ({urine_samples(x, p)}) u WHERE {METHADONE_JUDGED}"
     )
 
 
@@ -258,6 +302,70 @@ def q_hiv_new_positive(x: Dialect, p: Period) -> str:
     ) + (f"SELECT COUNT(*), NULL, COUNT(*), COUNT(*) FROM f WHERE {_between(x, 'first_on', p)}")
 
 
+def in_treatment_on(day: str, ep: str = "ep") -> str:
+    """The episode is in treatment on `day` (an SQL date): enrolled on or before it and not
+    discharged on or before it."""
+    return (
+        f"{ep}.enrolled_on <= {day} AND ({ep}.discharged_on IS NULL OR {ep}.discharged_on > {day})"
+    )
+
+
+def no_dose(first: str, last: str, ep: str = "ep") -> str:
+    """No dose of the episode's client dated from `first` to `last` (SQL dates)."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM dose nd WHERE nd.client = {ep}.client "
+        f"AND nd.day BETWEEN {first} AND {last})"
+    )
+
+
+def lost_in(x: Dialect, p: Period, ep: str = "ep") -> str:
+    """The client of an episode in treatment on P's first day is lost to follow-up on some
+    day D of P: in treatment on D (D before discharge), enrolled at least LTFU_DAYS - 1 days
+    before D, and no dose from D - (LTFU_DAYS - 1) to D. Such a D exists exactly when it is
+    the last day checked (hi) or the day before one of the client's doses in (lo, hi]: a run
+    of days without a dose only grows until the next dose."""
+    n = LTFU_DAYS
+    end = x.d(p.end)
+    lo = x.greatest(x.d(p.start), x.plus(f"{ep}.enrolled_on", n - 1))
+    hi = x.least(end, f"COALESCE({x.plus(f'{ep}.discharged_on', -1)}, {end})")
+    before_dose = (
+        f"EXISTS (SELECT 1 FROM dose bd WHERE bd.client = {ep}.client AND bd.day > {lo} "
+        f"AND bd.day <= {hi} AND NOT EXISTS (SELECT 1 FROM dose nd WHERE "
+        f"nd.client = bd.client AND nd.day BETWEEN {x.plus('bd.day', -n)} "
+        f"AND {x.plus('bd.day', -1)}))"
+    )
+    return f"({lo} <= {hi} AND ({no_dose(x.plus(hi, 1 - n), hi, ep)} OR {before_dose}))"
+
+
+def lost_on(x: Dialect, day: date, ep: str = "ep") -> str:
+    """The episode's client is lost to follow-up on `day`: in treatment on it, enrolled at
+    least LTFU_DAYS - 1 days before it, and no dose on it nor on the LTFU_DAYS - 1 days
+    before it."""
+    since = x.d(day - timedelta(days=LTFU_DAYS - 1))
+    return (
+        f"{in_treatment_on(x.d(day), ep)} AND {ep}.enrolled_on <= {since} "
+        f"AND {no_dose(since, x.d(day), ep)}"
+    )
+
+
+def q_lost_to_follow_up_rate(x: Dialect, p: Period) -> str:
+    return _with(
+        c=f"SELECT client, MAX(CASE WHEN {lost_in(x, p)} THEN 1 ELSE 0 END) AS lost FROM ep "
+        f"WHERE {in_treatment_on(x.d(p.start))} GROUP BY client"
+    ) + (f"SELECT {_ZERO.format('lost')}, COUNT(*), COUNT(*), {_ZERO.format('lost')} FROM c")
+
+
+def q_return_to_care_rate(x: Dialect, p: Period) -> str:
+    back = "CASE WHEN a.client IS NULL THEN 0 ELSE 1 END"
+    return _with(
+        l=f"SELECT DISTINCT client FROM ep WHERE {lost_on(x, p.start - timedelta(days=1))}",
+        a=active(x, p),
+    ) + (
+        f"SELECT {_ZERO.format(back)}, COUNT(*), COUNT(*), {_ZERO.format(back)} "
+        "FROM l LEFT JOIN a ON a.client = l.client"
+    )
+
+
 def q_takehome_clients(x: Dialect, p: Period) -> str:
     return _with(t=takehome(x, p)) + "SELECT COUNT(*), NULL, COUNT(*), COUNT(*) FROM t"
 
@@ -268,6 +376,8 @@ QUERIES: dict[str, Callable[[Dialect, Period], str]] = {
     "retention_3m": _retention(3),
     "retention_6m": _retention(6),
     "retention_12m": _retention(12),
+    "lost_to_follow_up_rate": q_lost_to_follow_up_rate,
+    "return_to_care_rate": q_return_to_care_rate,
     "mean_dose_mg": q_mean_dose_mg,
     "adequate_dose_share": q_adequate_dose_share,
     "opiate_positive_rate": q_opiate_positive_rate,
