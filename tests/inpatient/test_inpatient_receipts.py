@@ -3,6 +3,7 @@ in capital numerals, and receipts that state the centre, the method and the bala
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -132,6 +133,10 @@ def test_the_action_refuses_an_unknown_method_too(ward, users):
 @pytest.mark.django_db
 def test_monthly_report_reads_occupancy_in_percent_and_counts_whole(client_as, ward):
     page = client_as("manager").get(reverse("inpatient:report")).content.decode()
-    assert "0.23" not in page and "1.00" not in page
-    assert "\u00a0%" in page  # occupancy and readmission as percentages
-    assert 'data-measure="count"' in page
+    rows = re.findall(r'<tr data-measure="(\w+)">(.*?)</tr>', page)
+    occupancy, _los, _readmitted, admissions, revenue = (
+        re.findall(r'<td class="num">(.*?)</td>', cells)[-1] for _kind, cells in rows
+    )
+    assert re.fullmatch(r"\d+\.\d\u00a0%", occupancy)  # "23.0 %", not "0.23"
+    assert admissions == "1"  # one admission this month, not "1.00"
+    assert revenue == "¥0.00"
