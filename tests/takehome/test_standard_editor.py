@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from standard_population import posted
 from takehome_factories import MONDAY
 
@@ -16,6 +17,15 @@ from pingan.takehome.models import Standard
 from pingan.takehome.standard import default_document
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_kept():
+    """A request in English leaves English active in this thread (the locale middleware does
+    not switch back): each test here gives the next one the language it found."""
+    with translation.override(translation.get_language()):
+        yield
+
 
 NEW = "takehome:standard_new"
 

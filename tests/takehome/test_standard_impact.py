@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from standard_population import EXPECTED, lowered_and_raised, population, posted
 from takehome_factories import MONDAY
 
@@ -14,6 +15,14 @@ from pingan.takehome import actions, impact, nightly, queries
 from pingan.takehome.standard import parse
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_kept():
+    """A request in English leaves English active in this thread (the locale middleware does
+    not switch back): each test here gives the next one the language it found."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 @pytest.fixture

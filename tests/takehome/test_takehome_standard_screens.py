@@ -13,6 +13,15 @@ from pingan.takehome.standard import default_document
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _language_kept():
+    """A request in English leaves English active in this thread (the locale middleware does
+    not switch back): each test here gives the next one the language it found."""
+    with translation.override(translation.get_language()):
+        yield
+
+
 RAW = ("{'tiers'", "'adherence_min'", "adherence_min", "positive_free_days")
 
 

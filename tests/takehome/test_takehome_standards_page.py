@@ -2,8 +2,17 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_kept():
+    """Choosing English on the site leaves it active in this thread: each test here gives the
+    next one the language it found."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 def test_shipped_default_is_described_in_chinese(client_as):
