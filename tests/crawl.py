@@ -51,9 +51,10 @@ def browser_for(username: str) -> Browser:
 
 class _Page(HTMLParser):
     """Links and visible text of one HTML page: text outside tags, never inside <script>,
-    <style> or an attribute."""
+    <style> or an attribute, nor a <textarea>'s content (a form's value, data like an
+    input's value attribute)."""
 
-    HIDDEN = {"script", "style", "template", "noscript"}
+    HIDDEN = {"script", "style", "template", "noscript", "textarea"}
 
     def __init__(self, here: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -157,3 +158,25 @@ def crawl(browsers: dict[str, Browser], per_pattern: int = 1, limit: int = 400) 
                     queued.add(link)
                     queue.append((link, path))
     return result
+
+
+def follow_every_link(browsers: dict[str, Browser], result: Crawl) -> list[Page]:
+    """GET every distinct address any crawled page linked to that the crawl itself did not
+    open (it opened one per URL pattern), as the role whose page showed it: every link's
+    answer and visible text (their own links are not followed)."""
+    extra: list[Page] = []
+    for role, browser in browsers.items():
+        opened = {p.path for p in result.by_role(role)}
+        links = {(link, p.path) for p in result.by_role(role) for link in p.links}
+        for link, found_on in sorted(links):
+            if link in opened or pattern_of(link) is None:
+                continue
+            opened.add(link)
+            response = browser.get(link)
+            page = Page(role, link, response.status_code, found_on=found_on)
+            if "text/html" in response.get("Content-Type", ""):
+                parser = _Page(link)
+                parser.feed(response.content.decode("utf-8", "replace"))
+                page.text = "\n".join(parser.chunks)
+            extra.append(page)
+    return extra

@@ -4,7 +4,8 @@ Two halves. The catalogues: no `zh_Hans` translation uses a word the glossary fo
 English msgid has one Chinese translation in every app (Django merges the catalogues, so a
 second translation shows up on the other app's screens). The screens: the demo centre is
 crawled as every role in Simplified Chinese (tests/crawl.py: every page reachable by links
-from the role's home, one address per URL pattern), and the visible text of every page
+from the role's home, one address per URL pattern, then every address those pages link to),
+and the visible text of every page
 (no tags, scripts or attributes) may hold no identifier written for programs
 (`day_of_treatment`), no stored choice value or its English label (`severe`, "Moderate"), and
 no forbidden synonym."""
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.utils import translation
 
 import pingan
-from crawl import DEMO_INSTANT, browser_for, crawl, demo_site, pattern_of
+from crawl import DEMO_INSTANT, browser_for, crawl, demo_site, follow_every_link, pattern_of
 from pingan.accounts.roles import ROLES
 from pingan.core import clock
 
@@ -156,14 +157,16 @@ def pages(django_db_setup, django_db_blocker):
                 key=len,
                 reverse=True,
             )
-            result = crawl({role: browser_for(role) for role in ROLES})
+            browsers = {role: browser_for(role) for role in ROLES}
+            result = crawl(browsers)
+            shown = result.pages + follow_every_link(browsers, result)
             with translation.override("zh-hans"):
                 words = choice_words()
             transaction.set_rollback(True)
-    for page in result.pages:
+    for page in shown:
         for value in data:
             page.text = page.text.replace(value, " ")
-    return result.pages, words
+    return shown, words
 
 
 def _around(text: str, start: int, end: int) -> str:

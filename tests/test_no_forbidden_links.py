@@ -1,6 +1,7 @@
 """No link leads to a refusal: every role, crawled from its home through the demo centre
-(tests/crawl.py, GET only, one address per URL pattern), reaches only pages that answer it,
-never a 403 (a link shown to a role that may not follow it) and never a server error.
+(tests/crawl.py, GET only, one address per URL pattern), then every distinct address any of
+those pages links to, reaches only pages that answer it: never a 403 (a link shown to a role
+that may not follow it) and never a server error.
 
 Screens decide which links to show with the same permissions the views check
 (`accounts.reach.may_open`, the `allowed_url` and `optional_url` tags); nothing here
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from crawl import DEMO_INSTANT, browser_for, crawl, demo_site
+from crawl import DEMO_INSTANT, browser_for, crawl, demo_site, follow_every_link
 from pingan.accounts.roles import ROLES
 from pingan.core import clock
 
@@ -21,9 +22,11 @@ def pages(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), clock.frozen(DEMO_INSTANT):
         with transaction.atomic():
             demo_site()
-            result = crawl({role: browser_for(role) for role in ROLES})
+            browsers = {role: browser_for(role) for role in ROLES}
+            result = crawl(browsers)
+            pages = result.pages + follow_every_link(browsers, result)
             transaction.set_rollback(True)
-    return result.pages
+    return pages
 
 
 @pytest.mark.django_db

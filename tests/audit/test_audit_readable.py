@@ -71,3 +71,18 @@ def test_a_bad_filter_is_said_and_lists_nothing(client_as, query):
     assert response.status_code == 400
     assert "The filter could not be applied" in html
     assert "No entries match." in html
+
+
+def test_an_indicator_drilldown_names_the_indicator(client_as):
+    from pingan.indicators.definitions import INDICATORS
+
+    indicator = INDICATORS[0]
+    with acting_as(Actor("clinician1", "clinician")):
+        record("indicators.drilldown", target=f"{indicator.id} 2026-10", count=3)
+    web = client_as("manager")
+    web.cookies["django_language"] = "zh-hans"
+    html = web.get(reverse("audit:list")).content.decode()
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert f"{indicator.label} 2026-10" in html

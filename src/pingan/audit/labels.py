@@ -8,6 +8,7 @@ new action is never hidden — and tests/audit/test_audit_labels.py fails until 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from django.utils.functional import Promise
@@ -477,9 +478,20 @@ def _field_name(model, name: str) -> str:
     return detail_label(str(name)).lower()
 
 
-def target_label(target: str) -> str:
+# Readers of the targets of actions that name something of an app above this layer (an
+# indicator of a drill-down): that layer registers one at start-up, keyed by action code,
+# so this one imports nothing from it. A reader returns None when it does not know the target.
+TARGET_READERS: dict[str, Callable[[str], str | None]] = {}
+
+
+def target_label(target: str, action: str = "") -> str:
     """ "registry.client:3f2c…" as the record's kind in the reader's language and the start
-    of its id; anything else (a URL name, a file) as it is."""
+    of its id; a target a registered reader knows, as it says; anything else (a URL name, a
+    file) with its code words spelled out."""
+    reader = TARGET_READERS.get(action)
+    shown = reader(target) if reader is not None else None
+    if shown:
+        return shown
     model = _model_of(target)
     if model is None:
         return _CODE.sub(lambda m: humanise(m[0]).lower(), target)

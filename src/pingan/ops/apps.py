@@ -17,3 +17,7 @@ class OpsConfig(AppConfig):
         from . import queue_badges
 
         queue_badges.install()
+        # The audit log names the indicator a drill-down opened (audit sits below indicators).
+        from .audit_views import install_target_readers
+
+        install_target_readers()

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
-from pingan.audit import anchor, keys, queries
+from pingan.audit import anchor, keys, labels, queries
 from pingan.audit.forms import AuditFilterForm
 from pingan.audit.log import check
 
@@ -60,3 +60,18 @@ def verify_chain(request):
         )
     template = "audit/_verify.html" if request.headers.get("HX-Request") else "audit/verify.html"
     return render(request, template, context)
+
+
+def _indicator_target(target: str) -> str | None:
+    """ "takehome_opiate_positive_rate 2026-10" as the indicator's label and the month."""
+    from pingan.indicators.definitions import INDICATORS
+
+    code, _sep, month = target.partition(" ")
+    for indicator in INDICATORS:
+        if indicator.id == code:
+            return f"{indicator.label} {month}".strip()
+    return None
+
+
+def install_target_readers() -> None:
+    labels.TARGET_READERS["indicators.drilldown"] = _indicator_target

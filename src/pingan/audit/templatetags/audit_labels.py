@@ -26,5 +26,6 @@ def detail_fields(entry) -> list[tuple[str, str]]:
 
 
 @register.filter
-def target_label(target: str) -> str:
-    return labels.target_label(target or "")
+def target_label(entry) -> str:
+    """Of an entry: what it was about, as words."""
+    return labels.target_label(entry.target or "", entry.action)
