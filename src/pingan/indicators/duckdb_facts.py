@@ -158,7 +158,8 @@ class Facts:
         run(
             "CREATE OR REPLACE TEMP TABLE epm AS SELECT e.client, e.k, mi, "
             f"CAST({lo} - mo.ps AS INTEGER) AS lo, CAST({after} - mo.ps - 1 AS INTEGER) AS hi, "
-            "e.enrolled_on <= mo.ps AS at_start FROM (SELECT *, UNNEST(range(a, b + 1)) AS mi "
+            "e.enrolled_on <= mo.ps AS at_start FROM (SELECT *, "
+            "CAST(UNNEST(range(a, b + 1)) AS INTEGER) AS mi "
             f"FROM (SELECT *, GREATEST({month.format('enrolled_on')}, {_mi(self.first)}) AS a, "
             f"LEAST(COALESCE({month.format('discharged_on - 1')}, {_mi(self.last)}), "
             f"{_mi(self.last)}) AS b FROM epk "
@@ -264,11 +265,10 @@ class Facts:
                     f"COALESCE(BIT_OR(m) FILTER (WHERE test = '{t}'), 0) AS {t}"
                     for t in TESTED.values()
                 )
-                + ", MIN(day) FILTER (WHERE test = 'hiv' AND result = 'positive') AS first_on "
-                f"FROM (SELECT client, test, day, result, CASE WHEN {in_window} AND lo <= hi "
-                f"THEN {_bits('lo', 'hi')} ELSE 0 END AS m FROM (SELECT client, test, day, "
-                f"result, GREATEST(year(day) * 12 + month(day) - 1 - {base}, 0) AS lo, "
-                f"LEAST({k_to}, {n - 1}) AS hi FROM itest)) GROUP BY client"
+                + f" FROM (SELECT client, test, CASE WHEN lo <= hi THEN {_bits('lo', 'hi')} "
+                "ELSE 0 END AS m FROM (SELECT client, test, "
+                f"GREATEST(year(day) * 12 + month(day) - 1 - {base}, 0) AS lo, "
+                f"LEAST({k_to}, {n - 1}) AS hi FROM itest WHERE {in_window})) GROUP BY client"
             )
             rows = run(
                 "SELECT fd.mi, "
@@ -283,7 +283,9 @@ class Facts:
                 for ind_id, count in zip(TESTED, counts, strict=True):
                     out[mi][ind_id] = (count, active[mi], active[mi], count)
             for mi, count in run(
-                "SELECT year(first_on) * 12 + month(first_on) - 1 AS mi, COUNT(*) FROM tm "
+                "SELECT year(first_on) * 12 + month(first_on) - 1 AS mi, COUNT(*) FROM "
+                "(SELECT MIN(day) AS first_on FROM itest WHERE test = 'hiv' "
+                "AND result = 'positive' GROUP BY client) "
                 f"WHERE first_on BETWEEN {_d(months[0].start)} AND {_d(months[-1].end)} "
                 "GROUP BY ALL"
             ).fetchall():
@@ -400,10 +402,29 @@ class Facts:
         range (or with no dose at all) and after the last."""
         n = LTFU_DAYS
         run = self.con.execute
+        since = self.first.start - timedelta(days=DOSE_LOOKBACK_DAYS)
         run(
-            "CREATE OR REPLACE TEMP TABLE gaps AS WITH r AS (SELECT client, mi, "
+            "CREATE OR REPLACE TEMP TABLE fl AS SELECT client, mi, ps, "
             "ps + CAST(log2(d & -d) AS INTEGER) AS f, ps + CAST(floor(log2(d)) AS INTEGER) AS l "
-            f"FROM (SELECT client, mi, ps, m & {DAYS} AS d FROM fd)), "
+            f"FROM (SELECT client, mi, ps, m & {DAYS} AS d FROM fd)"
+        )
+        # A run of n days or more needs a month without a dose, or the days after the last
+        # dose of one month and before the first of the next adding up to n (one of them
+        # at least n / 2), or to be open at an end of the range (before the first dose, for
+        # a client enrolled n days or more before it): only these clients' months are
+        # ordered to find their runs.
+        half = (n + 1) // 2
+        run(
+            "CREATE OR REPLACE TEMP TABLE gc AS SELECT client, open OR (f0 >= "
+            f"{_d(self.first.start)} AND EXISTS (SELECT 1 FROM ep WHERE ep.client = c.client "
+            f"AND ep.enrolled_on <= f0 - {n})) AS open FROM (SELECT client, "
+            f"BOOL_OR(f - GREATEST(ps, {_d(since)}) >= {half} OR last_day(ps) - l >= {half}) "
+            f"OR COUNT(*) < MAX(mi) - MIN(mi) + 1 OR MAX(mi) < {_mi(self.last)} AS open, "
+            "MIN(f) AS f0 FROM fl GROUP BY client) c"
+        )
+        run(
+            "CREATE OR REPLACE TEMP TABLE gaps AS WITH r AS (SELECT client, mi, f, l FROM fl "
+            "WHERE client IN (SELECT client FROM gc WHERE open)), "
             "w AS (SELECT client, f, l, LAG(l) OVER (PARTITION BY client ORDER BY mi) AS pl, "
             "LEAD(f) OVER (PARTITION BY client ORDER BY mi) AS nf FROM r) "
             f"SELECT client, COALESCE(pl + 1, {FAR_PAST}) AS a, f - 1 AS b, l, nf IS NULL AS tail, "
@@ -417,7 +438,7 @@ class Facts:
             f"UNION ALL SELECT client, l + 1, {FAR_FUTURE} FROM gaps WHERE tail "
             f"AND l + {n} <= {_d(self.last.end)} "
             f"UNION ALL SELECT DISTINCT client, {FAR_PAST}, {FAR_FUTURE} FROM ep "
-            "WHERE client NOT IN (SELECT client FROM gaps WHERE tail)"
+            "WHERE client NOT IN (SELECT client FROM gc)"
         )
         start = "mo.ps"
         # Lost on a day D of the month: in treatment on D (before discharge), the run
