@@ -396,47 +396,39 @@ class Facts:
 
     def _follow_up(self, out: dict) -> None:
         """Lost to follow-up and returned to care, from the runs of LTFU_DAYS or more days
-        without a dose (few: most clients are dosed every few days). A run is the days
-        between two consecutive doses of a client (the months' first and last dose days:
-        a run inside one month is at most 29 days), or open: before the first dose of the
-        range (or with no dose at all) and after the last."""
+        without a dose (few: most clients are dosed every few days). A run is open before a
+        client's first dose of the range (or their whole range, never dosed) and after
+        their last, or lies between two consecutive doses: a month's last dose and the next
+        month's first (a run inside one month is at most 29 days)."""
         n = LTFU_DAYS
         run = self.con.execute
-        since = self.first.start - timedelta(days=DOSE_LOOKBACK_DAYS)
-        run(
-            "CREATE OR REPLACE TEMP TABLE fl AS SELECT client, mi, ps, "
-            "ps + CAST(log2(d & -d) AS INTEGER) AS f, ps + CAST(floor(log2(d)) AS INTEGER) AS l "
-            f"FROM (SELECT client, mi, ps, m & {DAYS} AS d FROM fd)"
-        )
-        # A run of n days or more needs a month without a dose, or the days after the last
-        # dose of one month and before the first of the next adding up to n (one of them
-        # at least n / 2), or to be open at an end of the range (before the first dose, for
-        # a client enrolled n days or more before it): only these clients' months are
-        # ordered to find their runs.
+        since = _d(self.first.start - timedelta(days=DOSE_LOOKBACK_DAYS))
+        first = f"(ps + CAST(log2((m & {DAYS}) & -(m & {DAYS})) AS INTEGER))"
+        last = f"(ps + CAST(floor(log2(m & {DAYS})) AS INTEGER))"
+        # Per client: first and last dose of the range, and whether a run between two
+        # doses can reach n days: it needs a month without a dose, or the days after one
+        # month's last dose and before the next month's first to add up to n (one of them
+        # at least n / 2). Only those clients' months are ordered to find such runs.
         half = (n + 1) // 2
         run(
-            "CREATE OR REPLACE TEMP TABLE gc AS SELECT client, open OR (f0 >= "
-            f"{_d(self.first.start)} AND EXISTS (SELECT 1 FROM ep WHERE ep.client = c.client "
-            f"AND ep.enrolled_on <= f0 - {n})) AS open FROM (SELECT client, "
-            f"BOOL_OR(f - GREATEST(ps, {_d(since)}) >= {half} OR last_day(ps) - l >= {half}) "
-            f"OR COUNT(*) < MAX(mi) - MIN(mi) + 1 OR MAX(mi) < {_mi(self.last)} AS open, "
-            "MIN(f) AS f0 FROM fl GROUP BY client) c"
+            f"CREATE OR REPLACE TEMP TABLE gc AS SELECT client, MIN({first}) AS f0, "
+            f"MAX({last}) AS l9, BOOL_OR({first} - GREATEST(ps, {since}) >= {half} "
+            f"OR last_day(ps) - {last} >= {half}) OR COUNT(*) < MAX(mi) - MIN(mi) + 1 AS mid "
+            "FROM fd GROUP BY client"
         )
         run(
-            "CREATE OR REPLACE TEMP TABLE gaps AS WITH r AS (SELECT client, mi, f, l FROM fl "
-            "WHERE client IN (SELECT client FROM gc WHERE open)), "
-            "w AS (SELECT client, f, l, LAG(l) OVER (PARTITION BY client ORDER BY mi) AS pl, "
-            "LEAD(f) OVER (PARTITION BY client ORDER BY mi) AS nf FROM r) "
-            f"SELECT client, COALESCE(pl + 1, {FAR_PAST}) AS a, f - 1 AS b, l, nf IS NULL AS tail, "
-            f"COALESCE((pl IS NULL AND f >= {_d(self.first.start)}) OR f - pl - 1 >= {n}, false) "
-            "AS longrun FROM w WHERE longrun OR tail"
-        )
-        # The run after a client's last dose matters only if it can reach n days by the
-        # range's last day; a client never dosed in the range has one run without end.
-        run(
-            f"CREATE OR REPLACE TEMP TABLE gap AS SELECT client, a, b FROM gaps WHERE longrun "
-            f"UNION ALL SELECT client, l + 1, {FAR_FUTURE} FROM gaps WHERE tail "
-            f"AND l + {n} <= {_d(self.last.end)} "
+            "CREATE OR REPLACE TEMP TABLE gap AS "
+            f"WITH r AS (SELECT client, mi, {first} AS f, {last} AS l FROM fd "
+            "WHERE client IN (SELECT client FROM gc WHERE mid)), "
+            "w AS (SELECT client, f, LAG(l) OVER (PARTITION BY client ORDER BY mi) AS pl FROM r) "
+            f"SELECT client, pl + 1 AS a, f - 1 AS b FROM w WHERE f - pl - 1 >= {n} "
+            # before the first dose, when it is not in the look-back: relevant only if the
+            # range's first day is in it
+            f"UNION ALL SELECT client, {FAR_PAST}, f0 - 1 FROM gc "
+            f"WHERE f0 >= {_d(self.first.start)} "
+            # after the last dose, if it can reach n days by the range's last day
+            f"UNION ALL SELECT client, l9 + 1, {FAR_FUTURE} FROM gc "
+            f"WHERE l9 + {n} <= {_d(self.last.end)} "
             f"UNION ALL SELECT DISTINCT client, {FAR_PAST}, {FAR_FUTURE} FROM ep "
             "WHERE client NOT IN (SELECT client FROM gc)"
         )
