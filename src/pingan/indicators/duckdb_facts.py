@@ -310,7 +310,8 @@ class Facts:
         for mi, th, dd, days, people, with_dose in run(
             "WITH j AS MATERIALIZED (SELECT fd.mi, fd.client, e.k, fd.m >> 32 <> 0 AS th, "
             f"BIT_COUNT(fd.m & {_bits('e.lo', 'e.hi')}) AS dd, e.hi - e.lo + 1 AS days "
-            "FROM fd JOIN epm e ON e.client = fd.client AND e.mi = fd.mi), "
+            "FROM fd JOIN epm e ON e.client = fd.client AND e.mi = fd.mi "
+            f"WHERE fd.mi {self._range()}), "
             "c AS (SELECT mi, th, dd, days FROM j WHERE k = 1 UNION ALL "
             "SELECT mi, ANY_VALUE(th), SUM(dd), SUM(days) FROM j WHERE k > 1 GROUP BY mi, client) "
             "SELECT mi, th, SUM(dd), SUM(days), COUNT(*), COUNT(*) FILTER (WHERE dd > 0) "
