@@ -31,8 +31,14 @@ def test_the_action_filter_has_one_option_per_action_not_per_entry():
 def test_the_page_offers_each_action_once_by_its_label(client_as):
     _write()
     page = client_as("manager").get(reverse("audit:list"), HTTP_ACCEPT_LANGUAGE="zh-hans")
-    options = re.findall(r'<option value="([^"]*)"', page.content.decode())
-    assert sorted(options) == ["", "dose_record", "login"]
+    select = re.search(r'<select name="action".*?</select>', page.content.decode(), re.S)[0]
+    assert sorted(re.findall(r'<option value="([^"]*)"', select)) == ["", "dose_record", "login"]
+
+
+def test_the_user_filter_suggests_who_wrote_to_the_log(client_as):
+    _write(1)
+    html = client_as("manager").get(reverse("audit:list")).content.decode()
+    assert 'list="audit-users"' in html and '<option value="demo">' in html
 
 
 def test_details_are_labelled_fields_in_the_readers_language(client_as):

@@ -6,7 +6,12 @@ from .labels import choices
 
 class AuditFilterForm(forms.Form):
     client_code = forms.CharField(label=_("Client code"), required=False, max_length=40)
-    username = forms.CharField(label=_("User"), required=False, max_length=150)
+    username = forms.CharField(
+        label=_("User"),
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"list": "audit-users", "autocomplete": "off"}),
+    )
     action = forms.ChoiceField(label=_("Action"), required=False)
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -39,3 +39,13 @@ def actions() -> list[str]:
     """The distinct action codes in the log. The model's default ordering (by sequence)
     is cleared first: with it, DISTINCT would apply to (action, seq), one row per entry."""
     return sorted(AuditEntry.objects.order_by().values_list("action", flat=True).distinct())
+
+
+def usernames() -> list[str]:
+    """Everyone who wrote to the log, for the user filter's suggestions."""
+    return sorted(
+        AuditEntry.objects.order_by()
+        .exclude(username="")
+        .values_list("username", flat=True)
+        .distinct()
+    )

@@ -34,7 +34,13 @@ def entry_list(request):
     return render(
         request,
         "audit/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "invalid": invalid},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "invalid": invalid,
+            "usernames": queries.usernames(),
+        },
         status=400 if invalid else 200,
     )
 
