@@ -45,6 +45,18 @@ def _flush_past_audit_guard():
     BaseDatabaseOperations.execute_sql_flush = original
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in English leaves English active in the thread that served it; the next
+    test would then build its data (snapshots, messages) in English. Each test starts from
+    the installation's default language, whatever the one before it asked for."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def clock_at():
     """`clock_at(datetime(2026, 3, 1, 10, 0))` freezes Ping An's clock (a naive instant is

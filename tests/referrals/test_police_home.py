@@ -33,7 +33,8 @@ def test_the_home_lists_the_officers_tasks(client_as, users, clock_at):
     response = web.get(reverse("home"), follow=True)
     html = response.content.decode()
     assert response.redirect_chain[-1][0] == reverse("police_home")
-    for link in ("referrals:file", "referrals:mine", "takehome:checks", "indicators:dashboard"):
+    tasks = ("referrals:file", "referrals:mine", "takehome:checks", "indicators:dashboard")
+    for link in (*tasks, "recall_summary"):
         assert f'href="{reverse(link)}"' in html, link
     assert "2 referrals in all" in html and "1 this month" in html
     assert "Hongta station" in html

@@ -60,6 +60,8 @@ class Reason(models.TextChoices):
 
 class Purpose(models.TextChoices):
     PIN = "pin", _("Day's box code")
+    RECALL = "recall", _("Bottle recall")
+    REMINDER = "reminder", _("Reminder to come back")
 
 
 class SmsMessage(TrackedModel):

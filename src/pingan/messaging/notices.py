@@ -18,11 +18,12 @@ from pingan.core import clock
 from pingan.registry.models import Client, Consent, Identity, Purpose
 
 from .composing import normalise_phone
+from .models import Purpose as MessagePurpose
 from .models import SmsMessage
 from .rules import DEFAULT_LANGUAGE
 
-RECALL = "recall"
-REMINDER = "reminder"
+RECALL = MessagePurpose.RECALL
+REMINDER = MessagePurpose.REMINDER
 
 TEXTS = {
     RECALL: {
