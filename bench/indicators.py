@@ -13,6 +13,8 @@ The files are generated once per set of parameters and kept (see `cached`).
 
 Measured in the same run, each the median of several runs:
 - floor: one bare DuckDB scan of the dose table (count and sum);
+- the per-sample urine file (engines.write_samples), when the folder lacks a current one:
+  written once, like the export, and reported apart;
 - DuckDB: the full core monthly set (engines.DuckEngine), then the 12-month trend (one pass:
   the facts of the twelve months built together), and, for comparison, the same twelve
   months computed one by one; the two must give the same numbers;
@@ -234,7 +236,7 @@ def _pandas_engine():
 def run(scale: str = "small", runs: int | None = None, keep: str | None = None) -> list[dict]:
     from pingan.core import extras
     from pingan.indicators.definitions import CORE_IDS, Period
-    from pingan.indicators.engines import DuckEngine, compute_db
+    from pingan.indicators.engines import DuckEngine, compute_db, write_samples
 
     duckdb = extras.duckdb()
 
@@ -275,6 +277,20 @@ def run(scale: str = "small", runs: int | None = None, keep: str | None = None) 
             time.perf_counter() - started,
             f"{counts['doses']:,} dose rows" if counts else f"reused {full_dir}",
         )
+
+        # The per-sample urine file the engine reads (engines.write_samples), written
+        # once beside the results, as export_parquet does.
+        for folder in dict.fromkeys((full_dir, small_dir)):
+            started = time.perf_counter()
+            written = write_samples(folder, threads=2, if_stale=True)
+            if written:
+                add(
+                    "write samples.parquet",
+                    "duckdb",
+                    clients if folder == full_dir else reduced,
+                    time.perf_counter() - started,
+                    f"{written:,} samples; once per export",
+                )
 
         con = duckdb.connect()
         con.execute("SET threads = 2")

@@ -11,7 +11,7 @@ import pytest
 from pandas_engine import PandasFrames, compute_pandas
 
 from pingan.indicators.definitions import CORE_IDS, Period
-from pingan.indicators.engines import DuckEngine, compute_db, export_parquet
+from pingan.indicators.engines import DuckEngine, compute_db, export_parquet, write_samples
 from pingan.synth.demo_records import apply_reenrolments
 from pingan.synth.generator import CentreSpec
 from pingan.synth.writers import write_centre
@@ -70,6 +70,7 @@ def test_engines_agree_on_a_synthetic_centre(centre: Path, tmp_path: Path):
     exported = tmp_path / "export"
     export_parquet(exported)
     duck_export = DuckEngine(exported)
+    assert _reads_samples_file(duck_export)
     for period in PERIODS:
         db = _numbers(compute_db(period, CORE_IDS).results)
         assert db["active_clients"][0] > 20  # the dataset is not trivially empty
@@ -191,6 +192,49 @@ def test_a_trend_in_one_pass_equals_its_months_one_by_one(tmp_path: Path, seed: 
         assert set(got.results) == set(CORE_IDS)
     assert any(r.results["lost_to_follow_up_rate"].numerator for r in trend)
     assert any(r.results["return_to_care_rate"].numerator for r in trend)
+
+
+def _reads_samples_file(duck: DuckEngine) -> bool:
+    (sql,) = duck.con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'usample'"
+    ).fetchone()
+    return "samples.parquet" in sql
+
+
+def test_the_samples_file_stands_for_the_urine_results_it_was_made_from(tmp_path: Path):
+    """samples.parquet (a row per sample, written once) gives the numbers of grouping the
+    results; once urine.parquet is rewritten it no longer stands for it."""
+    import duckdb
+
+    _awkward_centre(tmp_path, 5)
+    grouped = DuckEngine(tmp_path)
+    assert not _reads_samples_file(grouped)
+    last = Period(2026, 2)
+    expected = [_numbers(s.results) for s in grouped.trend(last, months=12, ids=CORE_IDS)]
+    assert write_samples(tmp_path) > 0
+    from_file = DuckEngine(tmp_path)
+    assert _reads_samples_file(from_file)
+    assert [_numbers(s.results) for s in from_file.trend(last, 12, CORE_IDS)] == expected
+    for period in (last, Period(2025, 7)):
+        reference = _numbers(from_file.compute_sql(period, CORE_IDS).results)
+        from_file.reset()
+        assert _numbers(from_file.compute(period, CORE_IDS).results) == reference
+
+    # A positive opiate sample added to the results after the file was written.
+    urine = str(tmp_path / "urine.parquet")
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE TABLE u AS SELECT * FROM '{urine}' UNION ALL "
+        "SELECT 1, 'late', DATE '2026-02-10', 'opiates', 'positive'"
+    )
+    con.execute(f"COPY u TO '{urine}' (FORMAT parquet)")
+    con.close()
+    rewritten = DuckEngine(tmp_path)
+    assert not _reads_samples_file(rewritten)
+    reference = _numbers(rewritten.compute_sql(last, CORE_IDS).results)
+    assert reference["opiate_positive_rate"] != expected[-1]["opiate_positive_rate"]
+    rewritten.reset()
+    assert _numbers(rewritten.compute(last, CORE_IDS).results) == reference
 
 
 def test_duckdb_marks_what_parquet_cannot_hold(tmp_path: Path):

@@ -16,8 +16,10 @@ for the whole range, each by one query:
     fu(mi, client, n, npos, mn, mneg)
                                per client and month, the urine samples with an opioid
                                result (n) and positive (npos), judged for methadone (mn)
-                               and negative for it (mneg): the counts of sql.urine_samples
-                               read through its conditions (OPIOID_TESTED, ...)
+                               and negative for it (mneg): rows of `usample` (one per
+                               sample with its counts, `sample_counts`; read from
+                               samples.parquet when the files carry it) through the
+                               conditions of sql.urine_samples (OPIOID_TESTED, ...)
     gap(client, a, b)          the runs of LTFU_DAYS or more days without a dose (a..b, the
                                days between two doses, or open at either end)
     epm(client, k, mi, lo, hi, at_start)
@@ -78,8 +80,34 @@ TESTED: dict[str, str] = {
     "tb_screened_12m": "tb",
 }
 DAYS = 2147483647  # the 31 day bits of fd.m
+# The columns of a row of sql.urine_samples, which its conditions read.
+SAMPLE_COUNTS = ("opioid_results", "opioid_positive", "methadone_results", "methadone_negative")
 # Stand-ins for "no dose before / after the files' range" at the open ends of a gap.
 FAR_PAST, FAR_FUTURE = "DATE '1900-01-01'", "DATE '2999-12-31'"
+
+
+def sample_counts(urine: str = "urine") -> str:
+    """sql.urine_samples for DuckDB over every day of the relation `urine` (client, sample,
+    day, analyte, result): one row per sample with an opioid or a methadone result, its day
+    and its four counts (SAMPLE_COUNTS), read later through sql.OPIOID_TESTED and its
+    siblings. The four counts are summed as one 64-bit number (16 bits each: a sample has a
+    handful of results) and unpacked: one aggregate per sample instead of four. A filter on
+    `day` reaches the results below the grouping (a sample has one day)."""
+    opioid, methadone = is_opioid(), is_methadone()
+    packed = (
+        f"CASE WHEN {opioid} THEN CASE WHEN result = 'positive' THEN 65537 ELSE 1 END "
+        f"WHEN {methadone} THEN CASE WHEN result = 'negative' THEN {(1 << 48) + (1 << 32)} "
+        f"ELSE {1 << 32} END ELSE 0 END"
+    )
+    return (
+        "SELECT client, day, "
+        + ", ".join(
+            f"CAST((t >> {16 * i}) & 65535 AS USMALLINT) AS {name}"
+            for i, name in enumerate(SAMPLE_COUNTS)
+        )
+        + f" FROM (SELECT client, sample, day, SUM({packed})::BIGINT AS t FROM {urine} "
+        f"WHERE {opioid} OR {methadone} GROUP BY client, sample, day)"
+    )
 
 
 def _d(day: date) -> str:
@@ -104,7 +132,7 @@ def _days_between(m: str, ps: str, first: str, last: str) -> str:
 
 class Facts:
     """The numbers of every core indicator for the consecutive months first..last, in a
-    DuckDB connection that provides the relations ep, dose_all, urine and itest (see
+    DuckDB connection that provides the relations ep, dose_all, usample and itest (see
     engines.DuckEngine). Computed on first use, for all months together."""
 
     def __init__(self, con, first: Period, last: Period):
@@ -183,29 +211,9 @@ class Facts:
                 f"COUNT(*) FILTER (WHERE {OPIOID_POSITIVE}) AS npos, "
                 f"COUNT(*) FILTER (WHERE {METHADONE_JUDGED}) AS mn, "
                 f"COUNT(*) FILTER (WHERE {METHADONE_JUDGED} AND {METHADONE_NEGATIVE}) AS mneg "
-                f"FROM ({self._samples(p)}) u GROUP BY client"
+                f"FROM usample WHERE day BETWEEN {_d(p.start)} AND {_d(p.end)} GROUP BY client"
                 for p in self.months
             )
-        )
-
-    @staticmethod
-    def _samples(p: Period) -> str:
-        """sql.urine_samples for DuckDB, its four counts summed as one 64-bit number (16
-        bits each: a sample has a handful of results) and unpacked: one aggregate per
-        sample instead of four."""
-        opioid, methadone = is_opioid(), is_methadone()
-        packed = (
-            f"CASE WHEN {opioid} THEN CASE WHEN result = 'positive' THEN 65537 ELSE 1 END "
-            f"WHEN {methadone} THEN CASE WHEN result = 'negative' THEN {(1 << 48) + (1 << 32)} "
-            f"ELSE {1 << 32} END ELSE 0 END"
-        )
-        names = ("opioid_results", "opioid_positive", "methadone_results", "methadone_negative")
-        return (
-            "SELECT client, "
-            + ", ".join(f"(t >> {16 * i}) & 65535 AS {name}" for i, name in enumerate(names))
-            + f" FROM (SELECT client, sample, SUM({packed})::BIGINT AS t FROM urine "
-            f"WHERE day BETWEEN {_d(p.start)} AND {_d(p.end)} AND ({opioid} OR {methadone}) "
-            "GROUP BY client, sample)"
         )
 
     @staticmethod

@@ -38,7 +38,7 @@ from .definitions import (
     make_result,
     unavailable,
 )
-from .duckdb_facts import Facts
+from .duckdb_facts import SAMPLE_COUNTS, Facts, sample_counts
 from .sql import DUCKDB, POSTGRESQL, QUERIES, SQLITE, Dialect
 
 Progress = Callable[[str], None] | None
@@ -148,6 +148,13 @@ class DuckEngine:
             f"CREATE VIEW urine AS SELECT client_code AS client, {sample} AS sample, "
             f"date AS day, analyte, result FROM read_parquet({f('urine')})"
         )
+        if _samples_current(self.folder, self.con):
+            run(
+                "CREATE VIEW usample AS SELECT client_code AS client, date AS day, "
+                f"{', '.join(SAMPLE_COUNTS)} FROM read_parquet({f('samples')})"
+            )
+        else:
+            run(f"CREATE VIEW usample AS {sample_counts()}")
         run(
             "CREATE VIEW itest AS SELECT client_code AS client, date AS day, test, result "
             f"FROM read_parquet({f('tests')})"
@@ -237,6 +244,60 @@ class DuckEngine:
         self.con.close()
 
 
+SAMPLES_OF = "pingan_urine"  # samples.parquet's key naming the urine file it was made from
+
+
+def _urine_identity(folder: Path) -> str:
+    stat = (folder / "urine.parquet").stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _samples_current(folder: Path, con) -> bool:
+    """Whether samples.parquet was made from the urine.parquet beside it (its size and
+    time), so that it can stand for it; otherwise the results are grouped per query."""
+    path = folder / "samples.parquet"
+    if not path.is_file():
+        return False
+    found = con.execute(
+        "SELECT value::VARCHAR FROM parquet_kv_metadata(?) WHERE key::VARCHAR = ?",
+        [str(path), SAMPLES_OF],
+    ).fetchall()
+    return found == [(_urine_identity(folder),)]
+
+
+def write_samples(folder: Path | str, threads: int | None = None, if_stale: bool = False) -> int:
+    """Write samples.parquet beside urine.parquet: one row per urine sample with an opioid
+    or methadone result, its client code, day and the counts sql.urine_samples reads
+    (`duckdb_facts.sample_counts`), in day order. The DuckDB engine then reads a row per
+    sample instead of grouping every result again for each month. Returns the rows (0 when
+    `if_stale` and the file is already current)."""
+    duckdb = extras.duckdb()
+    folder = Path(folder)
+    if if_stale:
+        with duckdb.connect() as con:
+            if _samples_current(folder, con):
+                return 0
+    urine = str(folder / "urine.parquet").replace("'", "''")
+    out = str(folder / "samples.parquet").replace("'", "''")
+    identity = _urine_identity(folder)
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM '{urine}'").fetchall()]
+        sample = "sample" if "sample" in cols else "date"
+        con.execute(
+            "CREATE VIEW urine AS SELECT client_code AS client, "
+            f"{sample} AS sample, date AS day, analyte, result FROM read_parquet('{urine}')"
+        )
+        con.execute(
+            "COPY (SELECT client AS client_code, day AS date, "
+            f"{', '.join(SAMPLE_COUNTS)} FROM ({sample_counts()}) ORDER BY day, client) "
+            f"TO '{out}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{SAMPLES_OF}: '{identity}'}})"
+        )
+        return con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
+
+
 def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[str, int]:
     """Write the centre's treatment, dose and lab records (never identity, never names:
     client codes only) as Parquet for the DuckDB engine. Returns rows per file."""
@@ -311,4 +372,5 @@ def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[
                     counts[name] += len(rows)
                     if not rows:
                         break
+    counts["samples"] = write_samples(folder)
     return counts
