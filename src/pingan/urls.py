@@ -11,6 +11,7 @@ urlpatterns = [
     path("police/", ops_views.police_home, name="police_home"),
     path("i18n/setlang/", account_views.switch_language, name="set_language"),
     path("accounts/", include("pingan.accounts.urls")),
+    path("region/", include("pingan.region.urls")),
     path("clients/", include("pingan.registry.urls")),
     path("dosing/", include("pingan.dosing.urls")),
     path("labs/", include("pingan.labs.urls")),

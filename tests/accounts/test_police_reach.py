@@ -25,6 +25,7 @@ POLICE_MAY_OPEN = {
     "accounts:totp_remove",
     "indicators:dashboard",
     "indicators:evaluation",
+    "region:switch",  # the header's centre switch: only among one's own centres, no data
     "recall_summary",  # monthly recall counts, small cells suppressed (docs/recalls.md)
     "referrals:index",
     "referrals:file",

@@ -171,6 +171,10 @@ LABELS: dict[str, Promise] = {
     "demo_created": _("Demonstration data created"),
     "demo_inpatient_history": _("Demonstration ward history created"),
     "demo_takehome_bottles": _("Demonstration take-home bottles created"),
+    # The region's centres.
+    "centre_switch": _("Switched to another centre"),
+    "centre_added": _("Centre added"),
+    "membership_added": _("Staff member added to a centre"),
 }
 
 

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "pingan.core",
     "pingan.audit",
     "pingan.accounts",
+    "pingan.region",
     "pingan.registry",
     "pingan.dosing",
     "pingan.labs",
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pingan.accounts.context.role",
+                "pingan.region.context.centre",
             ],
         },
     }

@@ -1,0 +1,72 @@
+"""Changes to the region's centres and to who works in them, each audited."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from pingan.audit.log import record
+from pingan.core.domain import Refusal, acting, require
+from pingan.core.models import Centre
+
+from .current import centres_of
+from .models import Membership
+
+# A centre code is printed on slips and client codes: short, capitals, digits and hyphens.
+CENTRE_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,19}")
+
+
+def switch_centre(user, code: str) -> Centre:
+    """The centre `user` now works in. Refused, with nothing changed, unless they belong
+    to it; the caller keeps the choice (the session)."""
+    centre = next((c for c in centres_of(user) if c.code == code), None)
+    if centre is None:
+        raise Refusal(_("You are not a member of that centre."), code="not_member")
+    with acting(user), transaction.atomic():
+        record("centre_switch", target=centre.code, centre=centre.code)
+    return centre
+
+
+def add_centre(code: str, name: str, by=None) -> Centre:
+    """A new centre of the region (its settings start at their defaults)."""
+    require(by, "manage_staff")
+    code, name = (code or "").strip(), (name or "").strip()
+    if not CENTRE_CODE.fullmatch(code):
+        raise Refusal(
+            _("A centre code is 1 to 20 capital letters, digits or hyphens, like C01."),
+            code="bad_code",
+        )
+    if not name:
+        raise Refusal(_("A centre needs a name."), code="no_name")
+    if Centre.objects.filter(code=code).exists():
+        raise Refusal(
+            _("There is already a centre with code %(code)s.") % {"code": code}, code="duplicate"
+        )
+    with acting(by), transaction.atomic():
+        centre = Centre.objects.create(code=code, name=name[:200])
+        record("centre_added", target=code, name=centre.name)
+    return centre
+
+
+def add_membership(username: str, centre_code: str, by=None) -> Membership:
+    """Let a staff member work in a centre."""
+    require(by, "manage_staff")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise Refusal(_("No staff member is called %(name)s.") % {"name": username}, code="no_user")
+    centre = Centre.objects.filter(code=centre_code).first()
+    if centre is None:
+        raise Refusal(_("No centre has code %(code)s.") % {"code": centre_code}, code="no_centre")
+    if Membership.objects.filter(user=user, centre=centre).exists():
+        raise Refusal(
+            _("%(name)s is already a member of %(code)s.")
+            % {"name": username, "code": centre_code},
+            code="duplicate",
+        )
+    with acting(by), transaction.atomic():
+        membership = Membership.objects.create(user=user, centre=centre)
+        record("membership_added", target=username, centre=centre.code)
+    return membership

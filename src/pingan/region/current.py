@@ -1,0 +1,60 @@
+"""The centre a staff member is working in for this request.
+
+Every list of clinical records is scoped by it. The choice lives in the session (set by
+the header's switch, `region.views.switch`); it must be one of the user's memberships, and
+defaults to the first. A user with no membership works in the installation's centre when
+there is exactly one (every single-centre installation, the demo, the tests); with several
+centres and no membership there is no current centre, and scoped lists are empty.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from pingan.core.models import Centre
+
+SESSION_KEY = "pingan_centre"
+_CACHE = "_pingan_centre"
+
+
+def centres_of(user) -> list[Centre]:
+    """The centres a user belongs to, in the order they joined."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(Centre.objects.filter(memberships__user=user).order_by("memberships__pk"))
+
+
+def sole_centre() -> Centre | None:
+    """The installation's centre when it has exactly one (created on first use, as
+    `Centre.current()` does); None in a region of several."""
+    first_two = list(Centre.objects.order_by("pk")[:2])
+    if not first_two:
+        return Centre.current()
+    return first_two[0] if len(first_two) == 1 else None
+
+
+def choose(user, wanted_pk: int | None) -> Centre | None:
+    """The centre `user` works in when the session asks for `wanted_pk`."""
+    mine = centres_of(user)
+    if not mine:
+        return sole_centre()
+    for centre in mine:
+        if centre.pk == wanted_pk:
+            return centre
+    return mine[0]
+
+
+def current_centre(request: HttpRequest) -> Centre | None:
+    """The request's current centre (looked up once per request)."""
+    if not hasattr(request, _CACHE):
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        wanted = session.get(SESSION_KEY) if session is not None else None
+        setattr(request, _CACHE, choose(user, wanted))
+    return getattr(request, _CACHE)
+
+
+def remember(request: HttpRequest, centre: Centre) -> None:
+    """Make `centre` the request's and the session's current centre."""
+    request.session[SESSION_KEY] = centre.pk
+    setattr(request, _CACHE, centre)
