@@ -13,8 +13,10 @@ The files are generated once per set of parameters and kept (see `cached`).
 
 Measured in the same run, each the median of several runs:
 - floor: one bare DuckDB scan of the dose table (count and sum);
-- the per-sample urine file (engines.write_samples), when the folder lacks a current one:
-  written once, like the export, and reported apart;
+- the facts files (engines.write_facts_files: a row per urine sample, a row per client
+  and month of doses), when the folder lacks current ones: written once, like the export,
+  and reported apart; the monthly set and the trend are timed with them and again from
+  the records alone (no facts files), which must give the same numbers;
 - DuckDB: the full core monthly set (engines.DuckEngine), then the 12-month trend (one pass:
   the facts of the twelve months built together), and, for comparison, the same twelve
   months computed one by one; the two must give the same numbers;
@@ -236,7 +238,7 @@ def _pandas_engine():
 def run(scale: str = "small", runs: int | None = None, keep: str | None = None) -> list[dict]:
     from pingan.core import extras
     from pingan.indicators.definitions import CORE_IDS, Period
-    from pingan.indicators.engines import DuckEngine, compute_db, write_samples
+    from pingan.indicators.engines import DuckEngine, compute_db, write_facts_files
 
     duckdb = extras.duckdb()
 
@@ -278,18 +280,19 @@ def run(scale: str = "small", runs: int | None = None, keep: str | None = None) 
             f"{counts['doses']:,} dose rows" if counts else f"reused {full_dir}",
         )
 
-        # The per-sample urine file the engine reads (engines.write_samples), written
-        # once beside the results, as export_parquet does.
+        # The facts files the engine reads (engines.write_facts_files), written once
+        # beside the records, as export_parquet does.
         for folder in dict.fromkeys((full_dir, small_dir)):
             started = time.perf_counter()
-            written = write_samples(folder, threads=2, if_stale=True)
+            written = write_facts_files(folder, threads=2, if_stale=True)
             if written:
                 add(
-                    "write samples.parquet",
+                    "write the facts files",
                     "duckdb",
                     clients if folder == full_dir else reduced,
                     time.perf_counter() - started,
-                    f"{written:,} samples; once per export",
+                    ", ".join(f"{name} {n:,} rows" for name, n in written.items())
+                    + "; once per export",
                 )
 
         con = duckdb.connect()
@@ -350,6 +353,37 @@ def run(scale: str = "small", runs: int | None = None, keep: str | None = None) 
             f"one run; same numbers as the trend: {same}",
         )
         engine.close()
+
+        # Without the facts files: what a folder of records alone costs (the first run
+        # after the records change, or files from elsewhere).
+        plain = DuckEngine(full_dir, threads=2, facts_files=False)
+
+        def plain_month():
+            plain.reset()
+            return plain.compute(period, CORE_IDS)
+
+        def plain_year():
+            plain.reset()
+            return plain.trend(period, 12, CORE_IDS)
+
+        plain_m = _median(plain_month, runs)
+        add(
+            "monthly set, records alone",
+            "duckdb",
+            clients,
+            plain_m,
+            f"{plain_m / floor:.1f}× floor",
+        )
+        plain_t = _median(plain_year, runs)
+        same = {s.period: s.results for s in plain_year()} == one_pass
+        add(
+            "12-month trend, records alone",
+            "duckdb",
+            clients,
+            plain_t,
+            f"{plain_t / floor:.1f}× floor; same numbers as with the files: {same}",
+        )
+        plain.close()
 
         small_engine = DuckEngine(small_dir, threads=2)
 

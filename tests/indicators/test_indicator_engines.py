@@ -11,7 +11,7 @@ import pytest
 from pandas_engine import PandasFrames, compute_pandas
 
 from pingan.indicators.definitions import CORE_IDS, Period
-from pingan.indicators.engines import DuckEngine, compute_db, export_parquet, write_samples
+from pingan.indicators.engines import DuckEngine, compute_db, export_parquet, write_facts_files
 from pingan.synth.demo_records import apply_reenrolments
 from pingan.synth.generator import CentreSpec
 from pingan.synth.writers import write_centre
@@ -70,7 +70,7 @@ def test_engines_agree_on_a_synthetic_centre(centre: Path, tmp_path: Path):
     exported = tmp_path / "export"
     export_parquet(exported)
     duck_export = DuckEngine(exported)
-    assert _reads_samples_file(duck_export)
+    assert duck_export.facts_files == BOTH
     for period in PERIODS:
         db = _numbers(compute_db(period, CORE_IDS).results)
         assert db["active_clients"][0] > 20  # the dataset is not trivially empty
@@ -157,12 +157,16 @@ def _awkward_centre(folder: Path, seed: int) -> None:
     con.close()
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_duckdb_facts_match_the_sql_definitions(tmp_path: Path, seed: int):
+@pytest.mark.parametrize("seed,files", [(1, False), (2, False), (1, True), (2, True)])
+def test_duckdb_facts_match_the_sql_definitions(tmp_path: Path, seed: int, files: bool):
     """The per-client-month formulation DuckDB runs gives the numbers of sql.py as written,
-    month by month and as a trend, on awkward data."""
+    month by month and as a trend, on awkward data, from the records alone and with the
+    facts files written beside them."""
     _awkward_centre(tmp_path, seed)
+    if files:
+        write_facts_files(tmp_path)
     duck = DuckEngine(tmp_path)
+    assert duck.facts_files == (BOTH if files else frozenset())
     last = Period(2026, 2)
     trend = duck.trend(last, months=8, ids=CORE_IDS)
     for got in trend:
@@ -194,26 +198,25 @@ def test_a_trend_in_one_pass_equals_its_months_one_by_one(tmp_path: Path, seed: 
     assert any(r.results["return_to_care_rate"].numerator for r in trend)
 
 
-def _reads_samples_file(duck: DuckEngine) -> bool:
-    (sql,) = duck.con.execute(
-        "SELECT sql FROM duckdb_views() WHERE view_name = 'usample'"
-    ).fetchone()
-    return "samples.parquet" in sql
+BOTH = frozenset({"dose_months", "urine_months"})
 
 
-def test_the_samples_file_stands_for_the_urine_results_it_was_made_from(tmp_path: Path):
-    """samples.parquet (a row per sample, written once) gives the numbers of grouping the
-    results; once urine.parquet is rewritten it no longer stands for it."""
+def test_the_facts_files_stand_for_the_records_they_were_made_from(tmp_path: Path):
+    """dose_months.parquet and urine_months.parquet (a row per client and month), written
+    once beside the records, give the numbers of computing them from the
+    records; once a record file is rewritten its derived file no longer stands for it."""
     import duckdb
 
     _awkward_centre(tmp_path, 5)
     grouped = DuckEngine(tmp_path)
-    assert not _reads_samples_file(grouped)
+    assert not grouped.facts_files
     last = Period(2026, 2)
     expected = [_numbers(s.results) for s in grouped.trend(last, months=12, ids=CORE_IDS)]
-    assert write_samples(tmp_path) > 0
+    written = write_facts_files(tmp_path)
+    assert written["urine_months"] > 0 and written["dose_months"] > 0
+    assert write_facts_files(tmp_path, if_stale=True) == {}
     from_file = DuckEngine(tmp_path)
-    assert _reads_samples_file(from_file)
+    assert from_file.facts_files == BOTH
     assert [_numbers(s.results) for s in from_file.trend(last, 12, CORE_IDS)] == expected
     for period in (last, Period(2025, 7)):
         reference = _numbers(from_file.compute_sql(period, CORE_IDS).results)
@@ -230,7 +233,7 @@ def test_the_samples_file_stands_for_the_urine_results_it_was_made_from(tmp_path
     con.execute(f"COPY u TO '{urine}' (FORMAT parquet)")
     con.close()
     rewritten = DuckEngine(tmp_path)
-    assert not _reads_samples_file(rewritten)
+    assert rewritten.facts_files == {"dose_months"}
     reference = _numbers(rewritten.compute_sql(last, CORE_IDS).results)
     assert reference["opiate_positive_rate"] != expected[-1]["opiate_positive_rate"]
     rewritten.reset()

@@ -38,7 +38,7 @@ from .definitions import (
     make_result,
     unavailable,
 )
-from .duckdb_facts import SAMPLE_COUNTS, Facts, sample_counts
+from .duckdb_facts import Facts, dose_month_rows, sample_counts, urine_month_rows
 from .sql import DUCKDB, POSTGRESQL, QUERIES, SQLITE, Dialect
 
 Progress = Callable[[str], None] | None
@@ -106,7 +106,13 @@ class DuckEngine:
     centre's database by `export_parquet` (episodes.parquet instead of clients/discharges,
     and a sample id on every urine row)."""
 
-    def __init__(self, folder: Path | str, threads: int | None = None, memory_limit: str = ""):
+    def __init__(
+        self,
+        folder: Path | str,
+        threads: int | None = None,
+        memory_limit: str = "",
+        facts_files: bool = True,
+    ):
         duckdb = extras.duckdb()
         self.folder = Path(folder)
         if not (self.folder / "doses.parquet").is_file():
@@ -122,7 +128,7 @@ class DuckEngine:
         # A trend runs two dozen queries over the same files; without this cache each one
         # re-reads and parses the dose file's footer (745 row groups at national scale).
         self.con.execute("SET parquet_metadata_cache = true")
-        self._views()
+        self._views(facts_files)
         self._sliced: Period | None = None
         self._facts: Facts | None = None
 
@@ -132,7 +138,9 @@ class DuckEngine:
     def _has(self, name: str) -> bool:
         return (self.folder / f"{name}.parquet").is_file()
 
-    def _views(self) -> None:
+    def _views(self, facts_files: bool) -> None:
+        """The relations the queries read; with `facts_files`, the files write_facts_files
+        left beside the records stand for the rows they hold while they are current."""
         f, run = self._file, self.con.execute
         run(
             "CREATE VIEW dose_all AS SELECT client_code AS client, date AS day, mg, kind "
@@ -148,13 +156,18 @@ class DuckEngine:
             f"CREATE VIEW urine AS SELECT client_code AS client, {sample} AS sample, "
             f"date AS day, analyte, result FROM read_parquet({f('urine')})"
         )
-        if _samples_current(self.folder, self.con):
-            run(
-                "CREATE VIEW usample AS SELECT client_code AS client, date AS day, "
-                f"{', '.join(SAMPLE_COUNTS)} FROM read_parquet({f('samples')})"
-            )
-        else:
-            run(f"CREATE VIEW usample AS {sample_counts()}")
+        self.facts_files = frozenset(
+            name
+            for name in DERIVED
+            if facts_files and _derived_current(self.folder, name, self.con)
+        )
+        run(f"CREATE VIEW usample AS {sample_counts()}")
+        for name, view in (("dose_months", "dmonth"), ("urine_months", "umonth")):
+            if name in self.facts_files:
+                run(
+                    f"CREATE VIEW {view} AS SELECT * EXCLUDE (client_code), client_code AS client "
+                    f"FROM read_parquet({f(name)})"
+                )
         run(
             "CREATE VIEW itest AS SELECT client_code AS client, date AS day, test, result "
             f"FROM read_parquet({f('tests')})"
@@ -201,7 +214,7 @@ class DuckEngine:
     def facts(self, first: Period, last: Period) -> Facts:
         """The per-client-month facts for first..last, reused while they cover what is asked."""
         if self._facts is None or not (self._facts.covers(first) and self._facts.covers(last)):
-            self._facts = Facts(self.con, first, last)
+            self._facts = Facts(self.con, first, last, self.facts_files)
         return self._facts
 
     def _set(self, period: Period, numbers: dict[str, tuple], ids) -> IndicatorSet:
@@ -244,58 +257,81 @@ class DuckEngine:
         self.con.close()
 
 
-SAMPLES_OF = "pingan_urine"  # samples.parquet's key naming the urine file it was made from
+# Files derived from the records when they are written (write_facts_files): name -> the
+# record file it is made from. Each carries, under MADE_FROM, the layout version and that
+# file's size and time; the engine reads it only while they still match.
+DERIVED = {"dose_months": "doses", "urine_months": "urine"}
+MADE_FROM = "pingan_made_from"
+DERIVED_LAYOUT = 1  # bump when sample_counts or dose_month_rows change what they write
 
 
-def _urine_identity(folder: Path) -> str:
-    stat = (folder / "urine.parquet").stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+def _identity(folder: Path, source: str) -> str:
+    stat = (folder / f"{source}.parquet").stat()
+    return f"{DERIVED_LAYOUT}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def _samples_current(folder: Path, con) -> bool:
-    """Whether samples.parquet was made from the urine.parquet beside it (its size and
-    time), so that it can stand for it; otherwise the results are grouped per query."""
-    path = folder / "samples.parquet"
+def _derived_current(folder: Path, name: str, con) -> bool:
+    """Whether `name`.parquet was made, by this layout, from the record file beside it as
+    it is now; otherwise the engine computes the same rows from the records per query."""
+    path = folder / f"{name}.parquet"
     if not path.is_file():
         return False
     found = con.execute(
         "SELECT value::VARCHAR FROM parquet_kv_metadata(?) WHERE key::VARCHAR = ?",
-        [str(path), SAMPLES_OF],
+        [str(path), MADE_FROM],
     ).fetchall()
-    return found == [(_urine_identity(folder),)]
+    return found == [(_identity(folder, DERIVED[name]),)]
 
 
-def write_samples(folder: Path | str, threads: int | None = None, if_stale: bool = False) -> int:
-    """Write samples.parquet beside urine.parquet: one row per urine sample with an opioid
-    or methadone result, its client code, day and the counts sql.urine_samples reads
-    (`duckdb_facts.sample_counts`), in day order. The DuckDB engine then reads a row per
-    sample instead of grouping every result again for each month. Returns the rows (0 when
-    `if_stale` and the file is already current)."""
+def write_facts_files(
+    folder: Path | str, threads: int | None = None, if_stale: bool = False
+) -> dict[str, int]:
+    """Write, beside the record files, what the DuckDB engine would otherwise compute from
+    them for every query, one row per client and calendar month, in month order:
+    dose_months.parquet, the month's day masks and last dose (`duckdb_facts.dose_month_rows`),
+    and urine_months.parquet, the month's urine samples counted through the conditions of
+    sql.urine_samples (`duckdb_facts.urine_month_rows`).
+    Returns the rows per file written (with `if_stale`, only the files not current)."""
     duckdb = extras.duckdb()
     folder = Path(folder)
-    if if_stale:
-        with duckdb.connect() as con:
-            if _samples_current(folder, con):
-                return 0
-    urine = str(folder / "urine.parquet").replace("'", "''")
-    out = str(folder / "samples.parquet").replace("'", "''")
-    identity = _urine_identity(folder)
+    written: dict[str, int] = {}
+
+    def q(path: Path) -> str:
+        return "'" + str(path).replace("'", "''") + "'"
+
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM '{urine}'").fetchall()]
+        con.execute("SET perfect_ht_threshold = 24")
+        urine = q(folder / "urine.parquet")
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {urine}").fetchall()]
         sample = "sample" if "sample" in cols else "date"
         con.execute(
             "CREATE VIEW urine AS SELECT client_code AS client, "
-            f"{sample} AS sample, date AS day, analyte, result FROM read_parquet('{urine}')"
+            f"{sample} AS sample, date AS day, analyte, result FROM read_parquet({urine})"
         )
         con.execute(
-            "COPY (SELECT client AS client_code, day AS date, "
-            f"{', '.join(SAMPLE_COUNTS)} FROM ({sample_counts()}) ORDER BY day, client) "
-            f"TO '{out}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{SAMPLES_OF}: '{identity}'}})"
+            "CREATE VIEW dose_all AS SELECT client_code AS client, date AS day, mg, kind "
+            f"FROM read_parquet({q(folder / 'doses.parquet')})"
         )
-        return con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
+        queries = {
+            "urine_months": "SELECT client AS client_code, * EXCLUDE (client) "
+            f"FROM ({urine_month_rows(f'({sample_counts()})')}) ORDER BY mi, client",
+            "dose_months": "SELECT client AS client_code, * EXCLUDE (client) "
+            f"FROM ({dose_month_rows()}) ORDER BY mi, client",
+        }
+        for name, query in queries.items():
+            if if_stale and _derived_current(folder, name, con):
+                continue
+            out = q(folder / f"{name}.parquet")
+            made_from = _identity(folder, DERIVED[name])
+            con.execute(
+                f"COPY ({query}) TO {out} "
+                f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{MADE_FROM}: '{made_from}'}})"
+            )
+            written[name] = con.execute(f"SELECT count(*) FROM {out}").fetchone()[0]
+    return written
 
 
 def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[str, int]:
@@ -372,5 +408,5 @@ def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[
                     counts[name] += len(rows)
                     if not rows:
                         break
-    counts["samples"] = write_samples(folder)
+    counts.update(write_facts_files(folder))
     return counts
