@@ -224,9 +224,10 @@ class Facts:
             + ") t(mi, ps, pe)"
         )
         # Most clients have one episode: their rows need no grouping by client after a
-        # join; the re-enrolled (several rows) are grouped apart.
+        # join; the re-enrolled (several rows) are grouped apart. ep is fixed for the
+        # connection's life (engines.DuckEngine), so this is built once for every range.
         run(
-            "CREATE OR REPLACE TEMP TABLE epk AS "
+            "CREATE TEMP TABLE IF NOT EXISTS epk AS "
             "SELECT *, COUNT(*) OVER (PARTITION BY client) AS k FROM ep"
         )
         # Each episode once for every month of the range it has a day in treatment in
