@@ -95,7 +95,7 @@ def test_both_confirmed_signatures_put_the_version_in_force(draft, client_as):
     with translation.override("zh-hans"):
         shown = dict(detail_fields(entry.detail, entry.target))
     assert shown["签署前所见"] == (
-        "对比的版本: 1; 服务对象: 5; 天数增加的服务对象: 1; 天数减少的服务对象: 1; 天数不变的服务对象: 3"
+        "服务对象: 5; 对比的版本: 1; 天数增加的服务对象: 1; 天数减少的服务对象: 1; 天数不变的服务对象: 3"
     )
 
 

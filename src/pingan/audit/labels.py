@@ -403,7 +403,7 @@ def _value(value) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_value(item) for item in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)}: {_value(v)}" for k, v in value.items()) or "—"
+        return "; ".join(f"{detail_label(k)}: {_value(v)}" for k, v in _ordered(value)) or "—"
     if isinstance(value, str):
         known = _choice_labels().get(value)
         if known is not None:
@@ -437,19 +437,27 @@ def _choice_labels() -> dict[str, Promise]:
 _WORD = re.compile(r"[a-z][a-z0-9_]{2,}")
 
 
+def _ordered(detail: dict) -> list[tuple[str, object]]:
+    """The detail's items in one order on every database: PostgreSQL's jsonb does not keep
+    the order keys were written in, SQLite's JSON text does. Known keys come in the order
+    of `DETAIL_LABELS`, unknown ones after them by name."""
+    rank = {key: index for index, key in enumerate(DETAIL_LABELS)}
+    return sorted(detail.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
+
+
 def detail_label(key: str) -> str:
     found = DETAIL_LABELS.get(key)
     return str(found) if found is not None else humanise(key)
 
 
 def detail_fields(detail: dict, target: str = "") -> list[tuple[str, str]]:
-    """(label, value) pairs of an entry's detail, in the active language, in stored order.
+    """(label, value) pairs of an entry's detail, in the active language, in label order.
     The fields a change touched are named as the changed record's model names them."""
     if not isinstance(detail, dict):
         return [(str(_("Detail")), _value(detail))]
     model = _model_of(target)
     pairs = []
-    for key, value in detail.items():
+    for key, value in _ordered(detail):
         if key == "fields" and model is not None and isinstance(value, list):
             shown = ", ".join(_field_name(model, name) for name in value) or "—"
         else:
