@@ -85,9 +85,11 @@ def _median(fn, repeat: int = 3) -> tuple[float, object, float, float]:
 def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str, str]]:
     """table -> (columns, DuckDB query giving its rows) for the first `limit` clients, with
     the database's ids. Creates the helper tables `c` (clients) and `s` (samples) in `con`."""
+    from pingan.core.models import Centre
     from pingan.labs.opioid_sql import is_opioid
 
     opioid = is_opioid()
+    centre = Centre.current().pk
     if vendor == "postgresql":
         uuid, now = "uuid()", "TIMESTAMPTZ '2026-01-01 00:00:00+00'"
     else:  # SQLite keeps UUIDs as 32 hex digits and times as text
@@ -110,8 +112,8 @@ def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str,
     )
     return {
         "registry_client": (
-            "id, external_id, created_at, code, alias, sex, birth_year, language, photo",
-            f"SELECT id, {uuid}, {now}, code, 'A', 'M', 1980, 'zh-hans', '' FROM c",
+            "id, external_id, created_at, centre_id, code, alias, sex, birth_year, language, photo",
+            f"SELECT id, {uuid}, {now}, {centre}, code, 'A', 'M', 1980, 'zh-hans', '' FROM c",
         ),
         "registry_episode": (
             "id, external_id, created_at, client_id, enrolled_on, discharge_reason, discharge_note",

@@ -234,13 +234,22 @@ class Hold(TrackedModel):
 class Product(models.Model):
     """A methadone oral solution kept in stock (strength in mg per ml)."""
 
+    # The centre the record belongs to. Code that knows the centre (a view's current centre,
+    # an import, the synthetic region) sets it; the default is the installation's centre,
+    # for the single-centre code paths that predate the region.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        default=Centre.current,
+        related_name="+",
+        verbose_name=_("centre"),
+    )
     name = models.CharField(_("name"), max_length=120)
     # Copied onto every dose: the dispensing log names the drug and form as dispensed.
     drug = models.CharField(_("drug"), max_length=80, default="methadone hydrochloride")
     form = models.CharField(_("form"), max_length=40, default="oral solution")
-    strength_mg_per_ml = models.DecimalField(
-        _("strength (mg/ml)"), max_digits=6, decimal_places=2, unique=True
-    )
+    # One product of each strength per centre: each centre keeps its own stock.
+    strength_mg_per_ml = models.DecimalField(_("strength (mg/ml)"), max_digits=6, decimal_places=2)
     active = models.BooleanField(_("in use"), default=True)
     # The ledger's running balance, kept on the row every line locks anyway: one UPDATE …
     # RETURNING moves it and hands the new balance to the line (see `stock.append_entry`),
@@ -253,6 +262,9 @@ class Product(models.Model):
     class Meta:
         verbose_name = _("product")
         constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "strength_mg_per_ml"], name="product_strength_once_per_centre"
+            ),
             models.CheckConstraint(
                 condition=Q(balance_ml__gte=0), name="product_balance_never_negative"
             ),

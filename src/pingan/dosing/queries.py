@@ -332,10 +332,13 @@ def matches(row: QueueRow, search: str) -> bool:
     return needle in row.client.code.casefold() or needle in (row.client.alias or "").casefold()
 
 
-def queue_day(today: date, search: str = "", status: str = "") -> QueueDay:
+def queue_day(
+    today: date, search: str = "", status: str = "", centre_id: int | None = None
+) -> QueueDay:
     """The queue with the day's counts: the counts are over everyone expected today, the
-    rows are those the search and the status filter keep."""
-    rows, away = _queue_rows(today)
+    rows are those the search and the status filter keep. With `centre_id`, only that
+    centre's clients (a screen passes its current centre); without, every centre's."""
+    rows, away = _queue_rows(today, centre_id=centre_id)
     counts = QueueCounts(
         waiting=sum(r.status == "waiting" for r in rows),
         dosed=sum(r.status == "dosed" for r in rows),
@@ -356,7 +359,9 @@ def queue(today: date, search: str = "", status: str = "") -> list[QueueRow]:
     return [r for r in rows if not status or r.status == status]
 
 
-def _queue_rows(today: date, search: str = "") -> tuple[list[QueueRow], int]:
+def _queue_rows(
+    today: date, search: str = "", centre_id: int | None = None
+) -> tuple[list[QueueRow], int]:
     """The rows of everyone expected today (narrowed in SQL by `search`), and how many
     more are away: covered today by a take-home bottle or a guest dose."""
     open_episode = Episode.objects.filter(
@@ -377,6 +382,8 @@ def _queue_rows(today: date, search: str = "") -> tuple[list[QueueRow], int]:
         prescriptions = prescriptions.filter(
             Q(client__code__icontains=search) | Q(client__alias__icontains=search)
         )
+    if centre_id is not None:
+        prescriptions = prescriptions.filter(client__centre_id=centre_id)
     prescriptions = list(prescriptions)
     if not prescriptions:
         return [], 0

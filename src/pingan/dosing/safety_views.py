@@ -39,7 +39,7 @@ def _close(request, model, external_id, form_class, act):
 @require_POST
 @requires("prescribe")
 def ecg_add(request, external_id):
-    c = _client(external_id)
+    c = _client(request, external_id)
     return _handle(
         request,
         c,
@@ -54,7 +54,7 @@ def ecg_add(request, external_id):
 @require_POST
 @requires("prescribe")
 def medicine_start(request, external_id):
-    c = _client(external_id)
+    c = _client(request, external_id)
     return _handle(
         request,
         c,
@@ -81,7 +81,7 @@ def medicine_stop(request, external_id):
 @require_POST
 @requires("prescribe")
 def pregnancy_set(request, external_id):
-    c = _client(external_id)
+    c = _client(request, external_id)
     return _handle(
         request,
         c,
@@ -109,7 +109,7 @@ def pregnancy_end(request, external_id):
 @requires("record_dose")
 def second_part(request, external_id):
     """The observed second part of today's split dose, from the queue row."""
-    client = _client(external_id)
+    client = _client(request, external_id)
     with refusals(request) as outcome:
         result = actions.record_second_part(client, request.user)
     if request.headers.get("HX-Request") == "true" and not outcome.refused:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.domain import Refusal, acting, require, required_reason
+from pingan.core.models import Centre
 
 from . import queries
 from .models import Dose, Product, Reconciliation, StockEntry, StockEntryKind
@@ -30,6 +31,7 @@ def ensure_default_product() -> Product:
         return product
     strength = Decimal(str(getattr(settings, "PINGAN_METHADONE_MG_PER_ML", "1")))
     product, _created = Product.objects.get_or_create(
+        centre=Centre.current(),
         strength_mg_per_ml=strength,
         defaults={"name": "Methadone hydrochloride oral solution", "active": True},
     )

@@ -16,6 +16,7 @@ from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.months import NotADay, parse_day
 from pingan.core.posting import refusals, run_form
+from pingan.region.current import centre_id
 from pingan.registry.models import Client
 
 from . import actions, queries, rules, safety
@@ -37,8 +38,11 @@ from .models import Dose, Hold, Prescription, Reconciliation, StockEntry, TaperP
 QUEUE_LIMIT = 300
 
 
-def _client(external_id) -> Client:
-    return get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+def _client(request, external_id) -> Client:
+    """The client of the URL, when they belong to the current centre (else 404)."""
+    return get_object_or_404(
+        Client.objects.defer("photo"), external_id=external_id, centre_id=centre_id(request)
+    )
 
 
 def _is_htmx(request) -> bool:
@@ -55,7 +59,7 @@ def queue(request):
     search = request.GET.get("q", "").strip()[:80]
     status = request.GET.get("status", "")
     status = status if status in queries.STATUSES else ""
-    day = queries.queue_day(today, search=search, status=status)
+    day = queries.queue_day(today, search=search, status=status, centre_id=centre_id(request))
     rows = day.rows
     return render(
         request,
@@ -87,7 +91,7 @@ def queue_counts(request):
         request,
         "dosing/_counts.html",
         {
-            "counts": queries.queue_day(clock.today()).counts,
+            "counts": queries.queue_day(clock.today(), centre_id=centre_id(request)).counts,
             "status": status if status in queries.STATUSES else "",
         },
     )
@@ -103,21 +107,21 @@ def _row(request, client: Client, **extra):
 @requires("view_queue")
 def row(request, external_id):
     """The plain row again (the confirm panel's "Cancel")."""
-    return _row(request, _client(external_id))
+    return _row(request, _client(request, external_id))
 
 
 @require_GET
 @requires("view_queue", "record_dose")
 def dose_confirm(request, external_id):
     """First click: show who, how much and how many ml, or why not (checked afresh)."""
-    return _row(request, _client(external_id), confirming=True)
+    return _row(request, _client(request, external_id), confirming=True)
 
 
 @require_POST
 @requires("record_dose")
 def dose(request, external_id):
     """Second click: record the observed dose, or show the refusal."""
-    client = _client(external_id)
+    client = _client(request, external_id)
     mg = request.POST.get("mg") or None
     result = actions.record_dose(client, request.user, mg=mg, note=request.POST.get("note", ""))
     if _is_htmx(request):
@@ -171,7 +175,7 @@ def _client_page(request, client: Client, status: int = 200, **forms):
 @require_GET
 @requires("view_client")
 def client(request, external_id):
-    return _client_page(request, _client(external_id))
+    return _client_page(request, _client(request, external_id))
 
 
 def _handle(request, client, form_name, form, act):
@@ -216,7 +220,7 @@ def _prescribe_confirm(request, client: Client, form: PrescribeForm, status: int
 def prescribe(request, external_id):
     """First post: check and show the change; second (confirmed): save and say what
     changed."""
-    c = _client(external_id)
+    c = _client(request, external_id)
     form = PrescribeForm(request.POST)
     if not form.is_valid():
         return _client_page(request, c, status=400, prescribe_form=form)
@@ -251,7 +255,7 @@ def prescribe(request, external_id):
 @require_POST
 @requires("prescribe")
 def taper(request, external_id):
-    c = _client(external_id)
+    c = _client(request, external_id)
     return _handle(
         request,
         c,
@@ -283,7 +287,7 @@ def taper_cancel(request, external_id):
 @require_POST
 @requires("record_dose", "prescribe", any_of=True)
 def hold_place(request, external_id):
-    c = _client(external_id)
+    c = _client(request, external_id)
     return _handle(
         request,
         c,

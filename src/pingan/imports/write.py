@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from pingan.core import clock
 from pingan.core.crypto import keyring
+from pingan.core.models import Centre
 from pingan.dosing.models import Dose, Product
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
 from pingan.registry.models import Client, Episode, Identity
@@ -132,10 +133,12 @@ def default_strength() -> Decimal:
 
 def write(plan: Plan, progress: bool) -> dict[str, int]:
     created: dict[str, int] = {}
+    # An import fills the installation's centre (legacy systems kept one centre each).
+    centre = Centre.current()
     _bulk(
         Client,
         [
-            Client(code=c.code, alias=c.alias, sex=c.sex, birth_year=c.birth_year)
+            Client(centre=centre, code=c.code, alias=c.alias, sex=c.sex, birth_year=c.birth_year)
             for c in plan.clients
         ],
         "clients",

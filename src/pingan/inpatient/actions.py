@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.domain import Refusal, acting, require
+from pingan.core.models import Centre
 from pingan.registry import actions as registry
 from pingan.registry.models import Client, Sex
 from pingan.registry.rules import check_birth_year
@@ -50,8 +51,12 @@ from .tariff import (  # noqa: F401
 # Rooms and beds ----------------------------------------------------------------------------
 
 
-def add_room(name: str, room_type: str, bed_labels: list[str], user) -> Room:
+def add_room(
+    name: str, room_type: str, bed_labels: list[str], user, centre: Centre | None = None
+) -> Room:
+    """A ward room of `centre` (else the installation's centre) with its beds."""
     require(user, "manage_tariff")
+    centre = centre or Centre.current()
     name = (name or "").strip()
     labels = [label.strip() for label in bed_labels if label.strip()]
     if not name:
@@ -60,11 +65,11 @@ def add_room(name: str, room_type: str, bed_labels: list[str], user) -> Room:
         raise Refusal(_("Choose a room type."))
     if not labels or len(set(labels)) != len(labels):
         raise Refusal(_("List one or more beds, each with its own label."))
-    if Room.objects.filter(name=name).exists():
+    if Room.objects.filter(centre=centre, name=name).exists():
         raise Refusal(_("A room with this name exists already."))
     today = clock.today()
     with acting(user), transaction.atomic():
-        room = Room.objects.create(name=name, room_type=room_type, created_by=user)
+        room = Room.objects.create(centre=centre, name=name, room_type=room_type, created_by=user)
         for label in labels:
             Bed.objects.create(room=room, label=label, in_service_from=today, created_by=user)
         record("inpatient_room_added", f"inpatient.room:{room.external_id}", beds=labels)

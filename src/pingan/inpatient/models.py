@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from pingan.core.models import TrackedModel
+from pingan.core.models import Centre, TrackedModel
 from pingan.registry.models import Sex
 
 
@@ -46,16 +46,27 @@ class BedState(models.TextChoices):
 
 
 class Room(TrackedModel):
-    name = models.CharField(_("room name"), max_length=40, unique=True)
+    # The centre the record belongs to. Code that knows the centre (a view's current centre,
+    # an import, the synthetic region) sets it; the default is the installation's centre,
+    # for the single-centre code paths that predate the region.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        default=Centre.current,
+        related_name="+",
+        verbose_name=_("centre"),
+    )
+    name = models.CharField(_("room name"), max_length=40)
     room_type = models.CharField(_("room type"), max_length=10, choices=RoomType.choices)
 
     class Meta:
         verbose_name = _("room")
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(fields=["centre", "name"], name="room_name_once_per_centre"),
             models.CheckConstraint(
                 condition=Q(room_type__in=RoomType.values), name="room_type_valid"
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -105,9 +105,12 @@ class RoomRow:
     beds: list[BedRow] = field(default_factory=list)
 
 
-def bed_board(today: date | None = None) -> tuple[list[RoomRow], Counter]:
+def bed_board(
+    today: date | None = None, centre_id: int | None = None
+) -> tuple[list[RoomRow], Counter]:
     """Every bed in service by room, with its stay and how far the stay is past its
-    planned days; `counts` also has "overdue", the open stays past their plan."""
+    planned days; `counts` also has "overdue", the open stays past their plan. With
+    `centre_id`, only the rooms of that centre."""
     today = today or clock.today()
     open_stays = {
         s.bed_id: s
@@ -116,6 +119,8 @@ def bed_board(today: date | None = None) -> tuple[list[RoomRow], Counter]:
     rooms: dict[int, RoomRow] = {}
     counts: Counter = Counter()
     beds = Bed.objects.filter(retired_on__isnull=True).select_related("room")
+    if centre_id is not None:
+        beds = beds.filter(room__centre_id=centre_id)
     for bed in beds.order_by("room__name", "label"):
         stay = open_stays.get(bed.pk)
         status = "occupied" if stay else bed.state

@@ -22,6 +22,7 @@ from pingan.accounts.roles import perm
 from pingan.core import clock
 from pingan.core.domain import Refusal
 from pingan.core.posting import refusals, run_form
+from pingan.region.current import centre_id
 from pingan.registry.actions import IdentityInput
 
 from . import actions, care, queries
@@ -56,7 +57,7 @@ def _is_htmx(request) -> bool:
 @require_GET
 @requires("inpatient_view")
 def board(request):
-    rooms, counts = queries.bed_board()
+    rooms, counts = queries.bed_board(centre_id=centre_id(request))
     template = "inpatient/_board.html" if _is_htmx(request) else "inpatient/board.html"
     return render(
         request,

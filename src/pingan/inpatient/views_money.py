@@ -15,6 +15,7 @@ from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.core.months import month_or_default
 from pingan.core.posting import refusals, run_form
+from pingan.region.current import current_centre
 
 from . import actions, billing, queries, rules
 from .forms import ExtendForm, MoneyForm, RoomForm, TariffForm
@@ -151,7 +152,13 @@ def rooms(request):
     if request.method == "POST":
 
         def add(d):
-            actions.add_room(d["name"], d["room_type"], d["beds"].split(","), request.user)
+            actions.add_room(
+                d["name"],
+                d["room_type"],
+                d["beds"].split(","),
+                request.user,
+                centre=current_centre(request),
+            )
 
         if run_form(request, form, add, _("Room added."), on_form=True):
             return redirect("inpatient:rooms")

@@ -48,13 +48,13 @@ class DueRow:
     samples_today: list[UrineSample]  # recorded but not yet linked: candidates for "done"
 
 
-def due_on(day: date) -> list[DueRow]:
-    """Who is due a random sample on `day`, with the samples they already gave that day."""
-    scheduled = list(
-        ScheduledUrineTest.objects.filter(on=day)
-        .select_related("client", "sample")
-        .order_by("client__code")
-    )
+def due_on(day: date, centre_id: int | None = None) -> list[DueRow]:
+    """Who is due a random sample on `day`, with the samples they already gave that day;
+    with `centre_id`, only that centre's clients."""
+    tests = ScheduledUrineTest.objects.filter(on=day)
+    if centre_id is not None:
+        tests = tests.filter(client__centre_id=centre_id)
+    scheduled = list(tests.select_related("client", "sample").order_by("client__code"))
     open_ids = [s.client_id for s in scheduled if s.sample_id is None]
     by_client: dict[int, list[UrineSample]] = {}
     for sample in UrineSample.objects.filter(

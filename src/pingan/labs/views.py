@@ -14,6 +14,7 @@ from pingan.accounts.roles import perm
 from pingan.core import clock
 from pingan.core.domain import may
 from pingan.core.posting import refusals
+from pingan.region.current import centre_id
 from pingan.registry.models import Client
 
 from . import actions, queries, rules
@@ -42,13 +43,15 @@ def _client_page(request, client: Client, urine_form=None, test_form=None, statu
 
 @requires("view_client", "view_health_data", any_of=True)
 def client(request, external_id):
-    return _client_page(request, get_object_or_404(Client, external_id=external_id))
+    return _client_page(
+        request, get_object_or_404(Client, external_id=external_id, centre_id=centre_id(request))
+    )
 
 
 @requires("record_urine")
 @require_POST
 def record_urine(request, external_id):
-    subject = get_object_or_404(Client, external_id=external_id)
+    subject = get_object_or_404(Client, external_id=external_id, centre_id=centre_id(request))
     form = UrineSampleForm(request.POST)
     if form.is_valid():
         with refusals(request, form) as outcome:
@@ -74,7 +77,7 @@ def record_urine(request, external_id):
 @requires("record_test")
 @require_POST
 def record_test(request, external_id):
-    subject = get_object_or_404(Client, external_id=external_id)
+    subject = get_object_or_404(Client, external_id=external_id, centre_id=centre_id(request))
     form = InfectionTestForm(request.POST)
     if form.is_valid():
         with refusals(request, form) as outcome:
@@ -103,7 +106,7 @@ def schedule(request):
         "labs/schedule.html",
         {
             "today": today,
-            "due": queries.due_on(today),
+            "due": queries.due_on(today, centre_id=centre_id(request)),
             "can_generate": can_generate,
             "can_mark": request.user.has_perm(perm("record_urine")),
             "next_month": month,

@@ -52,6 +52,7 @@ def issue_box(client: Client, user=None, on: date | None = None) -> Issued:
             try:
                 with transaction.atomic():
                     box = Box.objects.create(
+                        centre_id=client.centre_id,
                         label=new_label(),
                         client=client,
                         secret=secret,

@@ -8,11 +8,22 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.fields import EncryptedTextField
-from pingan.core.models import TrackedModel
+from pingan.core.models import Centre, TrackedModel
 from pingan.registry.models import Client
 
 
 class Box(TrackedModel):
+    # The centre the record belongs to. Code that knows the centre (a view's current centre,
+    # an import, the synthetic region) sets it; the default is the installation's centre,
+    # for the single-centre code paths that predate the region.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        default=Centre.current,
+        related_name="+",
+        verbose_name=_("centre"),
+    )
+    # Unique in the whole installation: a box names itself by its number to the event API.
     label = models.CharField(_("box number"), max_length=40, unique=True)
     client = models.ForeignKey(
         Client, on_delete=models.PROTECT, null=True, blank=True, related_name="boxes"

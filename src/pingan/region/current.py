@@ -58,3 +58,13 @@ def remember(request: HttpRequest, centre: Centre) -> None:
     """Make `centre` the request's and the session's current centre."""
     request.session[SESSION_KEY] = centre.pk
     setattr(request, _CACHE, centre)
+
+
+# No row has id 0: a list scoped by it is empty (a user of a region with no centre of theirs).
+NO_CENTRE = 0
+
+
+def centre_id(request: HttpRequest) -> int:
+    """The id lists of this request are scoped by: the current centre's, or `NO_CENTRE`."""
+    centre = current_centre(request)
+    return centre.pk if centre is not None else NO_CENTRE

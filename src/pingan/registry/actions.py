@@ -18,6 +18,7 @@ from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.crypto import keyring
 from pingan.core.domain import acting, require
+from pingan.core.models import Centre
 
 from . import rules
 from .models import (
@@ -138,8 +139,10 @@ def enrol_client(
     enrolled_on: date | None = None,
     identity: IdentityInput | None = None,
     allow_duplicate: bool = False,
+    centre: Centre | None = None,
 ) -> Client:
-    """Enrol a client: anonymous (alias, sex, birth year) unless identity is given."""
+    """Enrol a client: anonymous (alias, sex, birth year) unless identity is given. The client
+    belongs to `centre` (the screen's current centre; else the installation's centre)."""
     require(user, "enrol_client")
     today = clock.today()
     enrolled_on = enrolled_on or today
@@ -165,6 +168,7 @@ def enrol_client(
                 record("duplicate_warning", client_code=codes[0], matches=sorted(codes))
                 raise _duplicate_error(sorted(codes))
         client = Client.objects.create(
+            centre=centre or Centre.current(),
             code=generate_client_code(),
             alias=alias.strip(),
             sex=sex,

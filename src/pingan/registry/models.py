@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.fields import EncryptedTextField
-from pingan.core.models import TrackedModel
+from pingan.core.models import Centre, TrackedModel
 
 
 class Sex(models.TextChoices):
@@ -24,7 +24,18 @@ class Language(models.TextChoices):
 
 
 class Client(TrackedModel):
-    code = models.CharField(_("client code"), max_length=40, unique=True)
+    # The centre the record belongs to. Code that knows the centre (a view's current centre,
+    # an import, the synthetic region) sets it; the default is the installation's centre,
+    # for the single-centre code paths that predate the region.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        default=Centre.current,
+        related_name="+",
+        verbose_name=_("centre"),
+    )
+    # Unique per centre: each centre numbers its own clients.
+    code = models.CharField(_("client code"), max_length=40)
     alias = models.CharField(_("alias"), max_length=80)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_year = models.PositiveSmallIntegerField(_("birth year"))
@@ -37,6 +48,7 @@ class Client(TrackedModel):
     class Meta:
         verbose_name = _("client")
         constraints = [
+            models.UniqueConstraint(fields=["centre", "code"], name="client_code_once_per_centre"),
             models.CheckConstraint(
                 condition=Q(birth_year__gte=1900) & Q(birth_year__lte=2100),
                 name="client_birth_year_range",

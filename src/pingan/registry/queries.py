@@ -44,10 +44,14 @@ PURPOSE_EXPLAINED = {
 }
 
 
-def client_list(search: str = "", status: str = "") -> QuerySet[Client]:
-    """Clients with their open episode's enrolment date (None when discharged)."""
+def client_list(
+    search: str = "", status: str = "", centre_id: int | None = None
+) -> QuerySet[Client]:
+    """Clients with their open episode's enrolment date (None when discharged); with
+    `centre_id`, only that centre's."""
     open_episodes = Episode.objects.filter(client=OuterRef("pk"), discharged_on__isnull=True)
-    rows = Client.objects.annotate(
+    rows = Client.objects.all() if centre_id is None else Client.objects.filter(centre_id=centre_id)
+    rows = rows.annotate(
         in_treatment=Exists(open_episodes),
         open_since=Subquery(open_episodes.values("enrolled_on")[:1]),
     ).defer("photo")

@@ -19,6 +19,7 @@ from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.core import clock
 from pingan.core.posting import on_form, refusals, run_form
+from pingan.region.current import centre_id, current_centre
 
 from . import actions, queries, timeline
 from .forms import (
@@ -40,8 +41,11 @@ def _is_duplicate(exc: ValidationError) -> bool:
     return not hasattr(exc, "error_dict") and any(e.code == "duplicate" for e in exc.error_list)
 
 
-def _client(external_id) -> Client:
-    return get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+def _client(request, external_id) -> Client:
+    """The client of the URL, when they belong to the current centre (else 404)."""
+    return get_object_or_404(
+        Client.objects.defer("photo"), external_id=external_id, centre_id=centre_id(request)
+    )
 
 
 @require_GET
@@ -49,7 +53,7 @@ def _client(external_id) -> Client:
 def client_list(request):
     search = request.GET.get("q", "")
     status = request.GET.get("status", "")
-    rows = queries.client_list(search, status)
+    rows = queries.client_list(search, status, centre_id=centre_id(request))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -69,7 +73,7 @@ def client_list(request):
 @require_GET
 @requires("view_client", "view_health_data", any_of=True)
 def client_detail(request, external_id):
-    client = _client(external_id)
+    client = _client(request, external_id)
     episode = queries.open_episode(client)
     today = clock.today()
     can_identity = request.user.has_perm(perm("view_identity"))
@@ -121,6 +125,7 @@ def enrol(request):
                 identity=form.identity_input(),
                 user=request.user,
                 allow_duplicate=data.get("confirm_duplicate", False),
+                centre=current_centre(request),
             )
         except ValidationError as exc:
             if _is_duplicate(exc):
@@ -137,7 +142,7 @@ def enrol(request):
 @requires("view_identity")
 def identity_reveal(request, external_id):
     """Decrypt on an explicit request only; the page never carries identity by default."""
-    client = _client(external_id)
+    client = _client(request, external_id)
     identity = actions.read_identity(client, request.user)
     template = (
         "registry/_identity.html" if request.headers.get("HX-Request") else "registry/identity.html"
@@ -150,7 +155,7 @@ def identity_reveal(request, external_id):
 @require_http_methods(["GET", "POST"])
 @requires("view_identity", "enrol_client")
 def identity_edit(request, external_id):
-    client = _client(external_id)
+    client = _client(request, external_id)
     duplicate = None
     if request.method == "POST":
         form = IdentityForm(request.POST)
@@ -187,7 +192,7 @@ def identity_edit(request, external_id):
 @require_POST
 @requires("view_identity", "enrol_client")
 def identity_erase(request, external_id):
-    client = _client(external_id)
+    client = _client(request, external_id)
     form = EraseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason to erase the identity."))
@@ -206,7 +211,7 @@ def _post_action(request, client, form, run, success: str):
 @require_POST
 @requires("manage_consent")
 def consent_record(request, external_id):
-    client = _client(external_id)
+    client = _client(request, external_id)
     return _post_action(
         request,
         client,
@@ -221,7 +226,7 @@ def consent_record(request, external_id):
 @require_POST
 @requires("manage_consent")
 def consent_revoke(request, external_id):
-    client = _client(external_id)
+    client = _client(request, external_id)
     return _post_action(
         request,
         client,
@@ -236,7 +241,7 @@ def consent_revoke(request, external_id):
 @require_POST
 @requires("enrol_client")
 def discharge(request, external_id):
-    client = _client(external_id)
+    client = _client(request, external_id)
     return _post_action(
         request,
         client,
@@ -249,7 +254,7 @@ def discharge(request, external_id):
 @require_POST
 @requires("enrol_client")
 def re_enrol(request, external_id):
-    client = _client(external_id)
+    client = _client(request, external_id)
     return _post_action(
         request,
         client,
@@ -262,7 +267,7 @@ def re_enrol(request, external_id):
 @require_POST
 @requires("enrol_client")
 def photo_upload(request, external_id):
-    client = get_object_or_404(Client, external_id=external_id)
+    client = get_object_or_404(Client, external_id=external_id, centre_id=centre_id(request))
     form = PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose a photo to upload."))
@@ -280,7 +285,7 @@ def photo_upload(request, external_id):
 @requires("view_client")
 def photo(request, external_id):
     """The photo is decrypted per request and never cached by the browser or a proxy."""
-    client = get_object_or_404(Client, external_id=external_id)
+    client = get_object_or_404(Client, external_id=external_id, centre_id=centre_id(request))
     found = actions.photo_bytes(client)
     if found is None:
         raise Http404

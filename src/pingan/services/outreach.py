@@ -52,10 +52,14 @@ def missed_days(on: date, enrolled_on: date, last_dose: date | None) -> int:
 
 
 def worklist(
-    on: date, threshold: int | None = None, outreach_per_client: int = 3
+    on: date,
+    threshold: int | None = None,
+    outreach_per_client: int = 3,
+    centre_id: int | None = None,
 ) -> list[Slipping]:
     """Clients in treatment on `on` who missed `threshold` days or more (the centre's
-    setting by default), most days missed first, with their latest outreach."""
+    setting by default), most days missed first, with their latest outreach; with
+    `centre_id`, only that centre's clients."""
     threshold = threshold if threshold is not None else OutreachSettings.current().missed_days
     last = (
         Dose.objects.filter(
@@ -70,6 +74,8 @@ def worklist(
         .annotate(last_dose=Subquery(last))
         .select_related("client")
     )
+    if centre_id is not None:
+        episodes = episodes.filter(client__centre_id=centre_id)
     rows = []
     for episode in episodes:
         missed = missed_days(on, episode.enrolled_on, episode.last_dose)

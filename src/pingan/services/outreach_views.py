@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.posting import refusals
+from pingan.region.current import centre_id
 from pingan.registry.models import Client
 
 from . import outreach
@@ -45,7 +46,7 @@ def dropouts(request):
         {
             "on": on,
             "today": clock.today(),
-            "rows": outreach.worklist(on),
+            "rows": outreach.worklist(on, centre_id=centre_id(request)),
             "threshold": OutreachSettings.current().missed_days,
             "kinds": OutreachKind.choices,
             "outcomes": OutreachOutcome.choices,
@@ -56,7 +57,9 @@ def dropouts(request):
 @require_POST
 @requires(outreach.RECORD_PERMISSION)
 def record(request, external_id):
-    client = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    client = get_object_or_404(
+        Client.objects.defer("photo"), external_id=external_id, centre_id=centre_id(request)
+    )
     p = request.POST
     with refusals(request) as result:
         outreach.record_outreach(

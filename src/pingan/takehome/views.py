@@ -17,6 +17,7 @@ from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.domain import may, role_of
 from pingan.core.posting import refusals
+from pingan.region.current import centre_id
 from pingan.registry.models import Client
 
 from . import actions, changes, closures, impact, nightly, queries, suspensions
@@ -39,11 +40,17 @@ STAFF = ("view_eligibility", "decide_takehome", "dispense_takehome")
 
 @requires(*STAFF, "record_check", "sign_standard", "draft_standard", any_of=True)
 def index(request: HttpRequest) -> HttpResponse:
-    waiting = TakeHomeRequest.objects.select_related("client").defer("client__photo")
+    here = centre_id(request)
+    waiting = (
+        TakeHomeRequest.objects.filter(client__centre_id=here)
+        .select_related("client")
+        .defer("client__photo")
+    )
     # The queues name clients: only staff see them (an officer reaches this page too).
     staff = may(request.user, *STAFF, any_of=True)
     to_dispense = list(waiting.filter(status=RequestStatus.READY)[:50]) if staff else []
-    suspended = list(suspensions.all_standing()[:100]) if staff else []
+    standing = suspensions.all_standing().filter(client__centre_id=here)
+    suspended = list(standing[:100]) if staff else []
     held = suspensions.standing_for(r.client_id for r in to_dispense)
     return render(
         request,
@@ -67,8 +74,13 @@ def eligibility(request: HttpRequest) -> HttpResponse:
     only = request.GET.get("show", "allowed")
     decisions = listed.decisions(only_allowed=only == "allowed")
     codes = {d.client for d in decisions}
-    ids = dict(Client.objects.filter(code__in=codes).values_list("code", "external_id"))
-    rows = [(d, ids.get(d.client)) for d in decisions]
+    ids = dict(
+        Client.objects.filter(code__in=codes, centre_id=centre_id(request)).values_list(
+            "code", "external_id"
+        )
+    )
+    # The nightly list covers the installation; the screen shows the current centre's.
+    rows = [(d, ids[d.client]) for d in decisions if d.client in ids]
     return render(
         request,
         "takehome/eligibility.html",
@@ -78,7 +90,9 @@ def eligibility(request: HttpRequest) -> HttpResponse:
 
 @requires(*STAFF, any_of=True)
 def client(request: HttpRequest, external_id) -> HttpResponse:
-    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    person = get_object_or_404(
+        Client.objects.defer("photo"), external_id=external_id, centre_id=centre_id(request)
+    )
     day = clock.today()
     standard = queries.standard_in_force(day)
     rules_ = queries.rules_of(standard)
