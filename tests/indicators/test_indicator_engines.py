@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from pandas_engine import PandasFrames, compute_pandas
 
 from pingan.indicators.definitions import CORE_IDS, Period
+from pingan.indicators.duckdb_facts import urine_month_rows
 from pingan.indicators.engines import DuckEngine, compute_db, export_parquet, write_facts_files
 from pingan.synth.demo_records import apply_reenrolments
 from pingan.synth.generator import CentreSpec
@@ -201,7 +203,7 @@ def test_a_trend_in_one_pass_equals_its_months_one_by_one(tmp_path: Path, seed: 
 BOTH = frozenset({"dose_months", "urine_months"})
 
 
-def test_the_facts_files_stand_for_the_records_they_were_made_from(tmp_path: Path):
+def test_the_facts_files_stand_for_the_records_they_were_made_from(tmp_path: Path, monkeypatch):
     """dose_months.parquet and urine_months.parquet (a row per client and month), written
     once beside the records, give the numbers of computing them from the
     records; once a record file is rewritten its derived file no longer stands for it."""
@@ -238,6 +240,18 @@ def test_the_facts_files_stand_for_the_records_they_were_made_from(tmp_path: Pat
     assert reference["opiate_positive_rate"] != expected[-1]["opiate_positive_rate"]
     rewritten.reset()
     assert _numbers(rewritten.compute(last, CORE_IDS).results) == reference
+
+    # Files made by other definitions (here: what a urine month counts) are not read.
+    from pingan.indicators import engines
+
+    assert write_facts_files(tmp_path, if_stale=True) == {"urine_months": ANY}
+    assert DuckEngine(tmp_path).facts_files == BOTH
+
+    def other_counts(usample: str) -> str:
+        return urine_month_rows(usample).replace("COUNT(*)", "COUNT(DISTINCT day)")
+
+    monkeypatch.setattr(engines, "urine_month_rows", other_counts)
+    assert DuckEngine(tmp_path).facts_files == {"dose_months"}
 
 
 def test_duckdb_marks_what_parquet_cannot_hold(tmp_path: Path):

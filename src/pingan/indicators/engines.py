@@ -15,6 +15,7 @@ figures need neither.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from pathlib import Path
@@ -258,21 +259,31 @@ class DuckEngine:
 
 
 # Files derived from the records when they are written (write_facts_files): name -> the
-# record file it is made from. Each carries, under MADE_FROM, the layout version and that
-# file's size and time; the engine reads it only while they still match.
+# record file it is made from, and the query that makes it. Each file carries, under
+# MADE_FROM, a digest of that query (so of the definitions it is generated from: sql.py's
+# conditions, the labs' analytes) and the record file's size and time; the engine reads it
+# only while they still match.
 DERIVED = {"dose_months": "doses", "urine_months": "urine"}
 MADE_FROM = "pingan_made_from"
-DERIVED_LAYOUT = 1  # bump when sample_counts or dose_month_rows change what they write
 
 
-def _identity(folder: Path, source: str) -> str:
-    stat = (folder / f"{source}.parquet").stat()
-    return f"{DERIVED_LAYOUT}:{stat.st_size}:{stat.st_mtime_ns}"
+def _derived_query(name: str) -> str:
+    rows = {
+        "dose_months": dose_month_rows(),
+        "urine_months": urine_month_rows(f"({sample_counts()})"),
+    }[name]
+    return f"SELECT client AS client_code, * EXCLUDE (client) FROM ({rows}) ORDER BY mi, client"
+
+
+def _identity(folder: Path, name: str) -> str:
+    stat = (folder / f"{DERIVED[name]}.parquet").stat()
+    digest = hashlib.sha256(_derived_query(name).encode()).hexdigest()[:16]
+    return f"{digest}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _derived_current(folder: Path, name: str, con) -> bool:
-    """Whether `name`.parquet was made, by this layout, from the record file beside it as
-    it is now; otherwise the engine computes the same rows from the records per query."""
+    """Whether `name`.parquet was made, by today's definitions, from the record file
+    beside it as it is now; otherwise the engine computes the same rows per query."""
     path = folder / f"{name}.parquet"
     if not path.is_file():
         return False
@@ -280,7 +291,7 @@ def _derived_current(folder: Path, name: str, con) -> bool:
         "SELECT value::VARCHAR FROM parquet_kv_metadata(?) WHERE key::VARCHAR = ?",
         [str(path), MADE_FROM],
     ).fetchall()
-    return found == [(_identity(folder, DERIVED[name]),)]
+    return found == [(_identity(folder, name),)]
 
 
 def write_facts_files(
@@ -315,17 +326,12 @@ def write_facts_files(
             "CREATE VIEW dose_all AS SELECT client_code AS client, date AS day, mg, kind "
             f"FROM read_parquet({q(folder / 'doses.parquet')})"
         )
-        queries = {
-            "urine_months": "SELECT client AS client_code, * EXCLUDE (client) "
-            f"FROM ({urine_month_rows(f'({sample_counts()})')}) ORDER BY mi, client",
-            "dose_months": "SELECT client AS client_code, * EXCLUDE (client) "
-            f"FROM ({dose_month_rows()}) ORDER BY mi, client",
-        }
-        for name, query in queries.items():
+        for name in DERIVED:
             if if_stale and _derived_current(folder, name, con):
                 continue
             out = q(folder / f"{name}.parquet")
-            made_from = _identity(folder, DERIVED[name])
+            made_from = _identity(folder, name)
+            query = _derived_query(name)
             con.execute(
                 f"COPY ({query}) TO {out} "
                 f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{MADE_FROM}: '{made_from}'}})"
