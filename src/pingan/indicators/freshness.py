@@ -175,6 +175,10 @@ def _dates(instance: models.Model, hop: bool = True) -> list[date]:
     was created with (its sample), when they are at hand."""
     days = []
     for f in instance._meta.concrete_fields:
+        # When a row was written (created_at, updated_at) says nothing about the months
+        # its facts belong to; only the dates of what it records do.
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            continue
         if isinstance(f, models.DateField):
             value = getattr(instance, f.attname, None)
             if isinstance(value, datetime):

@@ -14,7 +14,10 @@ from pingan.registry.models import Purpose
 
 _PATTERNS = (
     (re.compile(r"tier_(\d+)d"), lambda m: _("Tier of %(n)s days") % {"n": m[1]}),
-    (re.compile(r"adherence_(\d+)d_\d+pct"), lambda m: _("Adherence over %(n)s days") % {"n": m[1]}),
+    (
+        re.compile(r"adherence_(\d+)d_\d+pct"),
+        lambda m: _("Adherence over %(n)s days") % {"n": m[1]},
+    ),
     (
         re.compile(r"no_positive_(\d+)d"),
         lambda m: _("No positive urine test in %(n)s days") % {"n": m[1]},
