@@ -10,25 +10,37 @@ from pingan.registry.models import Client, Purpose
 from .models import Box, BoxAlert, BoxEvent
 
 
-def boxes(include_retired: bool = False) -> QuerySet[Box]:
+def boxes(include_retired: bool = False, centre_id: int | None = None) -> QuerySet[Box]:
+    """The boxes, of one centre when `centre_id` is given (every centre without it)."""
     last = BoxEvent.objects.filter(box=OuterRef("pk")).order_by("-at").values("at")[:1]
     rows = Box.objects.select_related("client").annotate(last_event_at=Subquery(last))
+    if centre_id is not None:
+        rows = rows.filter(centre_id=centre_id)
     if not include_retired:
         rows = rows.filter(retired_on__isnull=True)
     return rows.order_by("-issued_on", "label")
 
 
-def open_alerts() -> QuerySet[BoxAlert]:
+def _alerts(centre_id: int | None) -> QuerySet[BoxAlert]:
+    rows = BoxAlert.objects.all()
+    return rows if centre_id is None else rows.filter(box__centre_id=centre_id)
+
+
+def open_alerts(centre_id: int | None = None) -> QuerySet[BoxAlert]:
+    """Alerts not yet acknowledged (a "not opened" alert among them), of one centre's boxes
+    when `centre_id` is given."""
     return (
-        BoxAlert.objects.filter(acknowledged_at__isnull=True)
+        _alerts(centre_id)
+        .filter(acknowledged_at__isnull=True)
         .select_related("box", "box__client")
         .order_by("-at")
     )
 
 
-def recent_acknowledged(limit: int = 20) -> QuerySet[BoxAlert]:
+def recent_acknowledged(limit: int = 20, centre_id: int | None = None) -> QuerySet[BoxAlert]:
     return (
-        BoxAlert.objects.filter(acknowledged_at__isnull=False)
+        _alerts(centre_id)
+        .filter(acknowledged_at__isnull=False)
         .select_related("box", "box__client", "acknowledged_by")
         .order_by("-acknowledged_at")[:limit]
     )

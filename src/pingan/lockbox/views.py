@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core.posting import refusals, run_form
+from pingan.region.current import centre_id
 from pingan.registry.actions import live_consents
 from pingan.registry.models import Client, Purpose
 
@@ -41,7 +42,7 @@ def box_list(request):
         request,
         "lockbox/list.html",
         {
-            "boxes": queries.boxes(include_retired=show_retired),
+            "boxes": queries.boxes(include_retired=show_retired, centre_id=centre_id(request)),
             "show_retired": show_retired,
             "retire_form": RetireForm(),
         },
@@ -53,7 +54,9 @@ def box_list(request):
 def issue(request):
     form = IssueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        client = Client.objects.filter(code=form.cleaned_data["client_code"].strip()).first()
+        client = Client.objects.filter(
+            code=form.cleaned_data["client_code"].strip(), centre_id=centre_id(request)
+        ).first()
         if client is None:
             form.add_error("client_code", _("No client with this code."))
         else:
@@ -76,7 +79,7 @@ def issue(request):
 @requires("manage_boxes")
 @require_POST
 def retire(request, external_id):
-    box = get_object_or_404(Box, external_id=external_id)
+    box = get_object_or_404(Box, external_id=external_id, centre_id=centre_id(request))
     form = RetireForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason for retiring the box."))
@@ -90,7 +93,7 @@ def retire(request, external_id):
 
 @requires("manage_boxes")
 def geofence(request, external_id):
-    client = get_object_or_404(Client, external_id=external_id)
+    client = get_object_or_404(Client, external_id=external_id, centre_id=centre_id(request))
     consented = Purpose.BOX_LOCATION in live_consents(client)
     current = HomeGeofence.objects.filter(client=client).first()
     form = GeofenceForm(request.POST or None)
@@ -137,8 +140,8 @@ def alerts(request):
         request,
         "lockbox/alerts.html",
         {
-            "alerts": queries.open_alerts(),
-            "done": queries.recent_acknowledged(),
+            "alerts": queries.open_alerts(centre_id=centre_id(request)),
+            "done": queries.recent_acknowledged(centre_id=centre_id(request)),
             "form": AcknowledgeForm(),
         },
     )
@@ -147,7 +150,7 @@ def alerts(request):
 @requires("view_box_alerts")
 @require_POST
 def acknowledge(request, external_id):
-    alert = get_object_or_404(BoxAlert, external_id=external_id)
+    alert = get_object_or_404(BoxAlert, external_id=external_id, box__centre_id=centre_id(request))
     form = AcknowledgeForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     actions.acknowledge_alert(alert, request.user, note)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.domain import Refusal, acting, require
+from pingan.core.models import Centre
 from pingan.messaging import notices
 from pingan.registry.models import Client
 from pingan.takehome import suspensions
@@ -60,19 +61,21 @@ def _recall(client: Client, draw: RecallDraw | None, by) -> tuple[Recall, str | 
     return recall, why
 
 
-def draw_week(week: str | None, by=None) -> DrawOutcome:
-    """This week's draw: a share of the clients holding take-home bottles, each recalled
-    (a text, or on the list to phone). Refused for another week than the current one and
-    for a week already drawn (the database keeps one draw per week)."""
+def draw_week(week: str | None, by=None, centre: Centre | None = None) -> DrawOutcome:
+    """This week's draw at `centre` (the installation's when not given): a share of its
+    clients holding take-home bottles, each recalled (a text, or on the list to phone).
+    Refused for another week than the current one and for a week the centre already drew
+    (the database keeps one draw per centre and week)."""
     require(by, *DRAW_PERMISSIONS, any_of=True)
+    centre = centre or Centre.current()
     current = rules.iso_week(clock.today())
     week = rules.parse_week(week) if week else current
     if week != current:
         raise Refusal(
             _("Only the current week (%(week)s) can be drawn.") % {"week": current}, code="week"
         )
-    _refuse_if_drawn(week)
-    eligible = queries.holding_takehome()
+    _refuse_if_drawn(week, centre)
+    eligible = queries.holding_takehome(centre_id=centre.pk)
     share = queries.share()
     seed = secrets.token_hex(8)
     codes = rules.draw(week, seed, [c.code for c in eligible], share)
@@ -80,6 +83,7 @@ def draw_week(week: str | None, by=None) -> DrawOutcome:
     try:
         with acting(by), transaction.atomic():
             draw = RecallDraw.objects.create(
+                centre=centre,
                 week=week,
                 seed=seed,
                 share=share,
@@ -99,6 +103,7 @@ def draw_week(week: str | None, by=None) -> DrawOutcome:
             record(
                 "recall_draw",
                 target=str(draw.external_id),
+                centre=centre.code,
                 week=week,
                 seed=seed,
                 share=str(share),
@@ -109,13 +114,13 @@ def draw_week(week: str | None, by=None) -> DrawOutcome:
                 phones_read=len(outcome.texted),
             )
     except IntegrityError:
-        _refuse_if_drawn(week)  # drawn by a concurrent run a moment ago
+        _refuse_if_drawn(week, centre)  # drawn by a concurrent run a moment ago
         raise
     return outcome
 
 
-def _refuse_if_drawn(week: str) -> None:
-    found = RecallDraw.objects.filter(week=week).first()
+def _refuse_if_drawn(week: str, centre: Centre) -> None:
+    found = RecallDraw.objects.filter(week=week, centre=centre).first()
     if found is not None:
         raise Refusal(
             _("The week %(week)s was already drawn on %(day)s: %(n)d client(s) recalled.")

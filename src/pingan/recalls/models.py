@@ -5,16 +5,24 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from pingan.core.models import TrackedModel
+from pingan.core.models import Centre, TrackedModel
 from pingan.registry.models import Client
 
 
 class RecallDraw(TrackedModel):
     """One week's draw: who could be drawn, the seed, and who was. The draw is a pure
     function of the week, the seed and the eligible codes (`rules.draw`), so anyone can
-    repeat it from this row; the database keeps one draw per ISO week."""
+    repeat it from this row; the database keeps one draw per centre and ISO week (each centre
+    draws among its own clients)."""
 
-    week = models.CharField(_("week"), max_length=8, unique=True)  # 2026-W49
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        default=Centre.current,
+        related_name="+",
+        verbose_name=_("centre"),
+    )
+    week = models.CharField(_("week"), max_length=8)  # 2026-W49
     seed = models.CharField(_("seed"), max_length=32)
     share = models.DecimalField(_("share drawn"), max_digits=4, decimal_places=3)
     eligible = models.JSONField(_("clients who could be drawn"), default=list)
@@ -24,6 +32,9 @@ class RecallDraw(TrackedModel):
     class Meta:
         verbose_name = _("recall draw")
         ordering = ["-week"]
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "week"], name="recall_draw_once_a_week")
+        ]
 
     def __str__(self) -> str:
         return self.week

@@ -31,9 +31,10 @@ def horizon_days() -> int:
     return int(getattr(settings, "PINGAN_RECALL_HORIZON_DAYS", DEFAULT_HORIZON_DAYS))
 
 
-def holding_takehome(today: date | None = None) -> list[Client]:
+def holding_takehome(today: date | None = None, centre_id: int | None = None) -> list[Client]:
     """Clients who hold take-home bottles now: a bottle dispensed (not yet returned) for a
-    day in the coming days, take-home not suspended, no recall still open. In code order."""
+    day in the coming days, take-home not suspended, no recall still open. In code order;
+    one centre's clients when `centre_id` is given."""
     today = today or clock.today()
     last = today + timedelta(days=horizon_days())
     holding = TakeHomeBottle.objects.filter(
@@ -41,8 +42,11 @@ def holding_takehome(today: date | None = None) -> list[Client]:
     ).values("client_id")
     suspended = Suspension.objects.filter(lifted_at__isnull=True).values("client_id")
     recalled = Recall.objects.filter(status=RecallStatus.OPEN).values("client_id")
+    clients = Client.objects.all()
+    if centre_id is not None:
+        clients = clients.filter(centre_id=centre_id)
     return list(
-        Client.objects.filter(pk__in=holding)
+        clients.filter(pk__in=holding)
         .exclude(pk__in=suspended)
         .exclude(pk__in=recalled)
         .defer("photo")
@@ -104,11 +108,15 @@ class Row:
     to_phone: bool  # no text went out: staff phone the client
 
 
-def centre_list(days: int = 60) -> list[Row]:
-    """Open recalls first (the earliest due on top), then those closed in the last `days`."""
+def centre_list(days: int = 60, centre_id: int | None = None) -> list[Row]:
+    """Open recalls first (the earliest due on top), then those closed in the last `days`;
+    of one centre's clients when `centre_id` is given."""
     since = clock.now() - timedelta(days=days)
+    recalls = Recall.objects.all()
+    if centre_id is not None:
+        recalls = recalls.filter(client__centre_id=centre_id)
     found = (
-        Recall.objects.filter(Q(status=RecallStatus.OPEN) | Q(closed_at__gte=since))
+        recalls.filter(Q(status=RecallStatus.OPEN) | Q(closed_at__gte=since))
         .select_related("client", "message", "draw")
         .defer("client__photo")
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pingan.accounts.decorators import requires
 from pingan.core.posting import refusals
+from pingan.region.current import centre_id, current_centre
 from pingan.registry.models import Client
 
 from . import actions, queries
@@ -27,8 +28,8 @@ def recall_list(request: HttpRequest) -> HttpResponse:
         request,
         "recalls/list.html",
         {
-            "rows": queries.centre_list(),
-            "draws": RecallDraw.objects.all()[:8],
+            "rows": queries.centre_list(centre_id=centre_id(request)),
+            "draws": RecallDraw.objects.filter(centre_id=centre_id(request))[:8],
             "share": queries.share(),
         },
     )
@@ -37,8 +38,12 @@ def recall_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(*actions.DRAW_PERMISSIONS, any_of=True)
 def draw(request: HttpRequest) -> HttpResponse:
+    centre = current_centre(request)
+    if centre is None:
+        messages.error(request, _("You work in no centre: there is nobody to draw."))
+        return redirect("recalls:list")
     with refusals(request) as outcome:
-        done = actions.draw_week(None, request.user)
+        done = actions.draw_week(None, request.user, centre=centre)
     if not outcome.refused:
         messages.success(
             request,
@@ -55,7 +60,9 @@ def draw(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires("decide_takehome")
 def recall_client(request: HttpRequest, external_id) -> HttpResponse:
-    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    person = get_object_or_404(
+        Client.objects.defer("photo"), external_id=external_id, centre_id=centre_id(request)
+    )
     with refusals(request) as outcome:
         actions.recall_client(person, request.user)
     if not outcome.refused:
@@ -66,7 +73,7 @@ def recall_client(request: HttpRequest, external_id) -> HttpResponse:
 @require_POST
 @requires(actions.RETURN_PERMISSION, "decide_takehome", any_of=True)
 def phoned(request: HttpRequest, external_id) -> HttpResponse:
-    found = get_object_or_404(Recall, external_id=external_id)
+    found = get_object_or_404(Recall, external_id=external_id, client__centre_id=centre_id(request))
     with refusals(request) as outcome:
         actions.mark_phoned(found, request.user)
     if not outcome.refused:
@@ -77,7 +84,11 @@ def phoned(request: HttpRequest, external_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @requires(actions.RETURN_PERMISSION)
 def record_return(request: HttpRequest, external_id) -> HttpResponse:
-    found = get_object_or_404(Recall.objects.select_related("client"), external_id=external_id)
+    found = get_object_or_404(
+        Recall.objects.select_related("client"),
+        external_id=external_id,
+        client__centre_id=centre_id(request),
+    )
     if request.method == "POST":
         p = request.POST
         with refusals(request) as outcome:

@@ -51,8 +51,10 @@ def file_referral(
     person_name: str,
     person_contact: str,
     reason: str,
+    centre=None,
 ) -> PoliceReferral:
-    """An officer sends a person to the centre instead of to detention."""
+    """An officer sends a person to `centre` (the installation's when not given) instead of
+    to detention."""
     require(officer, "file_referral")
     today = clock.today()
     errors = rules.check_referral_input(
@@ -63,6 +65,7 @@ def file_referral(
     phone = rules.check_phone(person_contact).value
     with acting(officer), transaction.atomic():
         referral = PoliceReferral.objects.create(
+            **({"centre": centre} if centre is not None else {}),
             referred_on=referred_on,
             station=station.strip(),
             officer=officer,
@@ -157,6 +160,8 @@ def record_outcome(referral: PoliceReferral, *, outcome: str, on: date, user) ->
 def link_client(referral: PoliceReferral, client: Client, user) -> PoliceReferral:
     """Tie the referral to an existing client record (found by code at the centre)."""
     require(user, "manage_referrals")
+    if client.centre_id != referral.centre_id:
+        raise ValidationError(_("This client belongs to another centre than the referral."))
     with acting(user), transaction.atomic():
         current = _locked(referral)
         if current.client_id and current.client_id != client.pk:
@@ -196,6 +201,7 @@ def enrol_from_referral(
             enrolled_on=enrolled_on,
             identity=identity,
             user=user,
+            centre=referral.centre,
         )
         link_client(referral, client, user)
         record_outcome(
@@ -215,6 +221,8 @@ def merge(duplicate: PoliceReferral, into: PoliceReferral, user) -> PoliceReferr
     with acting(user), transaction.atomic():
         dup = _locked(duplicate)
         target = _locked(into)
+        if dup.centre_id != target.centre_id:
+            raise ValidationError(_("Referrals sent to two centres are not merged."))
         check = rules.check_merge(
             dup.pk,
             target.pk,

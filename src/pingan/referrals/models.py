@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.fields import EncryptedTextField
-from pingan.core.models import TrackedModel
+from pingan.core.models import Centre, TrackedModel
 from pingan.registry.models import Client
 
 
@@ -29,6 +29,15 @@ OUTCOME_STATUSES = (ReferralStatus.ENROLLED, ReferralStatus.DECLINED, ReferralSt
 
 
 class PoliceReferral(TrackedModel):
+    # The centre the record belongs to: the centre it was sent to; the default (the
+    # installation's centre) serves the single-centre code paths.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        default=Centre.current,
+        related_name="+",
+        verbose_name=_("centre"),
+    )
     referred_on = models.DateField(_("referred on"))
     station = models.CharField(_("police station"), max_length=120)
     officer = models.ForeignKey(

@@ -87,10 +87,13 @@ def officer_rows(officer, external_id=None) -> list[OfficerRow]:
 # --- the centre's inbox ------------------------------------------------------------------
 
 
-def inbox(status: str = "open") -> QuerySet[PoliceReferral]:
+def inbox(status: str = "open", centre_id: int | None = None) -> QuerySet[PoliceReferral]:
+    """The referrals sent to one centre (every centre when `centre_id` is None)."""
     rows = PoliceReferral.objects.filter(merged_into__isnull=True).select_related(
         "officer", "client"
     )
+    if centre_id is not None:
+        rows = rows.filter(centre_id=centre_id)
     if status == "open":
         rows = rows.filter(status__in=OPEN_STATUSES)
     elif status and status != "all":
@@ -100,7 +103,8 @@ def inbox(status: str = "open") -> QuerySet[PoliceReferral]:
 
 def duplicates_of(referral: PoliceReferral) -> list[PoliceReferral]:
     """Other unmerged referrals with the same normalised name or phone within the window
-    either side of this one's date (found through the blind indexes only)."""
+    either side of this one's date, sent to the same centre (found through the blind
+    indexes only)."""
     window = timedelta(days=rules.duplicate_window_days())
     same = Q(name_index=referral.name_index)
     if referral.contact_index:
@@ -108,6 +112,7 @@ def duplicates_of(referral: PoliceReferral) -> list[PoliceReferral]:
     return list(
         PoliceReferral.objects.filter(
             same,
+            centre_id=referral.centre_id,
             merged_into__isnull=True,
             referred_on__gte=referral.referred_on - window,
             referred_on__lte=referral.referred_on + window,
@@ -127,12 +132,12 @@ def duplicate_flags(rows: list[PoliceReferral]) -> set[int]:
     candidates = list(
         PoliceReferral.objects.filter(
             Q(name_index__in=names) | Q(contact_index__in=phones), merged_into__isnull=True
-        ).values_list("pk", "name_index", "contact_index", "referred_on")
+        ).values_list("pk", "name_index", "contact_index", "referred_on", "centre_id")
     )
     flagged: set[int] = set()
     for r in rows:
-        for pk, name, phone, on in candidates:
-            if pk == r.pk or abs((on - r.referred_on).days) > window.days:
+        for pk, name, phone, on, centre in candidates:
+            if pk == r.pk or centre != r.centre_id or abs((on - r.referred_on).days) > window.days:
                 continue
             if name == r.name_index or (phone and phone == r.contact_index):
                 flagged.add(r.pk)
@@ -140,11 +145,15 @@ def duplicate_flags(rows: list[PoliceReferral]) -> set[int]:
     return flagged
 
 
-def overdue_care(today: date | None = None) -> QuerySet[CareReferral]:
-    """The worklist: due before today and not completed (due today is not yet overdue)."""
+def overdue_care(today: date | None = None, centre_id: int | None = None) -> QuerySet[CareReferral]:
+    """The worklist: due before today and not completed (due today is not yet overdue), of
+    one centre's clients when `centre_id` is given."""
     today = today or clock.today()
+    rows = CareReferral.objects.all()
+    if centre_id is not None:
+        rows = rows.filter(client__centre_id=centre_id)
     return (
-        CareReferral.objects.filter(due_by__lt=today, completed_on__isnull=True)
+        rows.filter(due_by__lt=today, completed_on__isnull=True)
         .select_related("client", "partner")
         .order_by("due_by", "client__code")
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.posting import form_errors, refusals, run_form
+from pingan.region.current import centre_id
 from pingan.registry.models import Client
 
 from . import actions, queries
@@ -33,7 +34,7 @@ def inbox(request):
     status = request.GET.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
-    rows = list(queries.inbox(status)[:500])
+    rows = list(queries.inbox(status, centre_id=centre_id(request))[:500])
     flagged = queries.duplicate_flags(rows)
     return render(
         request,
@@ -46,17 +47,19 @@ def inbox(request):
     )
 
 
-def _referral(external_id) -> PoliceReferral:
+def _referral(request, external_id) -> PoliceReferral:
+    """A referral sent to the current centre; another centre's answers 404."""
     return get_object_or_404(
         PoliceReferral.objects.select_related("officer", "client", "merged_into"),
         external_id=external_id,
+        centre_id=centre_id(request),
     )
 
 
 @require_GET
 @requires("manage_referrals")
 def detail(request, external_id):
-    referral = _referral(external_id)
+    referral = _referral(request, external_id)
     actions.read_referral(referral, request.user, purpose="centre")
     today = clock.today()
     response = render(
@@ -86,7 +89,7 @@ def _back(referral: PoliceReferral):
 @require_POST
 @requires("manage_referrals")
 def contact(request, external_id):
-    referral = _referral(external_id)
+    referral = _referral(request, external_id)
     run_form(
         request,
         ContactForm(request.POST),
@@ -99,7 +102,7 @@ def contact(request, external_id):
 @require_POST
 @requires("manage_referrals")
 def outcome(request, external_id):
-    referral = _referral(external_id)
+    referral = _referral(request, external_id)
     run_form(
         request,
         OutcomeForm(request.POST),
@@ -114,13 +117,13 @@ def outcome(request, external_id):
 @require_POST
 @requires("manage_referrals")
 def link(request, external_id):
-    referral = _referral(external_id)
+    referral = _referral(request, external_id)
     form = LinkForm(request.POST)
     if not form.is_valid():
         form_errors(request, form)
         return _back(referral)
     code = form.cleaned_data["code"].strip().upper()
-    client = Client.objects.filter(code=code).first()
+    client = Client.objects.filter(code=code, centre_id=referral.centre_id).first()
     if client is None:
         messages.error(request, _("No client has the code %(code)s.") % {"code": code})
         return _back(referral)
@@ -134,7 +137,7 @@ def link(request, external_id):
 @require_POST
 @requires("manage_referrals", "enrol_client")
 def enrol(request, external_id):
-    referral = _referral(external_id)
+    referral = _referral(request, external_id)
     form = EnrolFromReferralForm(request.POST)
     if not form.is_valid():
         form_errors(request, form)
@@ -152,12 +155,14 @@ def enrol(request, external_id):
 @require_POST
 @requires("manage_referrals")
 def merge(request, external_id):
-    referral = _referral(external_id)
+    referral = _referral(request, external_id)
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the referral to merge into."))
         return _back(referral)
-    target = PoliceReferral.objects.filter(external_id=form.cleaned_data["into"]).first()
+    target = PoliceReferral.objects.filter(
+        external_id=form.cleaned_data["into"], centre_id=referral.centre_id
+    ).first()
     if target is None:
         messages.error(request, _("Choose the referral to merge into."))
         return _back(referral)

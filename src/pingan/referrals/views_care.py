@@ -11,6 +11,7 @@ from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.core import clock
 from pingan.core.posting import refusals, run_form
+from pingan.region.current import centre_id
 from pingan.registry.models import Client
 
 from . import actions, queries
@@ -26,7 +27,7 @@ def worklist(request):
         request,
         "referrals/worklist.html",
         {
-            "rows": queries.overdue_care(today),
+            "rows": queries.overdue_care(today, centre_id=centre_id(request)),
             "today": today,
             "complete_form": CompleteCareForm(initial={"completed_on": today}),
         },
@@ -73,13 +74,16 @@ def _client_page(request, client: Client, form=None, status: int = 200):
 @require_GET
 @requires("view_client")
 def client(request, external_id):
-    return _client_page(request, get_object_or_404(Client, external_id=external_id))
+    return _client_page(
+        request,
+        get_object_or_404(Client, external_id=external_id, centre_id=centre_id(request)),
+    )
 
 
 @require_POST
 @requires("manage_care_referrals")
 def send(request, external_id):
-    subject = get_object_or_404(Client, external_id=external_id)
+    subject = get_object_or_404(Client, external_id=external_id, centre_id=centre_id(request))
     form = CareReferralForm(request.POST)
     if form.is_valid():
         with refusals(request, form) as outcome:
@@ -94,7 +98,9 @@ def send(request, external_id):
 @requires("manage_care_referrals")
 def complete(request, external_id):
     referral = get_object_or_404(
-        CareReferral.objects.select_related("client"), external_id=external_id
+        CareReferral.objects.select_related("client"),
+        external_id=external_id,
+        client__centre_id=centre_id(request),
     )
     form = CompleteCareForm(request.POST)
     back = request.POST.get("back") == "worklist"

@@ -19,6 +19,7 @@ from pingan.accounts.roles import perm
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.posting import refusals
+from pingan.region.current import current_centre
 
 from . import actions, queries
 from .forms import PoliceReferralForm
@@ -50,6 +51,7 @@ def file_referral(request):
                 person_name=data.get("person_name") or "",
                 person_contact=data.get("person_contact") or "",
                 reason=data.get("reason") or "",
+                centre=current_centre(request),
             )
         if not outcome.refused:
             messages.success(request, _("Referral sent to the centre. Thank you."))

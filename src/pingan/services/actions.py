@@ -46,23 +46,36 @@ def parse_codes(text: str) -> list[str]:
     return list(seen)
 
 
-def resolve_clients(codes: list[str]) -> tuple[list[Client], list[str]]:
-    """The clients for the codes, and the codes that match nobody."""
-    found = {c.code: c for c in Client.objects.filter(code__in=codes).defer("photo")}
+def resolve_clients(codes: list[str], centre=None) -> tuple[list[Client], list[str]]:
+    """The clients for the codes (of `centre` when given: codes are unique per centre), and
+    the codes that match nobody."""
+    rows = Client.objects.filter(code__in=codes).defer("photo")
+    if centre is not None:
+        rows = rows.filter(centre=centre)
+    found = {c.code: c for c in rows}
     return [found[c] for c in codes if c in found], [c for c in codes if c not in found]
 
 
 def record_session(
-    *, kind: str, on: date, staff, topic: str, group: bool, codes: list[str], user
+    *,
+    kind: str,
+    on: date,
+    staff,
+    topic: str,
+    group: bool,
+    codes: list[str],
+    user,
+    centre=None,
 ) -> ServiceSession:
-    """A session and one attendance row per client, or nothing at all with every reason."""
+    """A session of `centre` (the installation's when not given) and one attendance row per
+    client of that centre, or nothing at all with every reason."""
     require(user, "record_service")
     errors: dict[str, str] = {}
     if kind not in ServiceKind.values:
         errors["kind"] = _("Choose a service.")
     if on > clock.today():
         errors["on"] = _("A session cannot be recorded in the future.")
-    clients, unknown = resolve_clients(codes)
+    clients, unknown = resolve_clients(codes, centre)
     if not codes:
         errors["clients"] = _("Enter the code of at least one client who attended.")
     elif unknown:
@@ -79,6 +92,7 @@ def record_session(
         raise ValidationError(errors)
     with acting(user), transaction.atomic():
         session = ServiceSession.objects.create(
+            **({"centre": centre} if centre is not None else {}),
             kind=kind,
             date=on,
             staff=staff,

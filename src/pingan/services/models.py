@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from pingan.core.models import TrackedModel
+from pingan.core.models import Centre, TrackedModel
 from pingan.registry.models import Client
 
 
@@ -22,6 +22,15 @@ class ServiceKind(models.TextChoices):
 
 
 class ServiceSession(TrackedModel):
+    # The centre the record belongs to: the screen's current centre; the default (the
+    # installation's centre) serves the single-centre code paths.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        default=Centre.current,
+        related_name="+",
+        verbose_name=_("centre"),
+    )
     kind = models.CharField(_("service"), max_length=16, choices=ServiceKind.choices)
     date = models.DateField(_("date"))
     staff = models.ForeignKey(

@@ -12,19 +12,32 @@ from pingan.referrals.measure import Measure, month_bounds
 from .models import KitUse, NaloxoneKit, ServiceKind, ServiceSession
 
 
-def recent_sessions(limit: int = 50) -> QuerySet[ServiceSession]:
+def recent_sessions(limit: int = 50, centre_id: int | None = None) -> QuerySet[ServiceSession]:
+    """The latest sessions, of one centre when `centre_id` is given."""
+    rows = ServiceSession.objects.all()
+    if centre_id is not None:
+        rows = rows.filter(centre_id=centre_id)
     return (
-        ServiceSession.objects.select_related("staff")
+        rows.select_related("staff")
         .annotate(attendees=Count("attendance"))
         .order_by("-date", "-created_at")[:limit]
     )
 
 
-def kits_due_follow_up(today: date | None = None) -> QuerySet[NaloxoneKit]:
+def kits(centre_id: int | None = None) -> QuerySet[NaloxoneKit]:
+    """Naloxone kits, of one centre's clients when `centre_id` is given."""
+    rows = NaloxoneKit.objects.all()
+    return rows if centre_id is None else rows.filter(client__centre_id=centre_id)
+
+
+def kits_due_follow_up(
+    today: date | None = None, centre_id: int | None = None
+) -> QuerySet[NaloxoneKit]:
     """Kits whose follow-up day has come and whose use is still unknown."""
     today = today or clock.today()
     return (
-        NaloxoneKit.objects.filter(used=KitUse.UNKNOWN, follow_up_on__lte=today)
+        kits(centre_id)
+        .filter(used=KitUse.UNKNOWN, follow_up_on__lte=today)
         .select_related("client", "by")
         .order_by("follow_up_on")
     )

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pingan.accounts.decorators import requires
 from pingan.core.posting import refusals
+from pingan.region.current import centre_id, current_centre
 from pingan.registry.models import Client
 
 from . import actions, queries
@@ -31,6 +32,7 @@ def sessions(request):
                 group=data["group"],
                 codes=actions.parse_codes(data["clients"]),
                 user=request.user,
+                centre=current_centre(request),
             )
         if not outcome.refused:
             messages.success(
@@ -41,7 +43,7 @@ def sessions(request):
     return render(
         request,
         "services/sessions.html",
-        {"form": form, "sessions": queries.recent_sessions()},
+        {"form": form, "sessions": queries.recent_sessions(centre_id=centre_id(request))},
         status=400 if form.errors else 200,
     )
 
@@ -49,7 +51,11 @@ def sessions(request):
 @require_GET
 @requires("record_service")
 def session(request, external_id):
-    row = get_object_or_404(ServiceSession.objects.select_related("staff"), external_id=external_id)
+    row = get_object_or_404(
+        ServiceSession.objects.select_related("staff"),
+        external_id=external_id,
+        centre_id=centre_id(request),
+    )
     clients = Client.objects.filter(attendance__session=row).defer("photo").order_by("code")
     return render(request, "services/session.html", {"session": row, "clients": clients})
 
@@ -60,7 +66,9 @@ def naloxone(request):
     form = KitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        client = Client.objects.filter(code=data["code"].strip().upper()).first()
+        client = Client.objects.filter(
+            code=data["code"].strip().upper(), centre_id=centre_id(request)
+        ).first()
         if client is None:
             form.add_error("code", _("No client has this code."))
         else:
@@ -81,8 +89,8 @@ def naloxone(request):
         "services/naloxone.html",
         {
             "form": form,
-            "due": queries.kits_due_follow_up(),
-            "recent": NaloxoneKit.objects.select_related("client", "by")[:50],
+            "due": queries.kits_due_follow_up(centre_id=centre_id(request)),
+            "recent": queries.kits(centre_id(request)).select_related("client", "by")[:50],
             "follow_up_form": FollowUpForm(),
         },
         status=400 if form.errors else 200,
@@ -92,7 +100,11 @@ def naloxone(request):
 @require_POST
 @requires("record_service")
 def kit_follow_up(request, external_id):
-    kit = get_object_or_404(NaloxoneKit.objects.select_related("client"), external_id=external_id)
+    kit = get_object_or_404(
+        NaloxoneKit.objects.select_related("client"),
+        external_id=external_id,
+        client__centre_id=centre_id(request),
+    )
     form = FollowUpForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say whether the kit was used."))

@@ -1,4 +1,5 @@
-"""`pingan recalls draw [--week YYYY-Www]` (weekly) and `pingan recalls close-overdue`
+"""`pingan recalls draw [--week YYYY-Www] [--centre CODE]` (weekly; every centre draws
+among its own clients, each centre in turn without `--centre`) and `pingan recalls close-overdue`
 (daily): docs/recalls.md."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from pingan.core.domain import operator
+from pingan.core.models import Centre
 from pingan.recalls import actions
 
 
@@ -18,6 +20,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         p = sub.add_parser("draw", help="draw this week's recalls (once per ISO week)")
         p.add_argument("--week", help="the ISO week, YYYY-Www (default: the current week)")
+        p.add_argument("--centre", help="the centre's code (default: every centre in turn)")
         sub.add_parser(
             "close-overdue",
             help="mark recalls not answered within 24 hours missed and suspend take-home "
@@ -28,9 +31,22 @@ class Command(BaseCommand):
         with operator():
             getattr(self, "do_" + action.replace("-", "_"))(**options)
 
-    def do_draw(self, week: str | None, **_options) -> None:
+    def do_draw(self, week: str | None, centre: str | None = None, **_options) -> None:
+        if centre:
+            found = Centre.objects.filter(code=centre.strip().upper()).first()
+            if found is None:
+                raise CommandError(f"No centre has the code {centre}.")
+            centres = [found]
+        else:
+            centres = list(Centre.objects.order_by("code")) or [Centre.current()]
+        for one in centres:
+            if len(centres) > 1:
+                self.stdout.write(f"centre {one.code}")
+            self._draw_one(week, one)
+
+    def _draw_one(self, week: str | None, centre: Centre) -> None:
         try:
-            done = actions.draw_week(week)
+            done = actions.draw_week(week, centre=centre)
         except ValidationError as exc:
             if getattr(exc, "code", "") == "already_drawn":
                 # The weekly timer may fire twice (a restart): saying so is not a failure.
