@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from pingan.audit.log import record
 from pingan.audit.signals import capture_paused
 from pingan.core import clock
+from pingan.core.models import Centre
 
 from . import parse, validate, write
 from .errors import ImportRejected, RowError
@@ -49,9 +50,12 @@ def read_directory(path: Path) -> tuple[dict[str, list], list[RowError], set[str
     return rows, errors, bad_codes
 
 
-def load_directory(path: Path, *, progress: bool = True) -> ImportReport:
+def load_directory(
+    path: Path, *, progress: bool = True, centre: Centre | None = None
+) -> ImportReport:
     """Load whichever of clients.csv, doses.csv, urine.csv, tests.csv and discharges.csv
-    `path` holds. Raises ImportRejected listing every bad row; then nothing is written."""
+    `path` holds into `centre` (by default the installation's). Raises ImportRejected
+    listing every bad row; then nothing is written."""
     path = Path(path)
     if not path.is_dir():
         raise ImportRejected([RowError(str(path), 0, "", _("not a directory"))])
@@ -62,11 +66,12 @@ def load_directory(path: Path, *, progress: bool = True) -> ImportReport:
     with transaction.atomic():
         # The checks read the database inside the write transaction, so nothing can slip
         # in between checking a client code and inserting it.
-        plan = validate.check(rows, errors, bad_codes)
+        centre = centre or Centre.current()
+        plan = validate.check(rows, errors, bad_codes, centre)
         if errors:
             raise ImportRejected(errors)
         with capture_paused():  # one summary entry below, not one per row
-            created = write.write(plan, progress)
+            created = write.write(plan, progress, centre)
         counts = {name: len(records) for name, records in rows.items()}
         record("import", target=path.name[:120], files=counts, created=created)
     return ImportReport(rows=counts, created=created)

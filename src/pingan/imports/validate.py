@@ -9,9 +9,12 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from pingan.core.crypto import keyring
+from pingan.core.models import Centre
 from pingan.dosing.models import Dose
 from pingan.labs.models import InfectionTest, UrineResult
-from pingan.registry.models import Client, DischargeReason, Episode
+from pingan.registry.models import Client, DischargeReason, Episode, Identity
+from pingan.registry.rules import check_not_treated_elsewhere, normalise_national_id
 
 from .errors import RowError
 from .parse import ClientRow, DischargeRow, DoseRow, InfectionTestRow, UrineRow
@@ -56,9 +59,18 @@ def discharge_reason(text: str) -> tuple[str, str]:
     return DischargeReason.OTHER.value, text[:300]
 
 
-def check(rows: dict[str, list], errors: list[RowError], bad_codes: set[str]) -> Plan:
-    """Cross-row checks; `bad_codes` are codes of clients.csv rows already reported, whose
-    doses and samples are not reported again as "unknown client"."""
+def national_id_index(number: str) -> str:
+    """The blind index of a legacy document number, built as enrolment builds it."""
+    normalised = normalise_national_id(number)
+    return keyring().hmac_index(normalised) if normalised else ""
+
+
+def check(
+    rows: dict[str, list], errors: list[RowError], bad_codes: set[str], centre: Centre
+) -> Plan:
+    """Cross-row checks for an import into `centre`; `bad_codes` are codes of clients.csv
+    rows already reported, whose doses and samples are not reported again as "unknown
+    client". Client codes are looked up in `centre` only (each centre numbers its own)."""
     plan = Plan()
     clients: list[ClientRow] = rows.get("clients.csv", [])
     first_line: dict[str, int] = {}
@@ -77,7 +89,9 @@ def check(rows: dict[str, list], errors: list[RowError], bad_codes: set[str]) ->
             first_line[c.code] = c.line
     taken = set()
     for chunk in chunks(list(first_line)):
-        taken.update(Client.objects.filter(code__in=chunk).values_list("code", flat=True))
+        taken.update(
+            Client.objects.filter(centre=centre, code__in=chunk).values_list("code", flat=True)
+        )
     for c in clients:
         if c.code in taken:
             errors.append(
@@ -100,7 +114,9 @@ def check(rows: dict[str, list], errors: list[RowError], bad_codes: set[str]) ->
         for r in rows.get(name, [])
     } - new_codes
     for chunk in chunks(sorted(referenced)):
-        plan.db_clients.update(Client.objects.filter(code__in=chunk).values_list("code", "pk"))
+        plan.db_clients.update(
+            Client.objects.filter(centre=centre, code__in=chunk).values_list("code", "pk")
+        )
     code_of = {pk: code for code, pk in plan.db_clients.items()}
     for chunk in chunks(list(code_of)):
         for ep in Episode.objects.filter(client_id__in=chunk).order_by("enrolled_on"):
@@ -127,10 +143,37 @@ def check(rows: dict[str, list], errors: list[RowError], bad_codes: set[str]) ->
     _check_discharges(
         known("discharges.csv", rows.get("discharges.csv", [])), episodes, new_codes, plan, errors
     )
+    _check_region(plan, centre, errors)
     _check_doses(known("doses.csv", rows.get("doses.csv", [])), episodes, plan, errors)
     _check_urine(known("urine.csv", rows.get("urine.csv", [])), plan, errors)
     _check_tests(known("tests.csv", rows.get("tests.csv", [])), plan, errors)
     return plan
+
+
+def _check_region(plan: Plan, centre: Centre, errors: list[RowError]) -> None:
+    """A person in treatment at another centre of the region cannot be enrolled here too:
+    their row is bad, found through the blind index of the document number alone. A client
+    the same import discharges again is history, not a second active enrolment."""
+    wanted: dict[str, list] = {}
+    for c in plan.clients:
+        number = c.identity.get("national_id", "")
+        if number and c.code not in plan.discharges:
+            wanted.setdefault(national_id_index(number), []).append(c)
+    elsewhere: dict[str, list[tuple[str, str]]] = {}
+    for chunk in chunks(sorted(wanted)):
+        found = (
+            Identity.objects.filter(
+                national_id_index__in=chunk, client__episodes__discharged_on__isnull=True
+            )
+            .exclude(client__centre=centre)
+            .values_list("national_id_index", "client__centre__name", "client__centre__code")
+        )
+        for index, name, code in found:
+            elsewhere.setdefault(index, []).append((name, code))
+    for index, centres in elsewhere.items():
+        reason = check_not_treated_elsewhere(centres).reason
+        for c in wanted[index]:
+            errors.append(RowError("clients.csv", c.line, "national_id", reason))
 
 
 def _check_discharges(rows, episodes, new_codes, plan: Plan, errors) -> None:

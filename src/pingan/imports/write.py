@@ -17,13 +17,12 @@ from django.utils.translation import pgettext_lazy
 from tqdm import tqdm
 
 from pingan.core import clock
-from pingan.core.crypto import keyring
 from pingan.core.models import Centre
 from pingan.dosing.models import Dose, Product
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
 from pingan.registry.models import Client, Episode, Identity
 
-from .validate import CHUNK, Plan, chunks, discharge_reason
+from .validate import CHUNK, Plan, chunks, discharge_reason, national_id_index
 
 BATCH = 2000
 LEGACY_DOSE_HOUR = time(9, 0)
@@ -119,7 +118,7 @@ def _identity(client_id: int, fields: dict[str, str]) -> Identity:
     )
     number = fields.get("national_id", "")
     if number:
-        identity.national_id_index = keyring().hmac_index(number.upper())
+        identity.national_id_index = national_id_index(number)
         if _HAS_DOCUMENT_TYPE:
             identity.document_type = "prc_id" if PRC_ID.match(number) else "other"
     return identity
@@ -131,10 +130,11 @@ def default_strength() -> Decimal:
     return product.strength_mg_per_ml if product else Decimal("1")
 
 
-def write(plan: Plan, progress: bool) -> dict[str, int]:
+def write(plan: Plan, progress: bool, centre: Centre | None = None) -> dict[str, int]:
     created: dict[str, int] = {}
-    # An import fills the installation's centre (legacy systems kept one centre each).
-    centre = Centre.current()
+    # An import fills one centre, by default the installation's (legacy systems kept one
+    # centre each).
+    centre = centre or Centre.current()
     _bulk(
         Client,
         [
@@ -146,7 +146,7 @@ def write(plan: Plan, progress: bool) -> dict[str, int]:
     )
     ids = dict(plan.db_clients)
     for chunk in chunks([c.code for c in plan.clients], CHUNK):
-        ids.update(Client.objects.filter(code__in=chunk).values_list("code", "pk"))
+        ids.update(Client.objects.filter(centre=centre, code__in=chunk).values_list("code", "pk"))
     created["clients"] = len(plan.clients)
 
     identities = [_identity(ids[c.code], c.identity) for c in plan.clients if c.identity]

@@ -17,15 +17,17 @@ from django.utils.translation import gettext as _
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.crypto import keyring
-from pingan.core.domain import acting, require
+from pingan.core.domain import Refusal, acting, require
 from pingan.core.models import Centre
 
 from . import rules
 from .models import (
+    AttemptKind,
     Client,
     Consent,
     DischargeReason,
     DocumentType,
+    EnrolmentAttempt,
     Episode,
     Identity,
     Language,
@@ -80,15 +82,63 @@ def national_id_index(national_id: str) -> str:
     return keyring().hmac_index(normalised) if normalised else ""
 
 
-def find_duplicates(national_id: str, exclude: Client | None = None) -> list[str]:
-    """Codes of clients whose national ID matches, found through the blind index only."""
+def find_duplicates(
+    national_id: str, exclude: Client | None = None, centre_id: int | None = None
+) -> list[str]:
+    """Codes of clients whose national ID matches, found through the blind index only; with
+    `centre_id`, that centre's only (another centre's codes are not shown to this one)."""
     index = national_id_index(national_id)
     if not index:
         return []
     rows = Identity.objects.filter(national_id_index=index)
+    if centre_id is not None:
+        rows = rows.filter(client__centre_id=centre_id)
     if exclude is not None:
         rows = rows.exclude(client=exclude)
     return sorted(rows.values_list("client__code", flat=True))
+
+
+def treated_elsewhere(index: str, centre_id: int) -> list[Client]:
+    """Clients of other centres with this national ID's blind index and an open episode:
+    the region-wide check reads the index only, never anyone's identity."""
+    if not index:
+        return []
+    return list(
+        Client.objects.filter(
+            identity__national_id_index=index, episodes__discharged_on__isnull=True
+        )
+        .exclude(centre_id=centre_id)
+        .select_related("centre")
+        .defer("photo")
+        .distinct()
+        .order_by("centre__code", "code")
+    )
+
+
+def refuse_if_treated_elsewhere(index: str, centre: Centre, kind: str, user) -> None:
+    """Stop a second active enrolment in the region. The refused attempt is audited and a
+    notice is left for the centre that treats the person (their own client, this centre's
+    name and the date: nothing about the attempt they do not hold already); then the
+    refusal names that centre. The notice is committed even though the enrolment is not."""
+    others = treated_elsewhere(index, centre.pk)
+    check = rules.check_not_treated_elsewhere([(c.centre.name, c.centre.code) for c in others])
+    if check.passed:
+        return
+    now = clock.now()
+    with acting(user), transaction.atomic():
+        for other in others:
+            EnrolmentAttempt.objects.create(
+                client=other, attempted_at=centre, kind=kind, at=now, created_by=user
+            )
+            record(
+                "dual_enrolment_blocked",
+                target=f"registry.client:{other.external_id}",
+                client_code=other.code,
+                in_treatment_at=other.centre.code,
+                attempted_at=centre.code,
+                kind=kind,
+            )
+    raise Refusal(check.reason, code="treated_elsewhere")
 
 
 def clean_identity(data: IdentityInput) -> CleanIdentity:
@@ -157,18 +207,21 @@ def enrol_client(
     if errors:
         raise ValidationError(errors)
     clean = clean_identity(identity) if identity and not identity.is_empty() else None
+    centre = centre or Centre.current()
+    if clean and clean.index:
+        refuse_if_treated_elsewhere(clean.index, centre, AttemptKind.ENROL, user)
     with acting(user), transaction.atomic():
         if clean and clean.index and not allow_duplicate:
             codes = list(
-                Identity.objects.filter(national_id_index=clean.index).values_list(
-                    "client__code", flat=True
-                )
+                Identity.objects.filter(
+                    national_id_index=clean.index, client__centre=centre
+                ).values_list("client__code", flat=True)
             )
             if codes:
                 record("duplicate_warning", client_code=codes[0], matches=sorted(codes))
                 raise _duplicate_error(sorted(codes))
         client = Client.objects.create(
-            centre=centre or Centre.current(),
+            centre=centre,
             code=generate_client_code(),
             alias=alias.strip(),
             sex=sex,
@@ -220,9 +273,13 @@ def update_identity(
     """Add identity to an anonymous client or change it; the audit lists field names only."""
     require(user, "view_identity")
     clean = clean_identity(data)
+    if clean.index and Episode.objects.filter(client=client, discharged_on__isnull=True).exists():
+        refuse_if_treated_elsewhere(clean.index, client.centre, AttemptKind.IDENTITY, user)
     with acting(user), transaction.atomic():
         if clean.index and not allow_duplicate:
-            codes = find_duplicates(clean.values["national_id"], exclude=client)
+            codes = find_duplicates(
+                clean.values["national_id"], exclude=client, centre_id=client.centre_id
+            )
             if codes:
                 record("duplicate_warning", client_code=client.code, matches=codes)
                 raise _duplicate_error(codes)
@@ -358,6 +415,11 @@ def discharge(client: Client, on: date, reason: str, user, note: str = "") -> Ep
 def re_enrol(client: Client, on: date, user) -> Episode:
     """Open a new episode after a discharge (day of treatment counts from here again)."""
     require(user, "enrol_client")
+    index = (
+        Identity.objects.filter(client=client).values_list("national_id_index", flat=True).first()
+    )
+    if index:
+        refuse_if_treated_elsewhere(index, client.centre, AttemptKind.RE_ENROL, user)
     with acting(user), transaction.atomic():
         Client.objects.select_for_update().filter(pk=client.pk).first()
         episodes = Episode.objects.filter(client=client)

@@ -171,3 +171,30 @@ class Episode(TrackedModel):
     @property
     def is_open(self) -> bool:
         return self.discharged_on is None
+
+
+class AttemptKind(models.TextChoices):
+    ENROL = "enrol", _("Enrolment")
+    IDENTITY = "identity", _("Identity edit")
+    RE_ENROL = "re_enrol", _("Re-enrolment")
+
+
+class EnrolmentAttempt(TrackedModel):
+    """Another centre tried to enrol someone who is in treatment here, and was stopped.
+
+    The notice names this centre's own client and the centre that tried, nothing about the
+    person beyond what this centre already holds (docs/confidentiality.md)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    attempted_at = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="+", verbose_name=_("tried at centre")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=AttemptKind.choices)
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        verbose_name = _("enrolment attempt elsewhere")
+        indexes = [models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.client.code} tried at {self.attempted_at_id} {self.at:%Y-%m-%d}"

@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from .models import Client, Consent, Episode, Purpose
+from .models import Client, Consent, EnrolmentAttempt, Episode, Purpose
 
 STATUS_IN_TREATMENT = "in_treatment"
 STATUS_DISCHARGED = "discharged"
@@ -102,3 +102,18 @@ def open_episode(client: Client) -> Episode | None:
 def days_in_treatment(enrolled_on: date | None, today: date) -> int | None:
     """Day of treatment: days since the latest enrolment, enrolment day = day 0."""
     return None if enrolled_on is None else (today - enrolled_on).days
+
+
+def attempts_elsewhere(
+    centre_id: int | None, client: Client | None = None, limit: int = 10
+) -> list[EnrolmentAttempt]:
+    """The latest refused enrolments at other centres of this centre's clients (or of one
+    client): when, which of our clients, which centre tried. Nothing else is known here."""
+    rows = EnrolmentAttempt.objects.select_related("attempted_at", "client").defer("client__photo")
+    if client is not None:
+        rows = rows.filter(client=client)
+    elif centre_id is not None:
+        rows = rows.filter(client__centre_id=centre_id)
+    else:
+        return []
+    return list(rows.order_by("-at", "-pk")[:limit])

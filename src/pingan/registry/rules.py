@@ -131,3 +131,16 @@ def check_re_enrol(has_open: bool, last_discharge: date | None, on: date, today:
     if on > today:
         return Check(False, _("The enrolment date cannot be in the future."))
     return Check(True)
+
+
+def check_not_treated_elsewhere(centres: list[tuple[str, str]]) -> Check:
+    """One person, one active enrolment in the region. `centres` are the (name, code) of the
+    other centres where the same national ID has an open episode; only they are named."""
+    if not centres:
+        return Check(True)
+    named = ", ".join(f"{name} ({code})" for name, code in sorted(set(centres), key=lambda c: c[1]))
+    return Check(
+        False,
+        _("Already in treatment at centre %(centres)s — contact them before enrolling here.")
+        % {"centres": named},
+    )

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pingan.accounts.decorators import requires
@@ -35,10 +36,33 @@ from .forms import (
 from .models import Client, Identity
 
 PAGE_SIZE = 50
+# Without a document number there is nothing to look up across the region.
+NOT_CHECKED = gettext_lazy(
+    "No document number was given, so whether this client is already in treatment at another "
+    "centre of the region could not be checked."
+)
 
 
 def _is_duplicate(exc: ValidationError) -> bool:
     return not hasattr(exc, "error_dict") and any(e.code == "duplicate" for e in exc.error_list)
+
+
+def _treated_elsewhere(exc: ValidationError) -> bool:
+    return not hasattr(exc, "error_dict") and any(
+        e.code == "treated_elsewhere" for e in exc.error_list
+    )
+
+
+def _without_identity(form_class, request, exc: ValidationError, **kwargs):
+    """The form again after a refusal because the person is in treatment elsewhere: the
+    identity typed is not echoed back (nothing was saved), only the refusal is shown."""
+    data = request.POST.copy()
+    for name in ("name", "national_id", "phone", "address"):
+        data[name] = ""
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    form.add_error(None, exc)
+    return form
 
 
 def _client(request, external_id) -> Client:
@@ -66,6 +90,9 @@ def client_list(request):
             "status": status,
             "query": query.urlencode(),
             "today": clock.today(),
+            "attempts": queries.attempts_elsewhere(centre_id(request))
+            if request.user.has_perm(perm("view_client"))
+            else [],
         },
     )
 
@@ -104,6 +131,9 @@ def client_detail(request, external_id):
             "re_enrol_form": ReEnrolForm(),
             "consent_form": ConsentForm(),
             "photo_form": PhotoForm(),
+            "attempts": queries.attempts_elsewhere(None, client=client)
+            if request.user.has_perm(perm("view_client"))
+            else [],
         },
     )
 
@@ -130,12 +160,20 @@ def enrol(request):
         except ValidationError as exc:
             if _is_duplicate(exc):
                 duplicate = exc.error_list[0].params["codes"]
+            elif _treated_elsewhere(exc):
+                form = _without_identity(EnrolForm, request, exc)
             else:
                 on_form(form, exc)
         else:
             messages.success(request, _("Client %(code)s enrolled.") % {"code": client.code})
+            if not data.get("national_id", "").strip():
+                messages.warning(request, str(NOT_CHECKED))
             return redirect("registry:detail", external_id=client.external_id)
-    return render(request, "registry/enrol.html", {"form": form, "duplicate": duplicate})
+    return render(
+        request,
+        "registry/enrol.html",
+        {"form": form, "duplicate": duplicate},
+    )
 
 
 @require_POST
@@ -170,6 +208,8 @@ def identity_edit(request, external_id):
             except ValidationError as exc:
                 if _is_duplicate(exc):
                     duplicate = exc.error_list[0].params["codes"]
+                elif _treated_elsewhere(exc):
+                    form = _without_identity(IdentityForm, request, exc)
                 else:
                     on_form(form, exc)
             else:
