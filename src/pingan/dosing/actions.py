@@ -18,6 +18,9 @@ from pingan.audit.log import record
 from pingan.audit.signals import capture_paused, target_of
 from pingan.core import clock
 from pingan.core.domain import Refusal, acting, require, required_reason
+from pingan.core.models import Centre
+from pingan.region.current import centres_of
+from pingan.region.slips import check_span
 from pingan.registry.models import Client
 
 from . import prescribing, queries, rules, safety
@@ -26,6 +29,7 @@ from .models import (
     Dose,
     DoseKind,
     DosePart,
+    GuestSlip,
     Hold,
     HoldKind,
     Prescription,
@@ -39,6 +43,7 @@ from .stock import (  # noqa: F401
     correct,
     ensure_default_product,
     insert_row,
+    product_of,
     receive,
     reconcile,
     record_waste,
@@ -355,7 +360,14 @@ def _refused(client: Client, blocks: list[rules.Block], hold: Hold | None = None
     return DoseResult(dose=None, blocks=blocks, hold_opened=hold)
 
 
-def record_dose(client: Client, by, day: date | None = None, mg: int | None = None, note: str = ""):
+def record_dose(
+    client: Client,
+    by,
+    day: date | None = None,
+    mg: int | None = None,
+    note: str = "",
+    centre: Centre | None = None,
+):
     """Record today's observed dose, or say why not.
 
     The decision is taken again inside the transaction, under a lock on the client, so a
@@ -364,12 +376,20 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
     the dose the nurse saw: if the prescription changed meanwhile, the dose is refused.
 
     The actor is named before any lock is taken (`acting` reads the user's role), so a
-    command or a test does not look it up between the stock and the audit locks."""
+    command or a test does not look it up between the stock and the audit locks.
+
+    `centre` is where the nurse works (None: the client's own centre). Another centre
+    doses only a guest whose slip names it for the day, at most the slip's dose, from its
+    own stock; on the slip's days the home centre is refused (`rules.guest_block`)."""
     require(by, "record_dose")
     day = day or clock.today()
+    at = centre.pk if centre is not None else None
+    guest = at is not None and at != client.centre_id
     with acting(by), transaction.atomic():
         sheet = queries.fact_sheet(client, day, lock=True)
-        decision = rules.dosing_decision(sheet.facts, day, sheet.thresholds or queries.thresholds())
+        decision = rules.dosing_decision(
+            sheet.facts, day, sheet.thresholds or queries.thresholds(), at_centre=at
+        )
         hold = None
         if decision.hold_to_open:
             message = next(
@@ -386,10 +406,13 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
                 % {"mg": decision.mg},
             )
             return _refused(client, [block])
-        product = sheet.product or ensure_default_product()
-        dose = _dose_row(
-            client, day, DoseKind.CLINIC, decision.mg, product, by, note, sheet.prescription_id
-        )
+        if guest:
+            product = product_of(centre)
+        else:
+            product = sheet.product or ensure_default_product()
+        kind = DoseKind.GUEST if guest else DoseKind.CLINIC
+        dose = _dose_row(client, day, kind, decision.mg, product, by, note, sheet.prescription_id)
+        dose.centre_id = at if guest else client.centre_id
         dose.capped = decision.capped_from is not None
         parts = rules.split_parts(sheet.facts, decision)
         if parts is not None:
@@ -420,6 +443,8 @@ def record_dose(client: Client, by, day: date | None = None, mg: int | None = No
             date=day,
             mg=dose.mg,
             volume_ml=volume,
+            centre=dose.centre_id,
+            guest=guest,
             why=decision.reasons,
             rows=[target_of(dose), target_of(entry)],
             balance_ml=entry.balance_ml,
@@ -558,6 +583,7 @@ def _dose_row(
         prescription_id=prescription_id,
         note=(note or "")[:300],
         created_by=by,
+        centre_id=client.centre_id,
     )
 
 
@@ -584,3 +610,92 @@ def record_takehome_dose(client: Client, day: date, mg: int, by, note: str = "")
             code="already_dosed",
         ) from None
     return dose
+
+
+# Guest slips -------------------------------------------------------------------------------
+
+
+def issue_guest_slip(client: Client, host, first: date, last: date, by) -> GuestSlip:
+    """A clinician of the client's centre lets another centre of the installation dose the
+    client from `first` to `last` (both included, at most 30 days), at most the dose in
+    force today. Refused, with nothing written, for an open hold, a host that is not
+    another centre, a first day in the past, too many days, or days another open slip of
+    the client already covers."""
+    require(by, "prescribe")
+    if not isinstance(host, Centre) or host.pk is None:
+        raise Refusal(_("The host must be a centre of this installation."), code="host")
+    if host.pk == client.centre_id:
+        raise Refusal(
+            _("The host must be another centre: the client is dosed at home anyway."),
+            code="host_is_home",
+        )
+    if not isinstance(first, date) or not isinstance(last, date):
+        raise Refusal(_("Give the slip's first and last day."), code="span_order")
+    check_span(first, last)
+    today = clock.today()
+    if first < today:
+        raise Refusal(_("The slip's first day is in the past."), code="past")
+    mine = centres_of(by)
+    if mine and client.centre_id not in {c.pk for c in mine}:
+        raise Refusal(
+            _("Only a clinician of the client's own centre issues a guest slip."), code="home"
+        )
+    with acting(by), transaction.atomic():
+        sheet = queries.fact_sheet(client, today, lock=True)
+        if sheet.holds:
+            raise Refusal(
+                _("The client has an open hold: clear it before issuing a guest slip."),
+                code="hold",
+            )
+        mg = rules.dosing_decision(sheet.facts, today, queries.thresholds()).mg
+        if mg is None:
+            raise Refusal(_("No dose is due: a guest slip needs a dose in force."), code="no_dose")
+        clash = GuestSlip.objects.filter(
+            client=client, cancelled_at__isnull=True, valid_from__lte=last, valid_to__gte=first
+        ).first()
+        if clash is not None:
+            raise Refusal(
+                _("These days overlap another guest slip (%(first)s to %(last)s).")
+                % {"first": clash.valid_from.isoformat(), "last": clash.valid_to.isoformat()},
+                code="overlap",
+            )
+        slip = GuestSlip.objects.create(
+            client=client,
+            host=host,
+            valid_from=first,
+            valid_to=last,
+            dose_mg=mg,
+            issued_by=by,
+            issued_at=clock.now(),
+            created_by=by,
+        )
+        record(
+            "guest_slip_issue",
+            target=str(slip.external_id),
+            client_code=client.code,
+            host=host.code,
+            valid_from=first,
+            valid_to=last,
+            mg=mg,
+        )
+    return slip
+
+
+def cancel_guest_slip(slip: GuestSlip, by, reason: str = "") -> GuestSlip:
+    """End a guest slip (the client came home early, the trip was called off): from now on
+    the host may not dose and the home centre may."""
+    require(by, "prescribe")
+    with acting(by), transaction.atomic():
+        _lock_client(slip.client)
+        slip.refresh_from_db()
+        if slip.cancelled_at is not None:
+            raise Refusal(_("This guest slip was already cancelled."))
+        slip.cancelled_at = clock.now()
+        slip.save(update_fields=["cancelled_at"])
+        record(
+            "guest_slip_cancel",
+            target=str(slip.external_id),
+            client_code=slip.client.code,
+            reason=(reason or "")[:300],
+        )
+    return slip

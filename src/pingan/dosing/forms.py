@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core import clock
+from pingan.core.models import Centre
 
 from .limits import LIMIT_FIELDS, MAX_MG, MIN_MG
 from .models import DosingLimits, HoldKind, Product
@@ -149,3 +150,15 @@ class LimitsForm(forms.ModelForm):
     class Meta:
         model = DosingLimits
         fields = list(LIMIT_FIELDS)
+
+
+class GuestSlipForm(forms.Form):
+    """A guest slip's host and days; the dose is the one in force when it is issued."""
+
+    host = forms.ModelChoiceField(label=_("Host centre"), queryset=Centre.objects.none())
+    valid_from = forms.DateField(label=_("First day"))
+    valid_to = forms.DateField(label=_("Last day"))
+
+    def __init__(self, *args, home_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host"].queryset = Centre.objects.exclude(pk=home_id).order_by("code")

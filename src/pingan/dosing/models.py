@@ -1,5 +1,7 @@
 """Prescriptions, tapers, the daily dose record, holds and the methadone stock ledger."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -154,6 +156,17 @@ class Dose(TrackedModel):
     note = models.CharField(_("note"), max_length=300, blank=True)
     # Given under the re-induction cap: the next dose stays capped until a new induction.
     capped = models.BooleanField(_("capped at the induction dose"), default=False)
+    # Where the dose was given: the client's own centre, or the host of a guest slip. Set
+    # by every dose the actions record; `save` fills it from the client when left empty,
+    # and rows bulk-loaded without it stand for the client's centre.
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("given at"),
+    )
 
     class Meta:
         verbose_name = _("dose")
@@ -169,8 +182,69 @@ class Dose(TrackedModel):
         ]
         indexes = [models.Index(fields=["date", "client"])]
 
+    def save(self, *args, **kwargs):
+        if self.centre_id is None and self.client_id is not None:
+            self.centre_id = (
+                Client.objects.filter(pk=self.client_id).values_list("centre_id", flat=True).first()
+            )
+        super().save(*args, **kwargs)
+
     def __str__(self) -> str:
         return f"{self.client.code} {self.date} {self.mg} mg"
+
+
+# A slip covers at most this many days, both ends included (`region.slips.MAX_SLIP_DAYS`).
+GUEST_SLIP_MAX_DAYS = 30
+
+
+class GuestSlip(TrackedModel):
+    """A client of one centre dosed for a few days at another centre of the installation.
+
+    The home centre's clinician issues it with the dose in force; on its days the host
+    doses the client (at most `dose_mg`) and the home centre does not. The dose is written
+    on the client's one record, so the one-dose-a-day constraint holds across centres."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="guest_slips")
+    host = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="+", verbose_name=_("host centre")
+    )
+    valid_from = models.DateField(_("first day"))
+    valid_to = models.DateField(_("last day"))
+    dose_mg = models.PositiveSmallIntegerField(_("dose (mg)"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("guest slip")
+        ordering = ["client", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")), name="guest_slip_days_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    valid_to__lte=models.ExpressionWrapper(
+                        models.F("valid_from") + timedelta(days=GUEST_SLIP_MAX_DAYS - 1),
+                        output_field=models.DateField(),
+                    )
+                ),
+                name="guest_slip_at_most_30_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_mg__gte=MIN_MG) & Q(dose_mg__lte=MAX_MG),
+                name="guest_slip_mg_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["host", "valid_from"])]
+
+    def covers(self, day) -> bool:
+        return self.cancelled_at is None and self.valid_from <= day <= self.valid_to
+
+    def __str__(self) -> str:
+        return f"{self.client.code} at {self.host_id} {self.valid_from}–{self.valid_to}"
 
 
 class DosePart(TrackedModel):

@@ -31,6 +31,7 @@ from .models import (
     Dose,
     DoseKind,
     DosingLimits,
+    GuestSlip,
     Hold,
     HoldKind,
     OtherMedicine,
@@ -85,6 +86,11 @@ def current_medicines(client_ids, today: date) -> dict[int, list[str]]:
 
 def active_product() -> Product | None:
     return Product.objects.filter(active=True).order_by("pk").first()
+
+
+def product_at(centre_id: int) -> Product | None:
+    """The solution in use at a centre (a guest's dose comes from the host's stock)."""
+    return Product.objects.filter(active=True, centre_id=centre_id).order_by("pk").first()
 
 
 def volume_ml(mg: int, strength: Decimal) -> Decimal:
@@ -145,6 +151,7 @@ def _fact_sql() -> str:
         "product": Product._meta.db_table,
         "limits": DosingLimits._meta.db_table,
         "medicine": OtherMedicine._meta.db_table,
+        "slip": GuestSlip._meta.db_table,
     }
     return """SELECT
         (SELECT e.enrolled_on FROM {episode} e WHERE e.client_id = c.id
@@ -165,7 +172,10 @@ def _fact_sql() -> str:
         p.id, p.mg, p.start_on,
         ct.review_after_missed_days, ct.reinduction_after_missed_days,
         pr.id, pr.drug, pr.form, pr.strength_mg_per_ml,
-        p.override_reason, p.first_part_mg, p.second_part_home, dl.first_dose_max_mg
+        p.override_reason, p.first_part_mg, p.second_part_home, dl.first_dose_max_mg,
+        c.centre_id,
+        EXISTS (SELECT 1 FROM {slip} s WHERE s.client_id = c.id AND s.cancelled_at IS NULL
+            AND s.valid_from <= %s AND s.valid_to >= %s)
         FROM {client} c
         LEFT JOIN {prescription} p ON p.client_id = c.id AND p.superseded_at IS NULL
         LEFT JOIN (SELECT id, review_after_missed_days, reinduction_after_missed_days
@@ -199,7 +209,7 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
     Written in SQL rather than the ORM because dosing is the busiest write of the day and
     compiling this query through the ORM cost ~3 ms of CPU per dose, ten times running it."""
     day = connection.ops.adapt_datefield_value(today)
-    params = [day, day, day, day, day, day, *REVIEW_KINDS, client.pk]
+    params = [day, day, day, day, day, day, *REVIEW_KINDS, day, day, client.pk]
     with connection.cursor() as cursor:
         if lock and connection.features.has_select_for_update:
             cursor.execute(
@@ -213,6 +223,7 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
     today_dose, reviewed_at, has_holds, has_taper, photo = found[5:10]
     rx_id, rx_mg, rx_start, review_after, reinduction_after = found[10:15]
     override_reason, first_part, second_home, cap = found[19:23]
+    home_centre_id, has_slip = found[23:25]
     product = None
     if found[15] is not None:
         # SQLite hands back a float for a decimal column: through str() to stay exact.
@@ -251,11 +262,34 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
         override_reason=override_reason or "",
         split_first_mg=first_part,
         split_second_home=bool(second_home),
+        home_centre_id=home_centre_id,
+        slip=slip_today(client.pk, today) if has_slip else None,
     )
     flags = []
     if has_medicines:
         flags = interactions.flags(current_medicines([client.pk], today)[client.pk])
     return FactSheet(facts, rx_id, dose, holds, bool(photo), limits, product, flags)
+
+
+def _slip_terms(slip: GuestSlip) -> rules.SlipToday:
+    return rules.SlipToday(slip.host_id, slip.host.name, slip.valid_to, slip.dose_mg)
+
+
+def open_slips(day: date):
+    """The guest slips in force on `day` (not cancelled, the day among theirs)."""
+    return GuestSlip.objects.filter(
+        cancelled_at__isnull=True, valid_from__lte=day, valid_to__gte=day
+    ).select_related("host")
+
+
+def guest_slip_on(client_id: int, day: date) -> GuestSlip | None:
+    """The client's slip in force on `day` (open slips of a client never overlap)."""
+    return open_slips(day).filter(client_id=client_id).first()
+
+
+def slip_today(client_id: int, day: date) -> rules.SlipToday | None:
+    slip = guest_slip_on(client_id, day)
+    return _slip_terms(slip) if slip is not None else None
 
 
 def client_facts(client: Client, today: date) -> rules.ClientFacts:
@@ -276,6 +310,9 @@ class QueueRow:
     facts: rules.ClientFacts | None = None  # what the decision was taken on
     flags: list[interactions.Flag] = field(default_factory=list)  # interacting medicines
     badges: list[queue_badges.Badge] = field(default_factory=list)  # from other apps
+    # A guest of another centre: its name; and the guest slip covering today, if any.
+    guest_from: str = ""
+    slip: GuestSlip | None = None
 
     @property
     def parts(self) -> tuple[int, int] | None:
@@ -374,7 +411,7 @@ def _queue_rows(
             has_photo=ExpressionWrapper(~Q(client__photo=""), output_field=BooleanField()),
         )
         .filter(enrolled_on__isnull=False)
-        .select_related("client")
+        .select_related("client", "client__centre")
         .defer("client__photo")
         .order_by("client__code")
     )
@@ -382,8 +419,13 @@ def _queue_rows(
         prescriptions = prescriptions.filter(
             Q(client__code__icontains=search) | Q(client__alias__icontains=search)
         )
+    slips = {s.client_id: s for s in open_slips(today)}
     if centre_id is not None:
-        prescriptions = prescriptions.filter(client__centre_id=centre_id)
+        # The centre's own clients, and the guests its slips send it today.
+        guests = [c for c, s in slips.items() if s.host_id == centre_id]
+        prescriptions = prescriptions.filter(
+            Q(client__centre_id=centre_id) | Q(client_id__in=guests)
+        )
     prescriptions = list(prescriptions)
     if not prescriptions:
         return [], 0
@@ -433,6 +475,7 @@ def _queue_rows(
     capped = set(Dose.objects.filter(capped=True, date__lt=today).values_list("client_id", "date"))
     medicines = current_medicines([p.client_id for p in prescriptions], today)
     product = active_product()
+    host_product = product_at(centre_id) if centre_id is not None else None
     limits = thresholds()
 
     extra = queue_badges.for_clients(today, [p.client_id for p in prescriptions])
@@ -441,7 +484,9 @@ def _queue_rows(
     away = 0
     for p in prescriptions:
         dose = today_doses.get(p.client_id)
-        if dose is not None and dose.kind != DoseKind.CLINIC:
+        slip = slips.get(p.client_id)
+        is_guest = centre_id is not None and p.client.centre_id != centre_id
+        if dose is not None and dose.kind != DoseKind.CLINIC and not is_guest:
             away += 1  # covered by a take-home bottle or a guest dose: not expected here
             continue
         client_holds = holds.get(p.client_id, [])
@@ -461,8 +506,10 @@ def _queue_rows(
             override_reason=p.override_reason,
             split_first_mg=p.first_part_mg,
             split_second_home=p.second_part_home,
+            home_centre_id=p.client.centre_id,
+            slip=_slip_terms(slip) if slip is not None else None,
         )
-        decision = rules.dosing_decision(facts, today, limits)
+        decision = rules.dosing_decision(facts, today, limits, at_centre=centre_id)
         row = QueueRow(
             client=p.client,
             has_photo=p.has_photo,
@@ -474,17 +521,24 @@ def _queue_rows(
             facts=facts,
             flags=interactions.flags(medicines.get(p.client_id, [])),
             badges=extra.get(p.client_id, []),
+            guest_from=p.client.centre.name if is_guest else "",
+            slip=slip,
         )
-        if decision.mg and product is not None:
-            row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)
+        given_from = host_product if is_guest else product
+        if decision.mg and given_from is not None:
+            row.volume_ml = volume_ml(decision.mg, given_from.strength_mg_per_ml)
         rows.append(row)
     return rows, away
 
 
-def row_for(client: Client, today: date) -> QueueRow:
-    """One queue row, for the htmx partials (same rules as the whole queue)."""
+def row_for(client: Client, today: date, centre_id: int | None = None) -> QueueRow:
+    """One queue row, for the htmx partials (same rules as the whole queue), as the centre
+    `centre_id` sees it (None: the client's own)."""
     sheet = fact_sheet(client, today)
-    decision = rules.dosing_decision(sheet.facts, today, sheet.thresholds or thresholds())
+    decision = rules.dosing_decision(
+        sheet.facts, today, sheet.thresholds or thresholds(), at_centre=centre_id
+    )
+    is_guest = centre_id is not None and client.centre_id != centre_id
     product = sheet.product
     dose = sheet.dose_today
     row = QueueRow(
@@ -492,12 +546,18 @@ def row_for(client: Client, today: date) -> QueueRow:
         has_photo=sheet.has_photo,
         prescription_mg=sheet.facts.prescription_mg or 0,
         decision=decision,
-        dose_today=dose if dose is not None and dose.kind == DoseKind.CLINIC else None,
+        dose_today=dose
+        if dose is not None and (dose.kind == DoseKind.CLINIC or is_guest)
+        else None,
         holds=sheet.holds,
         facts=sheet.facts,
         flags=sheet.flags,
         badges=queue_badges.for_clients(today, [client.pk]).get(client.pk, []),
+        guest_from=client.centre.name if is_guest else "",
+        slip=guest_slip_on(client.pk, today) if sheet.facts.slip is not None else None,
     )
+    if is_guest:
+        product = product_at(centre_id)
     if decision.mg and product is not None:
         row.volume_ml = volume_ml(decision.mg, product.strength_mg_per_ml)
     return row

@@ -109,6 +109,17 @@ class OpenHold:
 
 
 @dataclass(frozen=True)
+class SlipToday:
+    """The guest slip covering the day: where the client is a guest, until when, and the
+    most the host may give."""
+
+    host_id: int
+    host_name: str
+    valid_to: date
+    dose_mg: int
+
+
+@dataclass(frozen=True)
 class ClientFacts:
     """Everything the decision needs about one client on one day."""
 
@@ -133,6 +144,9 @@ class ClientFacts:
     override_reason: str = ""
     split_first_mg: int | None = None
     split_second_home: bool = False
+    # The client's own centre and the guest slip covering the day, if any.
+    home_centre_id: int | None = None
+    slip: SlipToday | None = None
 
 
 @dataclass(frozen=True)
@@ -164,10 +178,47 @@ def already_dosed_block(dose: DoseToday) -> Block:
     )
 
 
-def dosing_decision(facts: ClientFacts, today: date, thresholds: Thresholds) -> Decision:
+def guest_block(facts: ClientFacts, at_centre: int | None, mg: int | None) -> Block | None:
+    """Why the centre `at_centre` may not dose this client today because of guest dosing,
+    or None. `at_centre` None means the client's own centre.
+
+    On a guest slip's days the home centre does not dose (the client is away, and a dose at
+    both would be two in a day); another centre doses only with a slip naming it for the
+    day, and never above the slip's dose (the home centre vouched for that amount)."""
+    slip = facts.slip
+    at_home = at_centre is None or at_centre == facts.home_centre_id
+    if at_home:
+        if slip is None:
+            return None
+        return Block(
+            "guest_elsewhere",
+            _("Guest at %(host)s until %(day)s: the home centre does not dose on the slip's days.")
+            % {"host": slip.host_name, "day": slip.valid_to.isoformat()},
+        )
+    if slip is None or slip.host_id != at_centre:
+        return Block(
+            "no_guest_slip",
+            _("A client of another centre: no guest slip for this centre today."),
+        )
+    if mg is not None and mg > slip.dose_mg:
+        return Block(
+            "above_slip",
+            _(
+                "Today's dose (%(mg)d mg) is above the guest slip's %(slip)d mg: the home "
+                "centre must issue a new slip."
+            )
+            % {"mg": mg, "slip": slip.dose_mg},
+        )
+    return None
+
+
+def dosing_decision(
+    facts: ClientFacts, today: date, thresholds: Thresholds, at_centre: int | None = None
+) -> Decision:
     """May this client be dosed today, how much, and if not, every reason why not.
 
-    All blocks are listed (not just the first) so the screen can show the nurse the whole
+    `at_centre` is the centre asking (None: the client's own); see `guest_block`. All
+    blocks are listed (not just the first) so the screen can show the nurse the whole
     picture. Money is not an input: an unpaid balance can never stop a dose."""
     blocks: list[Block] = []
     reasons: list[str] = []
@@ -210,6 +261,10 @@ def dosing_decision(facts: ClientFacts, today: date, thresholds: Thresholds) -> 
                 "stays until a clinician prescribes a new induction."
             ) % {"from": capped_from, "mg": mg}
         reasons.append(why)
+
+    guest = guest_block(facts, at_centre, mg)
+    if guest is not None:
+        blocks.append(guest)
 
     for hold in facts.open_holds:
         blocks.append(

@@ -41,6 +41,21 @@ def ensure_default_product() -> Product:
     return product
 
 
+def product_of(centre: Centre) -> Product:
+    """The solution in use at `centre` (a guest's dose is taken from the host's stock);
+    created on first need, like `ensure_default_product`."""
+    product = queries.product_at(centre.pk)
+    if product is not None:
+        return product
+    strength = Decimal(str(getattr(settings, "PINGAN_METHADONE_MG_PER_ML", "1")))
+    product, _created = Product.objects.get_or_create(
+        centre=centre,
+        strength_mg_per_ml=strength,
+        defaults={"name": "Methadone hydrochloride oral solution", "active": True},
+    )
+    return product
+
+
 def _ml(value, positive: bool = True) -> Decimal:
     try:
         ml = Decimal(str(value)).quantize(Decimal("0.01"))

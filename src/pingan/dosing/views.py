@@ -8,15 +8,17 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
+from pingan.core.models import Centre
 from pingan.core.months import NotADay, parse_day
 from pingan.core.posting import refusals, run_form
-from pingan.region.current import centre_id
+from pingan.region.current import centre_id, current_centre
 from pingan.registry.models import Client
 
 from . import actions, queries, rules, safety
@@ -24,6 +26,7 @@ from .forms import (
     ClearHoldForm,
     CorrectionForm,
     EcgForm,
+    GuestSlipForm,
     HoldForm,
     MedicineForm,
     PregnancyForm,
@@ -33,15 +36,19 @@ from .forms import (
     TaperForm,
     WasteForm,
 )
-from .models import Dose, Hold, Prescription, Reconciliation, StockEntry, TaperPlan
+from .models import Dose, GuestSlip, Hold, Prescription, Reconciliation, StockEntry, TaperPlan
 
 QUEUE_LIMIT = 300
 
 
 def _client(request, external_id) -> Client:
-    """The client of the URL, when they belong to the current centre (else 404)."""
+    """The client of the URL, when they belong to the current centre or are its guest
+    today under a guest slip (else 404)."""
+    here = centre_id(request)
+    guests = queries.open_slips(clock.today()).filter(host_id=here).values("client_id")
     return get_object_or_404(
-        Client.objects.defer("photo"), external_id=external_id, centre_id=centre_id(request)
+        Client.objects.defer("photo").filter(Q(centre_id=here) | Q(pk__in=guests)),
+        external_id=external_id,
     )
 
 
@@ -98,7 +105,7 @@ def queue_counts(request):
 
 
 def _row(request, client: Client, **extra):
-    row = queries.row_for(client, clock.today())
+    row = queries.row_for(client, clock.today(), centre_id(request))
     template = "dosing/_row.html" if _is_htmx(request) else "dosing/confirm.html"
     return render(request, template, {"row": row, **extra})
 
@@ -123,7 +130,13 @@ def dose(request, external_id):
     """Second click: record the observed dose, or show the refusal."""
     client = _client(request, external_id)
     mg = request.POST.get("mg") or None
-    result = actions.record_dose(client, request.user, mg=mg, note=request.POST.get("note", ""))
+    result = actions.record_dose(
+        client,
+        request.user,
+        mg=mg,
+        note=request.POST.get("note", ""),
+        centre=current_centre(request),
+    )
     if _is_htmx(request):
         response = _row(request, client, result=result)
         if result.ok:
@@ -144,9 +157,16 @@ def dose(request, external_id):
 def _client_page(request, client: Client, status: int = 200, **forms):
     today = clock.today()
     facts = queries.client_facts(client, today)
-    decision = rules.dosing_decision(facts, today, queries.thresholds())
+    here = centre_id(request)
+    decision = rules.dosing_decision(facts, today, queries.thresholds(), at_centre=here)
+    is_home = client.centre_id == here
     context = {
         "client": client,
+        "is_home": is_home,
+        "slips": GuestSlip.objects.filter(client=client, valid_to__gte=today)
+        .select_related("host")
+        .order_by("valid_from"),
+        "slip_form": forms.get("slip_form") or GuestSlipForm(home_id=client.centre_id),
         "today": today,
         "decision": decision,
         "safety": safety.client_safety(client, today, decision.mg or facts.prescription_mg),
@@ -307,6 +327,65 @@ def hold_clear(request, external_id):
         "clear_form",
         ClearHoldForm(request.POST),
         lambda d: actions.clear_hold(hold, request.user, d["note"]),
+    )
+
+
+# Guest slips -----------------------------------------------------------------------------------
+
+
+@require_POST
+@requires("prescribe")
+def guest_slip_issue(request, external_id):
+    """The home centre lets another centre dose the client for a few days."""
+    c = _client(request, external_id)
+    if c.centre_id != centre_id(request):
+        messages.error(request, _("Only the client's own centre issues a guest slip."))
+        return redirect("dosing:client", external_id=c.external_id)
+    return _handle(
+        request,
+        c,
+        "slip_form",
+        GuestSlipForm(request.POST, home_id=c.centre_id),
+        lambda d: actions.issue_guest_slip(
+            c, d["host"], d["valid_from"], d["valid_to"], request.user
+        ),
+    )
+
+
+@require_POST
+@requires("prescribe")
+def guest_slip_cancel(request, external_id):
+    slip = get_object_or_404(
+        GuestSlip.objects.select_related("client"),
+        external_id=external_id,
+        client__centre_id=centre_id(request),
+    )
+    with refusals(request):
+        actions.cancel_guest_slip(slip, request.user, request.POST.get("reason", ""))
+    return redirect("dosing:client", external_id=slip.client.external_id)
+
+
+@require_GET
+@requires("view_queue")
+def guests(request):
+    """Guest slips in force or to come: the guests this centre expects, and this centre's
+    clients away as guests elsewhere."""
+    today, here = clock.today(), centre_id(request)
+    slips = (
+        GuestSlip.objects.filter(cancelled_at__isnull=True, valid_to__gte=today)
+        .select_related("client", "client__centre", "host")
+        .defer("client__photo")
+        .order_by("valid_from", "client__code")
+    )
+    return render(
+        request,
+        "dosing/guests.html",
+        {
+            "today": today,
+            "expected": slips.filter(host_id=here),
+            "away": slips.filter(client__centre_id=here),
+            "centre": Centre.objects.filter(pk=here).first(),
+        },
     )
 
 
