@@ -64,11 +64,30 @@ def dialect_of(conn) -> Dialect:
     return POSTGRESQL if conn.vendor == "postgresql" else SQLITE
 
 
-def with_db_sources(x: Dialect, query: str) -> str:
-    """Prefix a query with the source CTEs. NOT MATERIALIZED keeps PostgreSQL (and SQLite
-    ≥ 3.35) from copying a whole table when a CTE is read twice."""
+def centre_clients(centre_id: int) -> str:
+    """The clients of one centre, as SQL: the population every relation is cut to when the
+    figures are a centre's rather than the pooled region's."""
+    return f"SELECT id FROM {Client._meta.db_table} WHERE centre_id = {int(centre_id)}"
+
+
+def db_sources(centre_id: int | None = None) -> dict[str, str]:
+    """The four relations, of one centre's clients when `centre_id` is given (every
+    indicator reads its population through them, so the cut is made once, here)."""
+    if centre_id is None:
+        return DB_SOURCES
+    mine = centre_clients(centre_id)
+    return {
+        name: f"SELECT * FROM ({body}) src WHERE src.client IN ({mine})"
+        for name, body in DB_SOURCES.items()
+    }
+
+
+def with_db_sources(x: Dialect, query: str, centre_id: int | None = None) -> str:
+    """Prefix a query with the source CTEs (of one centre's clients when `centre_id` is
+    given). NOT MATERIALIZED keeps PostgreSQL (and SQLite ≥ 3.35) from copying a whole
+    table when a CTE is read twice."""
     hint = "NOT MATERIALIZED " if x.name == "postgresql" else ""
-    head = ", ".join(f"{name} AS {hint}({body})" for name, body in DB_SOURCES.items())
+    head = ", ".join(f"{name} AS {hint}({body})" for name, body in db_sources(centre_id).items())
     assert query.startswith("WITH ")
     return f"WITH {head}, {query[5:]}"
 
@@ -77,8 +96,11 @@ def _wanted(ids: Iterable[str] | None) -> list[str]:
     return [i.id for i in INDICATORS] if ids is None else [i for i in ids if i in BY_ID]
 
 
-def compute_db(period: Period, ids: Iterable[str] | None = None, conn=None) -> IndicatorSet:
-    """The indicator set on the centre's own database (SQLite or PostgreSQL)."""
+def compute_db(
+    period: Period, ids: Iterable[str] | None = None, conn=None, centre_id: int | None = None
+) -> IndicatorSet:
+    """The indicator set on the installation's database (SQLite or PostgreSQL): of one
+    centre's clients when `centre_id` is given, else of every centre (the pooled region)."""
     conn = conn or default_connection
     x = dialect_of(conn)
     out = IndicatorSet(period)
@@ -86,10 +108,10 @@ def compute_db(period: Period, ids: Iterable[str] | None = None, conn=None) -> I
         for ind_id in _wanted(ids):
             ind = BY_ID[ind_id]
             if ind.source == "core":
-                cursor.execute(with_db_sources(x, QUERIES[ind_id](x, period)))
+                cursor.execute(with_db_sources(x, QUERIES[ind_id](x, period), centre_id))
                 out.results[ind_id] = make_result(ind, cursor.fetchone())
             else:
-                out.results[ind_id] = modules.compute(ind, period)
+                out.results[ind_id] = modules.compute(ind, period, centre_id)
     return out
 
 

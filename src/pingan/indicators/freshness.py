@@ -122,30 +122,38 @@ def _replace(latest: str, key: str, value) -> None:
     cache.set_many({key: value, latest: key}, TIMEOUT)
 
 
-def _key(period: Period, stamp: str, doses: tuple) -> str:
-    return f"indicators:set:{period}:{stamp}:{'.'.join(map(str, doses))}"
+def _scope(centre_id: int | None) -> str:
+    """The part of a key naming whose figures they are: one centre's, or the region's."""
+    return "region" if centre_id is None else f"centre{int(centre_id)}"
 
 
-def month_sets(periods: list[Period]) -> list[IndicatorSet]:
-    """The full (unsuppressed) set of each month, from the cache when its data version
-    has not moved, computed otherwise."""
+def _key(period: Period, stamp: str, doses: tuple, centre_id: int | None = None) -> str:
+    return f"indicators:set:{_scope(centre_id)}:{period}:{stamp}:{'.'.join(map(str, doses))}"
+
+
+def month_sets(periods: list[Period], centre_id: int | None = None) -> list[IndicatorSet]:
+    """The full (unsuppressed) set of each month, of one centre when `centre_id` is given
+    (the pooled region without it), from the cache when its data version has not moved,
+    computed otherwise. A write marks the month for every centre alike."""
     stamps = _stamps(periods)
     doses = _dose_marks(periods)
-    keys = {p: _key(p, stamps[p], doses[p]) for p in periods}
+    keys = {p: _key(p, stamps[p], doses[p], centre_id) for p in periods}
     found = cache.get_many(list(keys.values()))
     out = []
     for p in periods:
         result = found.get(keys[p])
         if result is None:
-            result = queries.month(p)
-            _replace(f"indicators:latest:{p}", keys[p], result)
+            result = queries.month(p) if centre_id is None else queries.month(p, centre_id)
+            _replace(f"indicators:latest:{_scope(centre_id)}:{p}", keys[p], result)
         out.append(result)
     return out
 
 
-def trend(last: Period, months: int = queries.TREND_MONTHS) -> list[IndicatorSet]:
+def trend(
+    last: Period, months: int = queries.TREND_MONTHS, centre_id: int | None = None
+) -> list[IndicatorSet]:
     """The 12 months ending with `last`, as `queries.trend` gives them, kept fresh."""
-    return month_sets(last.last(months))
+    return month_sets(last.last(months), centre_id)
 
 
 def _months(first: Period, last: Period) -> list[Period]:

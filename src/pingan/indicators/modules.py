@@ -9,6 +9,7 @@ into a `Result`. An app that is not installed gives a null value with a note, no
 from __future__ import annotations
 
 import importlib
+import inspect
 
 from django.utils.translation import gettext as _
 
@@ -28,13 +29,21 @@ PROVIDERS: dict[str, tuple[str, str]] = {
 }
 
 
-def compute(ind: Indicator, period: Period) -> Result:
+def compute(ind: Indicator, period: Period, centre_id: int | None = None) -> Result:
+    """The owner's figure, of one centre when `centre_id` is given: a provider that cannot
+    cut its records by centre (no `centre_id` parameter) gives a null with a note then,
+    never the region's figure under a centre's name."""
     module_name, function = PROVIDERS[ind.id]
     try:
         provider = getattr(importlib.import_module(module_name), function)
     except (ImportError, AttributeError):
         return unavailable(_("module not installed"))
-    measure = provider(str(period))
+    if centre_id is None:
+        measure = provider(str(period))
+    elif "centre_id" in inspect.signature(provider).parameters:
+        measure = provider(str(period), centre_id=centre_id)
+    else:
+        return unavailable(_("not available for one centre"))
     numerator = int(measure.numerator)
     denominator = None if measure.denominator is None else int(measure.denominator)
     if ind.kind == "count":

@@ -30,8 +30,9 @@ def sees_full_set(user) -> bool:
     return user.has_perm(perm("drilldown_indicators"))
 
 
-def month(period: Period) -> IndicatorSet:
-    return compute_db(period)
+def month(period: Period, centre_id: int | None = None) -> IndicatorSet:
+    """One month's full set: of one centre when `centre_id` is given, else the region's."""
+    return compute_db(period, centre_id=centre_id)
 
 
 def trend(last: Period, months: int = TREND_MONTHS) -> list[IndicatorSet]:

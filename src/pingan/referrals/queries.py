@@ -162,24 +162,29 @@ def overdue_care(today: date | None = None, centre_id: int | None = None) -> Que
 # --- indicator inputs (docs/indicators.md) ---------------------------------------------------
 
 
-def _filed(first: date, last: date) -> QuerySet[PoliceReferral]:
-    return PoliceReferral.objects.filter(
+def _filed(first: date, last: date, centre_id: int | None = None) -> QuerySet[PoliceReferral]:
+    """Referrals filed from `first` to `last`, sent to one centre when `centre_id` is given
+    (every indicator below takes it: a centre's figure, or the region's without it)."""
+    rows = PoliceReferral.objects.filter(
         merged_into__isnull=True, referred_on__gte=first, referred_on__lte=last
     )
+    return rows if centre_id is None else rows.filter(centre_id=centre_id)
 
 
-def police_referrals(period: date | str) -> Measure:
+def police_referrals(period: date | str, centre_id: int | None = None) -> Measure:
     """Referrals filed in P (by referral date), merged duplicates excluded. A count."""
     first, last = month_bounds(period)
-    return Measure(_filed(first, last).count())
+    return Measure(_filed(first, last, centre_id).count())
 
 
-def referrals_enrolled_30d(period: date | str) -> Measure:
+def referrals_enrolled_30d(period: date | str, centre_id: int | None = None) -> Measure:
     """Of referrals filed in P, those closed as enrolled (with a linked client) with an
     outcome date at most 30 days after the referral date."""
     first, last = month_bounds(period)
     filed = list(
-        _filed(first, last).values_list("status", "client_id", "referred_on", "outcome_on")
+        _filed(first, last, centre_id).values_list(
+            "status", "client_id", "referred_on", "outcome_on"
+        )
     )
     enrolled = sum(
         1
@@ -199,13 +204,13 @@ def _in_treatment_on(day: date):
     )
 
 
-def referred_retained_3m(period: date | str) -> Measure:
+def referred_retained_3m(period: date | str, centre_id: int | None = None) -> Measure:
     """Of referrals filed in the month 3 months before P, those whose linked client is in
     treatment on P's last day. Referrals that never led to a client count in the
     denominator: the indicator measures referral to lasting treatment."""
     _first, last = month_bounds(period)
     base_first, base_last = month_bounds(months_before(period, 3))
-    filed = _filed(base_first, base_last)
+    filed = _filed(base_first, base_last, centre_id)
     retained = filed.filter(
         Exists(_in_treatment_on(last).filter(client_id=OuterRef("client_id"))),
         client__isnull=False,
@@ -213,12 +218,16 @@ def referred_retained_3m(period: date | str) -> Measure:
     return Measure(retained.count(), filed.count())
 
 
-def hiv_positive_active_clients(period: date | str):
-    """Clients dosed at least once in P with a positive HIV test on or before P's last day."""
+def hiv_positive_active_clients(period: date | str, centre_id: int | None = None):
+    """Clients dosed at least once in P with a positive HIV test on or before P's last day
+    (of one centre when `centre_id` is given)."""
     from pingan.registry.models import Client
 
     first, last = month_bounds(period)
-    return Client.objects.filter(
+    clients = Client.objects.all()
+    if centre_id is not None:
+        clients = clients.filter(centre_id=centre_id)
+    return clients.filter(
         Exists(Dose.objects.filter(client_id=OuterRef("pk"), date__gte=first, date__lte=last)),
         Exists(
             InfectionTest.objects.filter(
@@ -228,11 +237,11 @@ def hiv_positive_active_clients(period: date | str):
     )
 
 
-def art_linked_share(period: date | str) -> Measure:
+def art_linked_share(period: date | str, centre_id: int | None = None) -> Measure:
     """Share of HIV-positive active clients in P with an ART care referral completed as
     "reached care" on or before P's last day."""
     _first, last = month_bounds(period)
-    base = hiv_positive_active_clients(period)
+    base = hiv_positive_active_clients(period, centre_id)
     linked = base.filter(
         Exists(
             CareReferral.objects.filter(

@@ -43,18 +43,21 @@ def kits_due_follow_up(
     )
 
 
-def naloxone_kits(period: date | str) -> Measure:
-    """Naloxone kits handed out in P (by hand-out date). A count."""
+def naloxone_kits(period: date | str, centre_id: int | None = None) -> Measure:
+    """Naloxone kits handed out in P (by hand-out date), to one centre's clients when
+    `centre_id` is given. A count."""
     first, last = month_bounds(period)
-    return Measure(NaloxoneKit.objects.filter(handed_on__gte=first, handed_on__lte=last).count())
+    return Measure(kits(centre_id).filter(handed_on__gte=first, handed_on__lte=last).count())
 
 
-def counselling_sessions(period: date | str) -> Measure:
+def counselling_sessions(period: date | str, centre_id: int | None = None) -> Measure:
     """Psychological counselling sessions held in P, one-to-one and group alike, each
-    session once whatever its attendance. A count."""
+    session once whatever its attendance (of one centre when `centre_id` is given). A
+    count."""
     first, last = month_bounds(period)
-    return Measure(
-        ServiceSession.objects.filter(
-            kind=ServiceKind.COUNSELLING, date__gte=first, date__lte=last
-        ).count()
+    rows = ServiceSession.objects.filter(
+        kind=ServiceKind.COUNSELLING, date__gte=first, date__lte=last
     )
+    if centre_id is not None:
+        rows = rows.filter(centre_id=centre_id)
+    return Measure(rows.count())

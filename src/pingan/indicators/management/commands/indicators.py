@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from pingan.core import clock
+from pingan.core.models import Centre
 from pingan.indicators.definitions import BY_ID, INDICATORS, IndicatorSet, Period
 from pingan.indicators.engines import DuckEngine, compute_db, export_parquet
 from pingan.indicators.suppression import suppress_set
@@ -61,6 +62,11 @@ class Command(BaseCommand):
             action="store_true",
             help="suppress cells of fewer than 5 people, as for figures leaving the centre",
         )
+        parser.add_argument(
+            "--centre",
+            metavar="CODE",
+            help="the figures of this centre's clients (default: every centre, pooled)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options) -> None:
@@ -70,11 +76,22 @@ class Command(BaseCommand):
                 self.stdout.write(f"{name:<10} {rows:>12,}")
             return
         period = _period(options["period"])
+        options["centre_id"] = self._centre_id(options.get("centre"), options["engine"])
         progress = not options["no_progress"] and sys.stderr.isatty()
         result = self._compute(period, options, progress)
         if options["suppress"]:
             result = suppress_set(result)
         getattr(self, f"_write_{options['format']}")(result)
+
+    def _centre_id(self, code: str | None, engine: str) -> int | None:
+        if not code:
+            return None
+        if engine != "sql":
+            raise CommandError(_("--centre works with the SQL engine only."))
+        found = Centre.objects.filter(code=code.strip().upper()).first()
+        if found is None:
+            raise CommandError(_("No centre has the code %(code)s.") % {"code": code})
+        return found.pk
 
     def _compute(self, period: Period, options: dict, progress: bool) -> IndicatorSet:
         from tqdm import tqdm
@@ -85,7 +102,9 @@ class Command(BaseCommand):
         try:
             if options["engine"] == "sql":
                 for ind_id in ids:
-                    out.results.update(compute_db(period, [ind_id]).results)
+                    out.results.update(
+                        compute_db(period, [ind_id], centre_id=options["centre_id"]).results
+                    )
                     bar.update()
                 return out
             folder = options["parquet"]
