@@ -185,3 +185,12 @@ def test_the_draw_command_draws_each_centre(region, capsys):
     call_command("recalls", "draw", "--centre", "CA")
     assert "2026-W23" in capsys.readouterr().out
     assert RecallDraw.objects.count() == 2
+
+
+def test_the_eligibility_list_of_one_centre(region, capsys):
+    call_command("eligibility", "--format", "json", "--centre", "ca")
+    listed = capsys.readouterr().out
+    assert "CA-001" in listed and "CB-001" not in listed
+    call_command("eligibility", "--format", "json")
+    listed = capsys.readouterr().out
+    assert "CA-001" in listed and "CB-001" in listed
