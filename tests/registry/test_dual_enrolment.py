@@ -100,6 +100,10 @@ def test_same_centre_keeps_the_duplicate_warning(region):
         )
     assert warned.value.error_list[0].code == "duplicate"
     assert not EnrolmentAttempt.objects.exists()
+    # The warning is audited although the enrolment it stopped wrote nothing.
+    entry = AuditEntry.objects.get(action="duplicate_warning")
+    assert entry.client_code == region["treated"].code
+    assert Client.objects.count() == 1
 
 
 def test_enrolment_screen_blocks_and_other_centre_is_told(region, client):

@@ -179,6 +179,14 @@ def _duplicate_error(codes: list[str]) -> ValidationError:
     )
 
 
+def _refuse_duplicate(codes: list[str], client_code: str, user) -> None:
+    """Warn of a possible duplicate: the warning is audited in its own transaction, so the
+    entry stays although the enrolment or edit it stops writes nothing."""
+    with acting(user), transaction.atomic():
+        record("duplicate_warning", client_code=client_code, matches=codes)
+    raise _duplicate_error(codes)
+
+
 def enrol_client(
     *,
     alias: str,
@@ -210,16 +218,15 @@ def enrol_client(
     centre = centre or Centre.current()
     if clean and clean.index:
         refuse_if_treated_elsewhere(clean.index, centre, AttemptKind.ENROL, user)
+    if clean and clean.index and not allow_duplicate:
+        codes = sorted(
+            Identity.objects.filter(
+                national_id_index=clean.index, client__centre=centre
+            ).values_list("client__code", flat=True)
+        )
+        if codes:
+            _refuse_duplicate(codes, codes[0], user)
     with acting(user), transaction.atomic():
-        if clean and clean.index and not allow_duplicate:
-            codes = list(
-                Identity.objects.filter(
-                    national_id_index=clean.index, client__centre=centre
-                ).values_list("client__code", flat=True)
-            )
-            if codes:
-                record("duplicate_warning", client_code=codes[0], matches=sorted(codes))
-                raise _duplicate_error(sorted(codes))
         client = Client.objects.create(
             centre=centre,
             code=generate_client_code(),
@@ -275,14 +282,13 @@ def update_identity(
     clean = clean_identity(data)
     if clean.index and Episode.objects.filter(client=client, discharged_on__isnull=True).exists():
         refuse_if_treated_elsewhere(clean.index, client.centre, AttemptKind.IDENTITY, user)
+    if clean.index and not allow_duplicate:
+        codes = find_duplicates(
+            clean.values["national_id"], exclude=client, centre_id=client.centre_id
+        )
+        if codes:
+            _refuse_duplicate(codes, client.code, user)
     with acting(user), transaction.atomic():
-        if clean.index and not allow_duplicate:
-            codes = find_duplicates(
-                clean.values["national_id"], exclude=client, centre_id=client.centre_id
-            )
-            if codes:
-                record("duplicate_warning", client_code=client.code, matches=codes)
-                raise _duplicate_error(codes)
         identity = Identity.objects.select_for_update().filter(client=client).first()
         created = identity is None
         if created:
