@@ -3,9 +3,11 @@ and a person in treatment at another centre is a bad row (file, line, column).""
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from pingan.core.models import Centre
 from pingan.imports.loader import ImportRejected, load_directory
@@ -65,3 +67,13 @@ def test_person_in_treatment_elsewhere_is_a_bad_row_and_nothing_is_written(two_c
     ]
     assert "Centre A (CA)" in str(rejected.value.errors[0])
     assert not Client.objects.filter(centre=b).exists()
+
+
+def test_the_command_takes_the_centre_by_its_code(two_centres, tmp_path):
+    a, b = two_centres
+    write_clients(tmp_path, "C001,b,M,1975,2025-01-02,,,,\n")
+    with pytest.raises(CommandError):
+        call_command("import", str(tmp_path), "--centre", "NOPE", "--no-progress")
+    assert not Client.objects.exists()
+    call_command("import", str(tmp_path), "--centre", "CB", "--no-progress", stdout=StringIO())
+    assert list(Client.objects.values_list("centre__code", "code")) == [("CB", "C001")]

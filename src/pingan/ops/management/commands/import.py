@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from pingan.audit.context import Actor, acting_as
+from pingan.core.models import Centre
 from pingan.imports.loader import ImportRejected, load_directory
 from pingan.imports.write import KINDS
 
@@ -50,6 +51,13 @@ class Command(BaseCommand):
             "--no-progress", action="store_true", help=gettext_lazy("no progress bar")
         )
         parser.add_argument(
+            "--centre",
+            metavar="CODE",
+            help=gettext_lazy(
+                "the centre the records belong to, by its code (default: the installation's centre)"
+            ),
+        )
+        parser.add_argument(
             "--language",
             choices=_languages(),
             default=settings.LANGUAGE_CODE,
@@ -72,9 +80,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory: Path, no_progress: bool, **options):
         actor = Actor(username=f"cli:{getpass.getuser()}", role="command")
+        centre = None
+        if options.get("centre"):
+            centre = Centre.objects.filter(code=options["centre"]).first()
+            if centre is None:
+                raise CommandError(
+                    _("No centre has the code %(code)s.") % {"code": options["centre"]},
+                    returncode=1,
+                )
         try:
             with acting_as(actor):
-                report = load_directory(directory, progress=not no_progress)
+                report = load_directory(directory, progress=not no_progress, centre=centre)
         except ImportRejected as rejected:
             for error in rejected.errors:
                 self.stderr.write(str(error))
