@@ -20,6 +20,7 @@ from pingan.indicators.engines import compute_db
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
 from pingan.referrals import actions as referral_actions
 from pingan.referrals.models import PoliceReferral
+from pingan.region.models import Membership
 from pingan.registry.models import Client, Episode
 from pingan.services.models import NaloxoneKit, ServiceSession
 
@@ -138,3 +139,23 @@ def test_the_command_takes_a_centre(users, clock_at, capsys):
     assert '"police_referrals"' in capsys.readouterr().out
     with pytest.raises(CommandError, match="XX"):
         call_command("indicators", "--period", "2026-03", "--centre", "XX")
+
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def test_the_dashboard_shows_the_centre_or_the_region(client, users, clock_at):
+    clock_at(datetime(2026, 4, 15, 10, 0))
+    centres = _random_region(random.Random(8), users)
+    Membership.objects.create(user=users["manager"], centre=centres["CB"])
+    client.force_login(users["manager"], backend=BACKEND)
+    page = client.get("/indicators/?period=2026-03").content.decode()
+    assert 'data-scope="CB"' in page
+    assert "centres-side-by-side" not in page and 'name="centre"' not in page
+    for role in ("cdc", "police"):
+        client.force_login(users[role], backend=BACKEND)
+        page = client.get("/indicators/?period=2026-03").content.decode()
+        assert 'data-scope="pooled"' in page
+        assert "centres-side-by-side" in page and 'name="centre"' in page
+        page = client.get("/indicators/?period=2026-03&centre=CC").content.decode()
+        assert 'data-scope="CC"' in page

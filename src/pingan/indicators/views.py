@@ -17,7 +17,9 @@ from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.models import Centre
 from pingan.core.months import NotAMonth, month_or_default
+from pingan.region.current import centre_id
 from pingan.registry.models import Client
 
 from . import freshness, queries
@@ -47,12 +49,52 @@ def _sections(result) -> list[dict]:
     return sections
 
 
+# Roles that oversee every centre of the region rather than work in one.
+REGIONAL_ROLES = ("cdc", "police")
+
+
+def regional(user) -> bool:
+    return user.groups.filter(name__in=REGIONAL_ROLES).exists()
+
+
+def _scope(request: HttpRequest, centres: list[Centre]) -> Centre | None | int:
+    """Whose figures the dashboard shows: a centre, or None for the pooled region. CDC and
+    police officers choose (`?centre=CODE`, none: every centre pooled); centre staff see
+    their current centre. With one centre only, its figures are the region's."""
+    if regional(request.user):
+        code = request.GET.get("centre", "")
+        return next((c for c in centres if c.code == code), None)
+    if len(centres) <= 1:
+        return None
+    here = centre_id(request)
+    return next((c for c in centres if c.pk == here), here)
+
+
+def _side_by_side(period: Period, centres: list[Centre], user) -> list[dict]:
+    """For a regional officer: each indicator of the month for every centre and pooled, as
+    they may see it (suppressed for the police)."""
+    columns = [for_screen(freshness.month_sets([period], c.pk), user)[0].results for c in centres]
+    pooled = for_screen(freshness.month_sets([period]), user)[0].results
+    return [
+        {
+            "ind": ind,
+            "cells": [display(ind, col[ind.id]) for col in columns],
+            "pooled": display(ind, pooled[ind.id]),
+        }
+        for ind in INDICATORS
+    ]
+
+
 @requires("view_indicators")
 def dashboard(request: HttpRequest) -> HttpResponse:
     period, error = _period(request)
     full = sees_every_figure(request.user)
-    sets = for_screen(freshness.trend(period), request.user)
+    centres = list(Centre.objects.order_by("code"))
+    scope = _scope(request, centres)
+    scope_id = scope.pk if isinstance(scope, Centre) else scope
+    sets = for_screen(freshness.trend(period, centre_id=scope_id), request.user)
     series = [{**s.__dict__, "unit": axis_label(BY_ID[s.id])} for s in queries.series(sets)]
+    is_regional = regional(request.user) and len(centres) > 1
     return render(
         request,
         "indicators/dashboard.html",
@@ -63,7 +105,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "sections": _sections(sets[-1]),
             "series": series,
             "series_json": series,
-            "can_drill": request.user.has_perm(perm("drilldown_indicators")),
+            # The client lists behind a figure cover the whole installation: offered only
+            # where the figure does too.
+            "can_drill": request.user.has_perm(perm("drilldown_indicators"))
+            and (scope_id is None and (len(centres) <= 1 or is_regional)),
+            "centres": centres if is_regional else [],
+            "scope": scope if isinstance(scope, Centre) else None,
+            "side_by_side": _side_by_side(period, centres, request.user) if is_regional else [],
             "can_export": request.user.has_perm(perm("export_indicators")),
         },
     )
