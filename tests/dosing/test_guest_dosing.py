@@ -82,6 +82,12 @@ def test_host_doses_a_guest_within_the_slip_and_home_refuses(region, client):
     assert "Host Centre" in refused.message and "2026-05-06" in refused.message
     assert not actions.record_dose(c, region["nurse"]).ok  # no centre named: the home's
 
+    # The home queue shows where the client is and refuses the dose.
+    client.force_login(region["nurse"])
+    page = client.get(reverse("dosing:queue")).content.decode()
+    assert 'data-client="HOME-001"' in page and 'data-block="guest_elsewhere"' in page
+    assert 'data-action="dose"' not in page
+
     # The host's queue lists the guest, marked, with the slip's terms; its page opens.
     client.force_login(region["host_nurse"])
     page = client.get(reverse("dosing:queue")).content.decode()
@@ -108,7 +114,8 @@ def test_host_doses_a_guest_within_the_slip_and_home_refuses(region, client):
         == 0
     )
     client.force_login(region["nurse"])
-    assert client.get(reverse("dosing:client", args=[c.external_id])).status_code == 200
+    home_page = client.get(reverse("dosing:client", args=[c.external_id]))
+    assert 'data-given-at="HOST"' in home_page.content.decode()
 
     # A second dose the same day is refused everywhere.
     again = actions.record_dose(c, region["host_nurse"], centre=host)

@@ -177,7 +177,7 @@ def _client_page(request, client: Client, status: int = 200, **forms):
         "taper": TaperPlan.objects.filter(client=client, cancelled_at__isnull=True).first(),
         "holds": Hold.objects.filter(client=client).order_by("cleared_at", "-created_at")[:30],
         "doses": Dose.objects.filter(client=client)
-        .select_related("dispenser", "prescription")
+        .select_related("dispenser", "prescription", "centre")
         .prefetch_related("parts")
         .order_by("-date")[:60],
         "prescribe_form": forms.get("prescribe_form") or PrescribeForm(),
