@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from indicator_fixtures import doses, urine
 from indicator_fixtures import test_ as infection_test
 
@@ -159,3 +160,16 @@ def test_the_dashboard_shows_the_centre_or_the_region(client, users, clock_at):
         assert "centres-side-by-side" in page and 'name="centre"' in page
         page = client.get("/indicators/?period=2026-03&centre=CC").content.decode()
         assert 'data-scope="CC"' in page
+
+
+def test_the_clients_behind_a_figure_are_the_figures_own(client, users, clock_at):
+    clock_at(datetime(2026, 4, 15, 10, 0))
+    centres = _random_region(random.Random(9), users)
+    Membership.objects.create(user=users["manager"], centre=centres["CB"])
+    url = reverse("indicators:drilldown", args=["active_clients", "2026-03"])
+    client.force_login(users["manager"], backend=BACKEND)
+    page = client.get(url).content.decode()
+    assert "CB-000" in page and "CA-000" not in page and "CC-000" not in page
+    # The query string chooses a centre for a regional officer only.
+    page = client.get(url + "?centre=CA").content.decode()
+    assert "CB-000" in page and "CA-000" not in page

@@ -126,10 +126,11 @@ def _detail(ind_id: str, a, b) -> str:
     return f"{a} / {b}"
 
 
-def drill(ind_id: str, period: Period) -> list[Row]:
-    """The clients behind `ind_id` in `period`, numerator first."""
+def drill(ind_id: str, period: Period, centre_id: int | None = None) -> list[Row]:
+    """The clients behind `ind_id` in `period`, numerator first: of one centre when
+    `centre_id` is given, as that centre's figure counts them."""
     x = dialect_of(connection)
     with connection.cursor() as cursor:
-        cursor.execute(with_db_sources(x, DRILL[ind_id](x, period)))
+        cursor.execute(with_db_sources(x, DRILL[ind_id](x, period), centre_id))
         rows = [Row(int(c), bool(n), _detail(ind_id, a, b)) for c, n, a, b in cursor.fetchall()]
     return sorted(rows, key=lambda r: (not r.counted, r.client_id))

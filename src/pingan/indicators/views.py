@@ -105,10 +105,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "sections": _sections(sets[-1]),
             "series": series,
             "series_json": series,
-            # The client lists behind a figure cover the whole installation: offered only
-            # where the figure does too.
-            "can_drill": request.user.has_perm(perm("drilldown_indicators"))
-            and (scope_id is None and (len(centres) <= 1 or is_regional)),
+            "can_drill": request.user.has_perm(perm("drilldown_indicators")),
             "centres": centres if is_regional else [],
             "scope": scope if isinstance(scope, Centre) else None,
             "side_by_side": _side_by_side(period, centres, request.user) if is_regional else [],
@@ -126,7 +123,10 @@ def drilldown(request: HttpRequest, indicator: str, period: str) -> HttpResponse
         raise Http404 from None
     if ind is None or indicator not in DRILL:
         raise Http404
-    rows = drill(indicator, month)
+    # The same population as the figure the link came from (the screen's centre, or the
+    # pooled region for a CDC officer who chose it).
+    scope = _scope(request, list(Centre.objects.order_by("code")))
+    rows = drill(indicator, month, scope.pk if isinstance(scope, Centre) else scope)
     clients = Client.objects.in_bulk([r.client_id for r in rows])
     record("indicators.drilldown", target=f"{indicator} {month}", count=len(rows))
     listing = [
