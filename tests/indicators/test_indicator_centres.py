@@ -16,6 +16,7 @@ from indicator_fixtures import test_ as infection_test
 
 from pingan.core.models import Centre
 from pingan.dosing.models import Dose
+from pingan.indicators import freshness, queries
 from pingan.indicators.definitions import INDICATORS, Period
 from pingan.indicators.engines import compute_db
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
@@ -173,3 +174,18 @@ def test_the_clients_behind_a_figure_are_the_figures_own(client, users, clock_at
     # The query string chooses a centre for a regional officer only.
     page = client.get(url + "?centre=CA").content.decode()
     assert "CB-000" in page and "CA-000" not in page
+
+
+def test_the_evaluation_of_one_centre(client, users, clock_at):
+    clock_at(datetime(2026, 4, 15, 10, 0))
+    centres = _random_region(random.Random(10), users)
+    first, last = Period(2026, 2), MARCH
+    mine = freshness.evaluation(first, last, centres["CB"].pk)
+    assert mine == queries.evaluation(first, last, centre_id=centres["CB"].pk)
+    pooled = freshness.evaluation(first, last)
+    assert pooled == queries.evaluation(first, last)
+    for one, all_ in zip(mine, pooled, strict=True):
+        assert one.overall.denominator <= all_.overall.denominator
+    Membership.objects.create(user=users["manager"], centre=centres["CB"])
+    client.force_login(users["manager"], backend=BACKEND)
+    assert client.get(reverse("indicators:evaluation")).status_code == 200

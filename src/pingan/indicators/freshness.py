@@ -164,17 +164,27 @@ def _months(first: Period, last: Period) -> list[Period]:
     return out
 
 
-def evaluation(first: Period, last: Period) -> list[queries.Comparison]:
-    """`queries.evaluation(first, last, full=True)`, kept until a write reaches one of
-    its months."""
+def evaluation(
+    first: Period, last: Period, centre_id: int | None = None
+) -> list[queries.Comparison]:
+    """`queries.evaluation(first, last, full=True)` (of one centre when `centre_id` is
+    given), kept until a write reaches one of its months."""
     periods = _months(first, last)
     stamps, doses = _stamps(periods), _dose_marks(periods)
     version = "|".join(f"{stamps[p]}:{'.'.join(map(str, doses[p]))}" for p in periods)
-    key = f"indicators:evaluation:{first}:{last}:{uuid.uuid5(uuid.NAMESPACE_OID, version).hex}"
+    scope = _scope(centre_id)
+    key = (
+        f"indicators:evaluation:{scope}:{first}:{last}:"
+        f"{uuid.uuid5(uuid.NAMESPACE_OID, version).hex}"
+    )
     found = cache.get(key)
     if found is None:
-        found = queries.evaluation(first, last, full=True)
-        _replace(f"indicators:latest-evaluation:{first}:{last}", key, found)
+        found = (
+            queries.evaluation(first, last, full=True)
+            if centre_id is None
+            else queries.evaluation(first, last, full=True, centre_id=centre_id)
+        )
+        _replace(f"indicators:latest-evaluation:{scope}:{first}:{last}", key, found)
     return found
 
 

@@ -84,7 +84,9 @@ class Comparison:
     overall: object
 
 
-def evaluation(first: Period, last: Period, full: bool = True) -> list[Comparison]:
+def evaluation(
+    first: Period, last: Period, full: bool = True, centre_id: int | None = None
+) -> list[Comparison]:
     """Take-home vs clinic-only over the months from `first` to `last`, pooled: numerators
     and denominators (days, samples) add up across months, and the Wilson interval is taken
     on the pooled proportion."""
@@ -96,7 +98,7 @@ def evaluation(first: Period, last: Period, full: bool = True) -> list[Compariso
     ids = [i for group in COMPARED for i in group]
     sums: dict[str, list[int]] = {i: [0, 0, 0, 0] for i in ids}
     for p in months:
-        results = compute_db(p, ids).results
+        results = compute_db(p, ids, centre_id=centre_id).results
         for i in ids:
             r = results[i]
             sums[i][0] += r.numerator or 0

@@ -194,7 +194,10 @@ def evaluation(request: HttpRequest) -> HttpResponse:
     if (last.year - first.year) * 12 + last.month - first.month >= 36:
         first = last.shift(-35)
         error = error or _("At most 36 months at once; showing the last 36.")
-    comparisons = freshness.evaluation(first, last)
+    scope = _scope(request, list(Centre.objects.order_by("code")))
+    comparisons = freshness.evaluation(
+        first, last, scope.pk if isinstance(scope, Centre) else scope
+    )
     if not sees_every_figure(request.user):
         comparisons = _for_police(comparisons)
     rows = []
