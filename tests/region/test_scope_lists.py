@@ -17,7 +17,7 @@ from pingan.lockbox.models import AlertKind, Box, BoxAlert
 from pingan.recalls import actions as recall_actions
 from pingan.recalls.models import Recall, RecallDraw
 from pingan.referrals import actions as referral_actions
-from pingan.referrals.models import CareReferral, Partner
+from pingan.referrals.models import CareReferral, Partner, PoliceReferral
 from pingan.region.models import Membership
 from pingan.registry.models import Client, Episode
 from pingan.services.models import Attendance, NaloxoneKit, ServiceSession
@@ -194,3 +194,19 @@ def test_the_eligibility_list_of_one_centre(region, capsys):
     call_command("eligibility", "--format", "json")
     listed = capsys.readouterr().out
     assert "CA-001" in listed and "CB-001" in listed
+
+
+def test_the_officer_chooses_the_centre_in_a_region(client, users, region):
+    a, b, _made = region
+    client.force_login(users["police"], backend=BACKEND)
+    form = {
+        "referred_on": clock.today().isoformat(),
+        "station": "STATION-X",
+        "person_name": "Person X",
+        "reason": "found in the street",
+    }
+    response = client.post(reverse("referrals:file"), form)
+    assert response.status_code == 400  # no centre chosen: nothing written
+    assert not PoliceReferral.objects.filter(station="STATION-X").exists()
+    client.post(reverse("referrals:file"), {**form, "centre": "CB"})
+    assert PoliceReferral.objects.get(station="STATION-X").centre == b

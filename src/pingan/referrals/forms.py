@@ -43,12 +43,20 @@ class PoliceReferralForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, centres=(), **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("referred_on", clock.today())
         for name in ("person_name", "person_contact"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
+        # In a region the officer says which centre the person goes to; with one centre
+        # there is nothing to choose.
+        if len(centres) > 1:
+            self.fields["centre"] = forms.ChoiceField(
+                label=_("Centre"),
+                choices=[("", "—")] + [(c.code, f"{c.code} {c.name}") for c in centres],
+                error_messages={"required": _("Choose the centre the person is sent to.")},
+            )
 
 
 class ContactForm(forms.Form):

@@ -18,6 +18,7 @@ from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.audit.log import record
 from pingan.core import clock
+from pingan.core.models import Centre
 from pingan.core.posting import refusals
 from pingan.region.current import current_centre
 
@@ -40,9 +41,11 @@ def file_referral(request):
     # The station is filled in with the one the officer last filed from: officers refer
     # from their own station, and the account has no station of its own.
     station = queries.officer_summary(request.user, clock.today()).last_station
-    form = PoliceReferralForm(request.POST or None, initial={"station": station})
+    centres = list(Centre.objects.order_by("code"))
+    form = PoliceReferralForm(request.POST or None, initial={"station": station}, centres=centres)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        chosen = next((c for c in centres if c.code == data.get("centre")), None)
         with refusals(request, form) as outcome:
             referral = actions.file_referral(
                 officer=request.user,
@@ -51,7 +54,7 @@ def file_referral(request):
                 person_name=data.get("person_name") or "",
                 person_contact=data.get("person_contact") or "",
                 reason=data.get("reason") or "",
-                centre=current_centre(request),
+                centre=chosen or current_centre(request),
             )
         if not outcome.refused:
             messages.success(request, _("Referral sent to the centre. Thank you."))
