@@ -240,7 +240,9 @@ def test_a_nurse_or_another_centres_clinician_cannot_issue(region):
         )
 
 
-def test_the_database_refuses_a_slip_too_long_or_backwards(region):
+def test_the_database_refuses_a_slip_backwards(region):
+    """The length (at most 30 days) is the action's check above: a date sum in a CHECK
+    would make the SQLite file unreadable outside Django (a backup could not be opened)."""
     today = clock.today()
     base = dict(
         client=region["client"],
@@ -249,7 +251,6 @@ def test_the_database_refuses_a_slip_too_long_or_backwards(region):
         issued_by=region["clinician"],
         issued_at=clock.now(),
     )
-    for last in (today + timedelta(days=30), today - timedelta(days=1)):
-        with pytest.raises(IntegrityError), transaction.atomic():
-            GuestSlip.objects.create(valid_from=today, valid_to=last, **base)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GuestSlip.objects.create(valid_from=today, valid_to=today - timedelta(days=1), **base)
     GuestSlip.objects.create(valid_from=today, valid_to=today + timedelta(days=29), **base)

@@ -115,7 +115,7 @@ def treated_elsewhere(index: str, centre_id: int) -> list[Client]:
     )
 
 
-def refuse_if_treated_elsewhere(index: str, centre: Centre, kind: str, user) -> None:
+def _refuse_if_treated_elsewhere(index: str, centre: Centre, kind: str, user) -> None:
     """Stop a second active enrolment in the region. The refused attempt is audited and a
     notice is left for the centre that treats the person (their own client, this centre's
     name and the date: nothing about the attempt they do not hold already); then the
@@ -217,7 +217,7 @@ def enrol_client(
     clean = clean_identity(identity) if identity and not identity.is_empty() else None
     centre = centre or Centre.current()
     if clean and clean.index:
-        refuse_if_treated_elsewhere(clean.index, centre, AttemptKind.ENROL, user)
+        _refuse_if_treated_elsewhere(clean.index, centre, AttemptKind.ENROL, user)
     if clean and clean.index and not allow_duplicate:
         codes = sorted(
             Identity.objects.filter(
@@ -281,7 +281,7 @@ def update_identity(
     require(user, "view_identity")
     clean = clean_identity(data)
     if clean.index and Episode.objects.filter(client=client, discharged_on__isnull=True).exists():
-        refuse_if_treated_elsewhere(clean.index, client.centre, AttemptKind.IDENTITY, user)
+        _refuse_if_treated_elsewhere(clean.index, client.centre, AttemptKind.IDENTITY, user)
     if clean.index and not allow_duplicate:
         codes = find_duplicates(
             clean.values["national_id"], exclude=client, centre_id=client.centre_id
@@ -425,7 +425,7 @@ def re_enrol(client: Client, on: date, user) -> Episode:
         Identity.objects.filter(client=client).values_list("national_id_index", flat=True).first()
     )
     if index:
-        refuse_if_treated_elsewhere(index, client.centre, AttemptKind.RE_ENROL, user)
+        _refuse_if_treated_elsewhere(index, client.centre, AttemptKind.RE_ENROL, user)
     with acting(user), transaction.atomic():
         Client.objects.select_for_update().filter(pk=client.pk).first()
         episodes = Episode.objects.filter(client=client)
