@@ -1,25 +1,23 @@
-"""`pingan demo` end to end in its own data directory, the importer taking synth output,
-and `pingan serve` refusing an unmigrated database."""
+"""`pingan demo` end to end in its own data directory (DEMO, the first centre of the
+region: tests/synth/test_synth_region_demo.py checks the others), the importer taking synth
+output, and `pingan serve` refusing an unmigrated database."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 import sqlite3
-import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from demo_process import DEMO_CLIENTS, PINGAN, env_for, run
 
 from pingan.core import clock
 from pingan.synth.demo import DEMO_PASSWORD
 from pingan.synth.generator import CentreSpec
 from pingan.synth.writers import write_centre
-
-PINGAN = str(Path(sys.executable).parent / "pingan")
 
 SIGN_IN = """
 import json, os, django
@@ -122,33 +120,22 @@ print(json.dumps(out))
 """
 
 
-def env_for(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGAN_")}
-    env.update(
-        PINGAN_DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE="pingan.settings.demo",
-        PW=DEMO_PASSWORD,
-    )
-    return env
-
-
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
-
-
-def test_demo_builds_a_centre_whose_logins_work(tmp_path):
-    env = env_for(tmp_path)
-    done = run([PINGAN, "demo", "--no-serve", "--clients", "40", "--no-progress"], env)
-    assert done.returncode == 0, done.stderr
+def test_demo_builds_a_centre_whose_logins_work(demo_region):
+    data_dir, stdout = demo_region
+    env = env_for(data_dir)
     for role in ("nurse", "clinician", "manager", "cdc", "police"):
-        assert re.search(rf"^  {role} +\S", done.stdout, re.MULTILINE), role
-    assert DEMO_PASSWORD in done.stdout
+        assert re.search(rf"^  {role} +\S", stdout, re.MULTILINE), role
+    assert DEMO_PASSWORD in stdout
 
-    db = sqlite3.connect(tmp_path / "pingan.sqlite3")
+    db = sqlite3.connect(data_dir / "pingan.sqlite3")
     one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-    assert one("SELECT code FROM core_centre") == "DEMO"
-    assert one("SELECT COUNT(*) FROM registry_client") == 40
-    assert one("SELECT COUNT(*) FROM dosing_dose") > 40 * 100
+    assert one("SELECT code FROM core_centre ORDER BY id") == "DEMO"
+    demo_clients = (
+        "SELECT COUNT(*) FROM registry_client c JOIN core_centre ct ON ct.id = c.centre_id "
+        "WHERE ct.code = 'DEMO'"
+    )
+    assert one(demo_clients) == DEMO_CLIENTS
+    assert one("SELECT COUNT(*) FROM dosing_dose") > DEMO_CLIENTS * 100
     in_treatment = one("SELECT COUNT(*) FROM registry_episode WHERE discharged_on IS NULL")
     active = one("SELECT COUNT(*) FROM dosing_prescription WHERE superseded_at IS NULL")
     assert in_treatment == active > 20
@@ -162,7 +149,7 @@ def test_demo_builds_a_centre_whose_logins_work(tmp_path):
     # Identity is stored encrypted: no name, national ID, phone or address (nor box secret,
     # nor referred person) in clear in the database or its WAL.
     raw = b"".join(
-        (tmp_path / name).read_bytes() if (tmp_path / name).exists() else b""
+        (data_dir / name).read_bytes() if (data_dir / name).exists() else b""
         for name in ("pingan.sqlite3", "pingan.sqlite3-wal")
     )
     assert not re.search(rb"53\d{4}(19|20)\d{9}[0-9X]", raw)
@@ -219,16 +206,22 @@ def test_demo_builds_a_centre_whose_logins_work(tmp_path):
     assert newer["bottles_ahead"] > 0 and newer["bottles_without_box"] == 0
     assert newer["pins_tomorrow"] > 0
 
-    # The demo refuses a database that is not a demo's and leaves it as it was.
-    db = sqlite3.connect(tmp_path / "pingan.sqlite3")
-    db.execute("UPDATE core_centre SET code = 'PA-001'")
+
+def test_the_demo_wipes_only_a_demo_region(demo_region, tmp_path):
+    """A database with one centre that is not DEMO, DEMO2 or DEMO3 is refused and left as
+    it was (on a copy of the demo's data directory)."""
+    copy = tmp_path / "data"
+    shutil.copytree(demo_region[0], copy)
+    db = sqlite3.connect(copy / "pingan.sqlite3")
+    clients = db.execute("SELECT COUNT(*) FROM registry_client").fetchone()[0]
+    db.execute("UPDATE core_centre SET code = 'PA-001' WHERE code = 'DEMO3'")
     db.commit()
     db.close()
-    refused = run([PINGAN, "demo", "--no-serve", "--clients", "5", "--no-progress"], env)
+    refused = run([PINGAN, "demo", "--no-serve", "--clients", "5", "--no-progress"], env_for(copy))
     assert refused.returncode != 0
-    assert "DEMO" in refused.stderr
-    db = sqlite3.connect(tmp_path / "pingan.sqlite3")
-    assert db.execute("SELECT COUNT(*) FROM registry_client").fetchone()[0] == 40
+    assert "DEMO, DEMO2, DEMO3" in refused.stderr
+    db = sqlite3.connect(copy / "pingan.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM registry_client").fetchone()[0] == clients
     db.close()
 
 

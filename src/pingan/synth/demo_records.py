@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,8 +63,9 @@ class ClientState:
         return any(k == "takehome" and d >= today - timedelta(days=30) for d, _, k in self.doses)
 
 
-def apply_reenrolments(path: Path) -> int:
-    """Split each re-enrolled client's imported episode at the break (see writers.py)."""
+def apply_reenrolments(path: Path, centre_id: int | None = None) -> int:
+    """Split each re-enrolled client's imported episode at the break (see writers.py);
+    with `centre_id`, among that centre's clients (client codes are unique per centre)."""
     file = path / "reenrolments.csv"
     if not file.exists():
         return 0
@@ -78,7 +80,10 @@ def apply_reenrolments(path: Path) -> int:
                 )
             )
     count = 0
-    for episode in Episode.objects.filter(client__code__in=list(breaks)).select_related("client"):
+    episodes = Episode.objects.filter(client__code__in=list(breaks))
+    if centre_id is not None:
+        episodes = episodes.filter(client__centre_id=centre_id)
+    for episode in episodes.select_related("client"):
         final_day, final_reason, final_note = (
             episode.discharged_on,
             episode.discharge_reason,
@@ -99,19 +104,22 @@ def apply_reenrolments(path: Path) -> int:
     return count
 
 
-def client_states() -> list[ClientState]:
-    """Every client with their latest episode and their doses, in code order."""
+def client_states(centre_id: int | None = None) -> list[ClientState]:
+    """Every client (of one centre, with `centre_id`) with their latest episode and their
+    doses wherever they were given, in code order."""
+    clients = Client.objects.all()
+    if centre_id is not None:
+        clients = clients.filter(centre_id=centre_id)
     latest: dict[int, Episode] = {}
-    for episode in Episode.objects.order_by("client_id", "enrolled_on"):
+    for episode in Episode.objects.filter(client__in=clients).order_by("client_id", "enrolled_on"):
         latest[episode.client_id] = episode
     doses: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
-    for client_id, day, mg, kind in Dose.objects.order_by("client_id", "date").values_list(
-        "client_id", "date", "mg", "kind"
-    ):
+    rows = Dose.objects.filter(client__in=clients).order_by("client_id", "date")
+    for client_id, day, mg, kind in rows.values_list("client_id", "date", "mg", "kind"):
         doses[client_id].append((day, mg, kind))
     return [
         ClientState(pk, code, latest[pk], doses.get(pk, []))
-        for pk, code in Client.objects.order_by("code").values_list("pk", "code")
+        for pk, code in clients.order_by("code").values_list("pk", "code")
         if pk in latest
     ]
 
@@ -194,13 +202,13 @@ def write_consents(states: list[ClientState], today: date, clinician, rng: rando
     return len(rows)
 
 
-def place_holds(states: list[ClientState], today: date, clinician) -> list[int]:
+def place_holds(states: list[ClientState], today: date, clinician, centre=None) -> list[int]:
     """A missed-dose hold on every client in treatment whose gap reaches the centre's
     thresholds right now, as the dosing rules would open it at the counter."""
     from pingan.core.models import Centre
     from pingan.dosing.actions import place_hold
 
-    centre = Centre.current()
+    centre = centre or Centre.current()
     held = []
     for state in states:
         missed = state.missed_before(today)
@@ -254,11 +262,18 @@ def takehome_today(
 
 def write_ledger(product: Product, today: date, manager, nurse, rng: random.Random) -> int:
     """Receipts, every dose and take-home bottle of the last two weeks, one waste line and a
-    daily count: the ledger a manager would have, with a balance that never goes negative."""
+    daily count: the ledger a manager would have, with a balance that never goes negative.
+    The product's centre gave the doses: its own clients' (a dose loaded without a centre
+    is its client's centre's) and its guests'."""
     first = today - timedelta(days=LEDGER_DAYS)
     moves: list[tuple[datetime, str, Decimal, int | None, str]] = []
     per_client: dict[int, list[tuple[date, str]]] = defaultdict(list)
-    rows = Dose.objects.filter(date__gte=first - timedelta(days=7)).order_by("client_id", "date")
+    given_here = Q(centre_id=product.centre_id) | Q(
+        centre__isnull=True, client__centre_id=product.centre_id
+    )
+    rows = Dose.objects.filter(given_here, date__gte=first - timedelta(days=7)).order_by(
+        "client_id", "date"
+    )
     for pk, client_id, day, kind, volume in rows.values_list(
         "pk", "client_id", "date", "kind", "volume_ml"
     ):
@@ -321,10 +336,17 @@ def dose_some_today(
     states: list[ClientState], today: date, held: set[int], nurse, share: float, rng
 ) -> tuple[int, int]:
     """Record part of today's queue through the real dosing action (rules, ledger, audit):
-    the queue then shows both dosed and waiting clients. Returns (dosed, still waiting)."""
+    the queue then shows both dosed and waiting clients. Returns (dosed, still waiting).
+    A client away as a guest elsewhere today is not expected here."""
     from pingan.dosing.actions import record_dose
+    from pingan.dosing.models import GuestSlip
 
     covered = set(Dose.objects.filter(date=today).values_list("client_id", flat=True))
+    covered |= set(
+        GuestSlip.objects.filter(
+            cancelled_at__isnull=True, valid_from__lte=today, valid_to__gte=today
+        ).values_list("client_id", flat=True)
+    )
     expected = [
         s
         for s in states

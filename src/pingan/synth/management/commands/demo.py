@@ -1,4 +1,5 @@
-"""`pingan demo`: a fresh demo centre (≈250 clients, a year of history), then the server."""
+"""`pingan demo`: a fresh demo region (three centres, ≈600 clients, a year of history), then
+the server."""
 
 from __future__ import annotations
 
@@ -21,12 +22,18 @@ def pad(text: str, width: int) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Start afresh with a demo centre: a new database (only a previous demo's is ever "
-        "deleted), a year of synthetic history, one login per role; then serve it."
+        "Start afresh with a demo region of three centres: a new database (only a previous "
+        "demo's is ever deleted), a year of synthetic history, logins for each centre; then "
+        "serve it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--clients", type=int, default=250, help="default 250")
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=250,
+            help="clients of DEMO, default 250 (DEMO2 and DEMO3: 70%% of it each)",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="default 2026")
         parser.add_argument("--no-serve", action="store_true", help="set up, then exit")
         parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
@@ -54,6 +61,9 @@ class Command(BaseCommand):
                 _("%(name)s is ready in %(s).0f s.") % {"name": DEMO_NAME, "s": summary.seconds}
             )
         )
+        write(_("Centres:"))
+        for code, name, clients in summary.centres:
+            write(f"  {pad(code, 6)} {pad(name, 32)} {clients:>6,}")
         facts = [
             (_("clients"), summary.clients),
             (_("in treatment"), summary.in_treatment),
@@ -79,6 +89,10 @@ class Command(BaseCommand):
             (_("  overdue"), summary.overdue_care),
             (_("sessions (counselling, groups)"), summary.sessions),
             (_("naloxone kits"), summary.naloxone_kits),
+            (_("guest slips between centres"), summary.guest_slips),
+            (_("  doses given at the host"), summary.guest_doses),
+            (_("refused second enrolments"), summary.dual_enrolment_notices),
+            (_("transfers"), summary.transfers),
         ]
         for label, value in facts:
             write(f"  {pad(label, 32)} {value:>8,}")
@@ -88,9 +102,13 @@ class Command(BaseCommand):
             write(f"  {pad(str(names.get(status, status)), 32)} {count:>8,}")
         write("")
         write(_("Logins (password for all: %(pw)s)") % {"pw": DEMO_PASSWORD})
-        write(f"  {pad(_('username'), 12)} {_('role')}")
-        for role, username, _password in summary.logins:
-            write(f"  {pad(username, 12)} {settings.PINGAN_ROLES.get(role, role)}")
+        where = _("centres")
+        write(f"  {pad(_('username'), 12)} {pad(_('role'), 12)} {where}")
+        for role, username, centres in summary.logins:
+            shown = centres or _("the whole region")
+            write(
+                f"  {pad(username, 12)} {pad(str(settings.PINGAN_ROLES.get(role, role)), 12)} {shown}"
+            )
         if options["no_serve"]:
             write("")
             write(
