@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from pingan.accounts import views as account_views
-from pingan.ops import recall_summary
+from pingan.ops import recall_summary, station_summary
 from pingan.ops import views as ops_views
 
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
     path("referrals/", include("pingan.referrals.urls")),
     path("services/", include("pingan.services.urls")),
     path("recalls/summary/", recall_summary.summary, name="recall_summary"),
+    path("police/stations/", station_summary.summary, name="station_summary"),
     path("recalls/", include("pingan.recalls.urls")),
     path("inpatient/", include("pingan.inpatient.urls")),
     path("indicators/", include("pingan.indicators.urls")),

@@ -66,6 +66,10 @@ LABELS: dict[str, Promise] = {
     "dose_refused": _("Dose refused"),
     "guest_slip_issue": _("Guest slip issued"),
     "guest_slip_cancel": _("Guest slip cancelled"),
+    "guest_key_added": _("Key of a centre outside the installation added"),
+    "guest_slip_imported": _("Guest slip from outside the installation imported"),
+    "guest_return_written": _("Dose return written"),
+    "guest_return_imported": _("Dose return imported"),
     "hold_place": _("Dosing hold placed"),
     "hold_clear": _("Dosing hold cleared"),
     "stock_receive": _("Stock received"),
@@ -178,6 +182,10 @@ LABELS: dict[str, Promise] = {
     "centre_switch": _("Switched to another centre"),
     "centre_added": _("Centre added"),
     "membership_added": _("Staff member added to a centre"),
+    "client_transferred_out": _("Client transferred out to another centre"),
+    "client_transferred_in": _("Client transferred in from another centre"),
+    "station_added": _("Police station added"),
+    "officer_posted": _("Police officer posted to a station"),
 }
 
 
@@ -252,6 +260,7 @@ DETAIL_LABELS: dict[str, Promise] = {
     "merged_at": _("Merged at"),
     "merged_by": _("Merged by"),
     "status": _("Status"),
+    "station": _("Police station"),
     "days_used": _("Days used"),
     "detected_by": _("Detected by"),
     "doses": _("Doses"),

@@ -29,21 +29,31 @@ PROVIDERS: dict[str, tuple[str, str]] = {
 }
 
 
-def compute(ind: Indicator, period: Period, centre_id: int | None = None) -> Result:
-    """The owner's figure, of one centre when `centre_id` is given: a provider that cannot
-    cut its records by centre (no `centre_id` parameter) gives a null with a note then,
-    never the region's figure under a centre's name."""
+def compute(
+    ind: Indicator, period: Period, centre_id: int | None = None, station_id: int | None = None
+) -> Result:
+    """The owner's figure, of one centre when `centre_id` is given (and of one police
+    station's referrals when `station_id` is): a provider that cannot cut its records that
+    way (no such parameter) gives a null with a note then, never the region's figure under
+    a centre's or a station's name."""
     module_name, function = PROVIDERS[ind.id]
     try:
         provider = getattr(importlib.import_module(module_name), function)
     except (ImportError, AttributeError):
         return unavailable(_("module not installed"))
-    if centre_id is None:
-        measure = provider(str(period))
-    elif "centre_id" in inspect.signature(provider).parameters:
-        measure = provider(str(period), centre_id=centre_id)
-    else:
-        return unavailable(_("not available for one centre"))
+    cuts = {
+        name: value
+        for name, value in (("centre_id", centre_id), ("station_id", station_id))
+        if value is not None
+    }
+    accepted = inspect.signature(provider).parameters
+    if any(name not in accepted for name in cuts):
+        return unavailable(
+            _("not available for one centre")
+            if "centre_id" not in accepted and centre_id
+            else _("not available for one station")
+        )
+    measure = provider(str(period), **cuts)
     numerator = int(measure.numerator)
     denominator = None if measure.denominator is None else int(measure.denominator)
     if ind.kind == "count":

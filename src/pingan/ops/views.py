@@ -38,10 +38,11 @@ def police_home(request: HttpRequest) -> HttpResponse:
     here names a person), the record checks waiting, and the shared indicators. Each entry
     shows only when the officer's permissions open it; nothing clinical is read or linked."""
     from pingan.referrals.queries import officer_summary
+    from pingan.region.stations import post_of
     from pingan.takehome.models import RequestStatus, TakeHomeRequest
 
     user = request.user
-    context = {"summary": None, "checks_waiting": None}
+    context = {"summary": None, "checks_waiting": None, "post": post_of(user)}
     if user.has_perm(perm("file_referral")):
         context["summary"] = officer_summary(user, clock.today())
     if user.has_perm(perm("record_check")):

@@ -15,6 +15,7 @@ from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.crypto import keyring
 from pingan.core.domain import acting, require
+from pingan.region.stations import station_of
 from pingan.registry.actions import IdentityInput, enrol_client
 from pingan.registry.models import Client
 
@@ -57,6 +58,10 @@ def file_referral(
     to detention."""
     require(officer, "file_referral")
     today = clock.today()
+    # An officer posted to a station files from it, whatever the form said.
+    posted = station_of(officer)
+    if posted is not None:
+        station = posted.name
     errors = rules.check_referral_input(
         referred_on, station, person_name, person_contact, reason, today
     )
@@ -68,6 +73,7 @@ def file_referral(
             **({"centre": centre} if centre is not None else {}),
             referred_on=referred_on,
             station=station.strip(),
+            police_station=posted,
             officer=officer,
             person_name=person_name.strip(),
             person_contact=phone,

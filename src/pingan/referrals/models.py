@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.core.fields import EncryptedTextField
 from pingan.core.models import Centre, TrackedModel
+from pingan.region.models import PoliceStation
 from pingan.registry.models import Client
 
 
@@ -40,6 +41,16 @@ class PoliceReferral(TrackedModel):
     )
     referred_on = models.DateField(_("referred on"))
     station = models.CharField(_("police station"), max_length=120)
+    # The station of an officer posted to one (`region.OfficerPost`), fixed at filing; the
+    # name above is then the station's own. Empty for an officer without a post.
+    police_station = models.ForeignKey(
+        PoliceStation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("police station"),
+    )
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

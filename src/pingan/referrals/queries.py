@@ -162,27 +162,36 @@ def overdue_care(today: date | None = None, centre_id: int | None = None) -> Que
 # --- indicator inputs (docs/indicators.md) ---------------------------------------------------
 
 
-def _filed(first: date, last: date, centre_id: int | None = None) -> QuerySet[PoliceReferral]:
+def _filed(
+    first: date, last: date, centre_id: int | None = None, station_id: int | None = None
+) -> QuerySet[PoliceReferral]:
     """Referrals filed from `first` to `last`, sent to one centre when `centre_id` is given
-    (every indicator below takes it: a centre's figure, or the region's without it)."""
+    and filed from one police station when `station_id` is (every indicator below takes
+    both: a centre's or a station's figure, or the region's without them)."""
     rows = PoliceReferral.objects.filter(
         merged_into__isnull=True, referred_on__gte=first, referred_on__lte=last
     )
-    return rows if centre_id is None else rows.filter(centre_id=centre_id)
+    if centre_id is not None:
+        rows = rows.filter(centre_id=centre_id)
+    return rows if station_id is None else rows.filter(police_station_id=station_id)
 
 
-def police_referrals(period: date | str, centre_id: int | None = None) -> Measure:
+def police_referrals(
+    period: date | str, centre_id: int | None = None, station_id: int | None = None
+) -> Measure:
     """Referrals filed in P (by referral date), merged duplicates excluded. A count."""
     first, last = month_bounds(period)
-    return Measure(_filed(first, last, centre_id).count())
+    return Measure(_filed(first, last, centre_id, station_id).count())
 
 
-def referrals_enrolled_30d(period: date | str, centre_id: int | None = None) -> Measure:
+def referrals_enrolled_30d(
+    period: date | str, centre_id: int | None = None, station_id: int | None = None
+) -> Measure:
     """Of referrals filed in P, those closed as enrolled (with a linked client) with an
     outcome date at most 30 days after the referral date."""
     first, last = month_bounds(period)
     filed = list(
-        _filed(first, last, centre_id).values_list(
+        _filed(first, last, centre_id, station_id).values_list(
             "status", "client_id", "referred_on", "outcome_on"
         )
     )
@@ -204,13 +213,15 @@ def _in_treatment_on(day: date):
     )
 
 
-def referred_retained_3m(period: date | str, centre_id: int | None = None) -> Measure:
+def referred_retained_3m(
+    period: date | str, centre_id: int | None = None, station_id: int | None = None
+) -> Measure:
     """Of referrals filed in the month 3 months before P, those whose linked client is in
     treatment on P's last day. Referrals that never led to a client count in the
     denominator: the indicator measures referral to lasting treatment."""
     _first, last = month_bounds(period)
     base_first, base_last = month_bounds(months_before(period, 3))
-    filed = _filed(base_first, base_last, centre_id)
+    filed = _filed(base_first, base_last, centre_id, station_id)
     retained = filed.filter(
         Exists(_in_treatment_on(last).filter(client_id=OuterRef("client_id"))),
         client__isnull=False,
@@ -275,3 +286,42 @@ def officer_summary(officer, today: date) -> OfficerSummary:
         filed_this_month=own.filter(referred_on__gte=today.replace(day=1)).count(),
         last_station=latest.first() or "",
     )
+
+
+# --- the bureau's view ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BureauRow:
+    """One referral as the bureau sees it across stations: who filed it, where from and
+    the feedback the officer gets, never the person referred (name, phone, reason)."""
+
+    referred_on: date
+    station: str
+    officer: str
+    feedback: str
+
+    @property
+    def feedback_text(self) -> str:
+        return str(rules.FEEDBACK_TEXT[self.feedback])
+
+
+def bureau_rows(first: date, last: date) -> list[BureauRow]:
+    """Every station's referrals filed from `first` to `last` (merged duplicates once)."""
+    rows = list(
+        _filed(first, last)
+        .select_related("officer", "police_station")
+        .order_by("-referred_on", "-created_at")
+    )
+    consented = _feedback_consented({r.client_id for r in rows if r.client_id})
+    return [
+        BureauRow(
+            referred_on=r.referred_on,
+            station=r.police_station.name if r.police_station_id else r.station,
+            officer=r.officer.get_username(),
+            feedback=rules.police_feedback(
+                r.status, r.client_id is not None, r.client_id in consented
+            ),
+        )
+        for r in rows
+    ]

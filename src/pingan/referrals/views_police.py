@@ -21,6 +21,7 @@ from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.core.posting import refusals
 from pingan.region.current import current_centre
+from pingan.region.stations import station_of
 
 from . import actions, queries
 from .forms import PoliceReferralForm
@@ -38,11 +39,16 @@ def index(request):
 @require_http_methods(["GET", "POST"])
 @requires("file_referral")
 def file_referral(request):
-    # The station is filled in with the one the officer last filed from: officers refer
-    # from their own station, and the account has no station of its own.
-    station = queries.officer_summary(request.user, clock.today()).last_station
+    # An officer posted to a station files from it (shown, not typed); an officer without
+    # a post gets the station they last filed from, to change if needed.
+    posted = station_of(request.user)
+    station = (
+        posted.name if posted else queries.officer_summary(request.user, clock.today()).last_station
+    )
     centres = list(Centre.objects.order_by("code"))
     form = PoliceReferralForm(request.POST or None, initial={"station": station}, centres=centres)
+    if posted is not None:
+        form.fields["station"].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         chosen = next((c for c in centres if c.code == data.get("centre")), None)

@@ -8,12 +8,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from pingan.accounts.roles import role_of
 from pingan.audit.log import record
 from pingan.core.domain import Refusal, acting, require
 from pingan.core.models import Centre
 
 from .current import centres_of
-from .models import Membership
+from .models import Membership, OfficerPost, PoliceStation
 
 # A centre code is printed on slips and client codes: short, capitals, digits and hyphens.
 CENTRE_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,19}")
@@ -70,3 +71,52 @@ def add_membership(username: str, centre_code: str, by=None) -> Membership:
         membership = Membership.objects.create(user=user, centre=centre)
         record("membership_added", target=username, centre=centre.code)
     return membership
+
+
+def add_station(code: str, name: str, by=None) -> PoliceStation:
+    """A new station of the region's police bureau."""
+    require(by, "manage_staff")
+    code, name = (code or "").strip(), (name or "").strip()
+    if not CENTRE_CODE.fullmatch(code):
+        raise Refusal(
+            _("A station code is 1 to 20 capital letters, digits or hyphens, like PS01."),
+            code="bad_code",
+        )
+    if not name:
+        raise Refusal(_("A station needs a name."), code="no_name")
+    if PoliceStation.objects.filter(code=code).exists():
+        raise Refusal(
+            _("There is already a station with code %(code)s.") % {"code": code},
+            code="duplicate",
+        )
+    with acting(by), transaction.atomic():
+        station = PoliceStation.objects.create(code=code, name=name[:120])
+        record("station_added", target=code, name=station.name)
+    return station
+
+
+def assign_post(username: str, station_code: str | None, by=None) -> OfficerPost:
+    """Post a police officer to a station (`station_code`) or to the bureau (None). The
+    post replaces the previous one; only police accounts have one."""
+    require(by, "manage_staff")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise Refusal(_("No staff member is called %(name)s.") % {"name": username}, code="no_user")
+    if role_of(user) != "police":
+        raise Refusal(
+            _("%(name)s is not a police officer: only officers have a post.") % {"name": username},
+            code="not_police",
+        )
+    station = None
+    if station_code:
+        station = PoliceStation.objects.filter(code=station_code).first()
+        if station is None:
+            raise Refusal(
+                _("No station has code %(code)s.") % {"code": station_code}, code="no_station"
+            )
+    with acting(by), transaction.atomic():
+        post, _created = OfficerPost.objects.update_or_create(
+            user=user, defaults={"station": station}
+        )
+        record("officer_posted", target=username, station=station.code if station else "")
+    return post

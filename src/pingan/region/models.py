@@ -39,3 +39,54 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.centre.code}"
+
+
+class PoliceStation(models.Model):
+    """A station of the region's police bureau: officers refer people from it."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("police station")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OfficerPost(models.Model):
+    """Where a police officer serves: a station, or the bureau itself (no station).
+
+    A fixed attribute of the account, set by whoever manages staff: a station officer's
+    referrals carry their station without typing it, and the bureau sees the referrals of
+    every station. An officer without a post works as before stations existed (types the
+    station, sees their own referrals)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="police_post",
+        verbose_name=_("officer"),
+    )
+    station = models.ForeignKey(
+        PoliceStation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officers",
+        verbose_name=_("police station"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("officer's post")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.station or 'bureau'}"
+
+    @property
+    def at_bureau(self) -> bool:
+        return self.station_id is None
