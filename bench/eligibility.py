@@ -116,8 +116,9 @@ def _exports(con, folder: Path, limit: int, vendor: str) -> dict[str, tuple[str,
             f"SELECT id, {uuid}, {now}, {centre}, code, 'A', 'M', 1980, 'zh-hans', '' FROM c",
         ),
         "registry_episode": (
-            "id, external_id, created_at, client_id, enrolled_on, discharge_reason, discharge_note",
-            f"SELECT id, {uuid}, {now}, id, enrolled_on, '', '' FROM c",
+            "id, external_id, created_at, client_id, centre_id, enrolled_on, discharge_reason,"
+            " discharge_note",
+            f"SELECT id, {uuid}, {now}, id, {centre}, enrolled_on, '', '' FROM c",
         ),
         "dosing_dose": (
             "external_id, created_at, client_id, date, kind, mg, drug, form, strength_mg_per_ml,"

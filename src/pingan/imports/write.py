@@ -160,6 +160,7 @@ def write(plan: Plan, progress: bool, centre: Centre | None = None) -> dict[str,
         episodes.append(
             Episode(
                 client_id=ids[c.code],
+                centre=centre,
                 enrolled_on=c.enrolled_on,
                 discharged_on=d.date if d else None,
                 discharge_reason=reason,

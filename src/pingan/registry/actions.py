@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.crypto import keyring
-from pingan.core.domain import Refusal, acting, require
+from pingan.core.domain import Refusal, acting, require, required_reason
 from pingan.core.models import Centre
+from pingan.region.current import centres_of
 
 from . import rules
 from .models import (
@@ -32,6 +33,7 @@ from .models import (
     Identity,
     Language,
     Purpose,
+    Transfer,
 )
 
 IDENTITY_FIELDS = ("name", "national_id", "phone", "address")
@@ -236,7 +238,9 @@ def enrol_client(
             language=language,
             created_by=user,
         )
-        Episode.objects.create(client=client, enrolled_on=enrolled_on, created_by=user)
+        Episode.objects.create(
+            client=client, centre=centre, enrolled_on=enrolled_on, created_by=user
+        )
         if clean:
             Identity.objects.create(
                 client=client, national_id_index=clean.index, created_by=user, **clean.values
@@ -438,7 +442,9 @@ def re_enrol(client: Client, on: date, user) -> Episode:
             raise ValidationError(check.reason)
         try:
             with transaction.atomic():
-                episode = Episode.objects.create(client=client, enrolled_on=on, created_by=user)
+                episode = Episode.objects.create(
+                    client=client, centre_id=client.centre_id, enrolled_on=on, created_by=user
+                )
         except IntegrityError as exc:
             raise ValidationError(_("This client is already in treatment.")) from exc
         record(
@@ -476,3 +482,87 @@ def photo_bytes(client: Client) -> tuple[str, bytes] | None:
         return None
     mime, _sep, encoded = client.photo.partition(";")
     return mime, base64.b64decode(encoded)
+
+
+def _transfer_facts(client: Client, to_centre: Centre, consent_on: date | None, today: date):
+    """What `rules.check_transfer` decides on. Guest slips and lockboxes belong to apps
+    above this one: they are read through the reverse relations of their foreign keys to
+    the client (`guest_slips`, `boxes`), without importing those apps."""
+    return rules.TransferFacts(
+        consent_on=consent_on,
+        today=today,
+        from_centre_id=client.centre_id,
+        to_centre_id=to_centre.pk,
+        has_open_episode=client.episodes.filter(discharged_on__isnull=True).exists(),
+        guest_slips=client.guest_slips.filter(
+            cancelled_at__isnull=True, valid_to__gte=today
+        ).count(),
+        boxes=tuple(
+            client.boxes.filter(retired_on__isnull=True)
+            .order_by("label")
+            .values_list("label", flat=True)
+        ),
+        code_taken=Client.objects.filter(centre=to_centre, code=client.code)
+        .exclude(pk=client.pk)
+        .exists(),
+    )
+
+
+def transfer_client(
+    client: Client, to_centre: Centre, consent_on: date | None, reason: str, by
+) -> Transfer:
+    """Move a client for good to another centre of the region, with their consent
+    (`consent_on`, the day it was recorded; None when there is none). In one transaction:
+    the open episode at the old centre is closed today (discharge reason "transferred"),
+    one at the new centre opens today, the client becomes the new centre's, the transfer is
+    recorded and audited out and in. Everything else on the client's record (doses, holds,
+    prescriptions, history) follows them. Refused, with nothing written, by a user who is
+    not a clinician of the client's centre and for each reason of `rules.check_transfer`."""
+    require(by, "prescribe")
+    reason = required_reason(reason)
+    if not isinstance(to_centre, Centre) or to_centre.pk is None:
+        raise Refusal(_("Choose a centre of the region."), code="to_centre")
+    today = clock.today()
+    with acting(by), transaction.atomic():
+        # The client's row is locked and read again: two transfers (or a transfer and an
+        # enrolment elsewhere) of the same client cannot interleave.
+        locked = Client.objects.select_for_update().defer("photo").get(pk=client.pk)
+        from_centre = Centre.objects.get(pk=locked.centre_id)
+        if from_centre.pk not in {c.pk for c in centres_of(by)}:
+            raise Refusal(
+                _("Only a clinician of the client's own centre transfers the client."),
+                code="not_member",
+            )
+        check = rules.check_transfer(_transfer_facts(locked, to_centre, consent_on, today))
+        if not check.passed:
+            raise Refusal(check.reason, code=check.code)
+        episode = Episode.objects.get(client=locked, discharged_on__isnull=True)
+        episode.discharged_on = today
+        episode.discharge_reason = DischargeReason.TRANSFERRED
+        episode.discharge_note = f"{to_centre.code}: {reason}"[:300]
+        episode.save(update_fields=["discharged_on", "discharge_reason", "discharge_note"])
+        Episode.objects.create(client=locked, centre=to_centre, enrolled_on=today, created_by=by)
+        locked.centre = to_centre
+        locked.save(update_fields=["centre"])
+        transfer = Transfer.objects.create(
+            client=locked,
+            from_centre=from_centre,
+            to_centre=to_centre,
+            consent_recorded_on=consent_on,
+            reason=reason,
+            by=by,
+            at=clock.now(),
+            created_by=by,
+        )
+        detail = {
+            "target": f"registry.transfer:{transfer.external_id}",
+            "client_code": locked.code,
+            "from_centre": from_centre.code,
+            "to_centre": to_centre.code,
+            "consent_recorded_on": consent_on.isoformat(),
+        }
+        # One entry for each centre's side of the move.
+        record("client_transferred_out", **detail)
+        record("client_transferred_in", **detail)
+    client.centre = to_centre
+    return transfer

@@ -7,6 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.models import Centre
+
 from .actions import IdentityInput
 from .models import DischargeReason, DocumentType, Language, Purpose, Sex
 
@@ -117,3 +119,37 @@ class PhotoForm(forms.Form):
 
 class EraseForm(forms.Form):
     reason = forms.CharField(label=_("Why is the identity erased?"), max_length=200)
+
+
+class TransferForm(forms.Form):
+    """A transfer to another centre of the region; `centres` are the ones to choose from."""
+
+    to_centre = forms.ModelChoiceField(
+        label=_("Transfer to centre"), queryset=Centre.objects.none()
+    )
+    consent_on = forms.DateField(
+        label=_("Consent recorded on"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs=DATE),
+    )
+    consent = forms.BooleanField(
+        label=_("The client consents to the transfer and to their record going to that centre"),
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Reason for the transfer"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, centres=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_centre"].queryset = (
+            centres if centres is not None else Centre.objects.none()
+        )
+        self.fields["to_centre"].label_from_instance = lambda c: f"{c.name} ({c.code})"
+
+    def consent_given_on(self):
+        """The consent day when the box is ticked; None (no consent) otherwise."""
+        data = self.cleaned_data
+        return data["consent_on"] if data.get("consent") else None

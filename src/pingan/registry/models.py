@@ -1,9 +1,11 @@
-"""Clients, their encrypted identity vault, consents per purpose and treatment episodes.
+"""Clients, their encrypted identity vault, consents per purpose, treatment episodes and
+transfers between the region's centres.
 
 A client exists without any identity: code, alias, sex and birth year are enough
 (docs/confidentiality.md). Identity, when given, lives only in `Identity`, encrypted at rest.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -137,10 +139,36 @@ class DischargeReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def _fill_centres(episodes) -> None:
+    """Give each episode without a centre its client's centre (one query for them all)."""
+    missing = {e.client_id for e in episodes if e.centre_id is None and e.client_id}
+    if not missing:
+        return
+    centres = dict(Client.objects.filter(pk__in=missing).values_list("pk", "centre_id"))
+    for episode in episodes:
+        if episode.centre_id is None:
+            episode.centre_id = centres.get(episode.client_id)
+
+
+class EpisodeManager(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _fill_centres(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Episode(TrackedModel):
-    """One treatment episode: from enrolment to discharge. Re-enrolment opens a new one."""
+    """One treatment episode: from enrolment to discharge. Re-enrolment opens a new one.
+
+    `centre` is where the episode ran: the client's centre when it opened. A transfer
+    closes the episode at the old centre and opens one at the new, so a client's history
+    says where each part of their treatment took place."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="episodes")
+    # Left out, it is the client's centre (in `save` and `bulk_create`).
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="+", verbose_name=_("centre")
+    )
     enrolled_on = models.DateField(_("enrolled on"))
     discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
     discharge_reason = models.CharField(
@@ -167,6 +195,13 @@ class Episode(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.client.code} {self.enrolled_on}–{self.discharged_on or ''}"
+
+    objects = EpisodeManager()
+
+    def save(self, *args, **kwargs):
+        if self.centre_id is None and self.client_id is not None:
+            self.centre_id = self.client.centre_id
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -198,3 +233,43 @@ class EnrolmentAttempt(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.client.code} tried at {self.attempted_at_id} {self.at:%Y-%m-%d}"
+
+
+class Transfer(TrackedModel):
+    """A client moved for good from one centre of the region to another, with their consent.
+
+    The client keeps one record: its doses, holds and history move with it; the episode at
+    the old centre was closed and one at the new centre opened (`actions.transfer_client`).
+    The old centre keeps this row to say where the client went."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="transfers")
+    from_centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="+", verbose_name=_("from centre")
+    )
+    to_centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="+", verbose_name=_("to centre")
+    )
+    consent_recorded_on = models.DateField(_("consent recorded on"))
+    reason = models.CharField(_("reason"), max_length=300)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("transferred by"),
+    )
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        verbose_name = _("transfer to another centre")
+        ordering = ["-at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_centre=models.F("to_centre")),
+                name="transfer_to_another_centre",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="transfer_reason_given"),
+        ]
+        indexes = [models.Index(fields=["from_centre", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.client.code} {self.from_centre_id}→{self.to_centre_id} {self.at:%Y-%m-%d}"

@@ -1,4 +1,5 @@
-"""Registry decisions that need no database: client codes, identity formats, episode dates.
+"""Registry decisions that need no database: client codes, identity formats, episode dates,
+whether a client may be transferred to another centre.
 
 Each check returns a `Check` with its reason so forms and screens can say *why* a value was
 refused, in the user's language.
@@ -29,6 +30,7 @@ class Check:
     passed: bool
     reason: str = ""
     value: str = ""  # the normalised value when the check passed
+    code: str = ""  # names the reason for screens and tests when the check failed
 
 
 def random_client_code() -> str:
@@ -144,3 +146,73 @@ def check_not_treated_elsewhere(centres: list[tuple[str, str]]) -> Check:
         _("Already in treatment at centre %(centres)s — contact them before enrolling here.")
         % {"centres": named},
     )
+
+
+@dataclass(frozen=True)
+class TransferFacts:
+    """What a transfer decision reads, gathered by `actions.transfer_client`."""
+
+    consent_on: date | None  # the day the client's consent was recorded; None: no consent
+    today: date
+    from_centre_id: int
+    to_centre_id: int
+    has_open_episode: bool
+    # Guest slips not cancelled whose last day is today or later (open or still to come).
+    guest_slips: int
+    # Labels of lockboxes issued to the client and not retired.
+    boxes: tuple[str, ...]
+    # The client's code is already used by a client of the target centre.
+    code_taken: bool
+
+
+def check_transfer(facts: TransferFacts) -> Check:
+    """A client leaves for another centre of the region only with their consent, while in
+    treatment here, with nothing of this centre's still in their hands or promised to them:
+    no guest slip still to be used and no lockbox issued. The first reason that stops it."""
+    if facts.consent_on is None:
+        return Check(
+            False, _("The client's consent to the transfer must be recorded."), code="consent"
+        )
+    if facts.consent_on > facts.today:
+        return Check(False, _("The consent cannot be dated in the future."), code="consent")
+    if facts.to_centre_id == facts.from_centre_id:
+        return Check(
+            False,
+            _("The client already belongs to this centre: choose another centre."),
+            code="same_centre",
+        )
+    if not facts.has_open_episode:
+        return Check(
+            False,
+            _(
+                "This client has no open treatment episode: only a client in treatment is "
+                "transferred (a discharged client is enrolled by the other centre)."
+            ),
+            code="no_episode",
+        )
+    if facts.guest_slips:
+        return Check(
+            False,
+            _(
+                "The client has a guest slip in force or still to come: cancel it before the "
+                "transfer."
+            ),
+            code="guest_slip",
+        )
+    if facts.boxes:
+        return Check(
+            False,
+            _(
+                "Lockbox %(boxes)s is issued to the client: return the box first (a box belongs "
+                "to its centre)."
+            )
+            % {"boxes": ", ".join(facts.boxes)},
+            code="box",
+        )
+    if facts.code_taken:
+        return Check(
+            False,
+            _("The other centre already has a client with this code; the transfer cannot keep it."),
+            code="code_taken",
+        )
+    return Check(True)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pingan.accounts.decorators import requires
 from pingan.accounts.roles import perm
 from pingan.core import clock
+from pingan.core.models import Centre
 from pingan.core.posting import on_form, refusals, run_form
 from pingan.region.current import centre_id, current_centre
 
@@ -32,8 +33,9 @@ from .forms import (
     PhotoForm,
     ReEnrolForm,
     RevokeForm,
+    TransferForm,
 )
-from .models import Client, Identity
+from .models import Client, Identity, Transfer
 
 PAGE_SIZE = 50
 # Without a document number there is nothing to look up across the region.
@@ -116,7 +118,7 @@ def client_detail(request, external_id):
             "timeline_shown": shown,
             "client": client,
             "episode": episode,
-            "episodes": client.episodes.order_by("-enrolled_on"),
+            "episodes": client.episodes.select_related("centre").order_by("-enrolled_on"),
             "consents": queries.consent_lines(client),
             "today": today,
             "age": today.year - client.birth_year,
@@ -334,3 +336,56 @@ def photo(request, external_id):
     add_never_cache_headers(response)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@requires("prescribe")
+def transfer(request, external_id):
+    """Transfer a client of this centre to another centre of the region: the form, then a
+    confirmation (the client leaves this centre's lists), then the action."""
+    client = _client(request, external_id)
+    centres = Centre.objects.exclude(pk=client.centre_id).order_by("code")
+    form = TransferForm(request.POST or None, centres=centres)
+    confirming = False
+    if request.method == "POST" and "confirmed" not in request.POST:
+        confirming = form.is_valid()
+    elif request.method == "POST":
+        done = []
+
+        def run(d):
+            done.append(
+                actions.transfer_client(
+                    client, d["to_centre"], form.consent_given_on(), d["reason"], request.user
+                )
+            )
+
+        if run_form(request, form, run, _("Client transferred."), on_form=True):
+            return redirect("registry:transfer_done", external_id=done[0].external_id)
+    return render(
+        request,
+        "registry/transfer.html",
+        {"client": client, "form": form, "confirming": confirming, "centres": centres},
+    )
+
+
+@require_GET
+@requires("view_client")
+def transfer_done(request, external_id):
+    """Where a client of this centre went (their record is the other centre's now)."""
+    moved = get_object_or_404(
+        Transfer.objects.select_related("client", "from_centre", "to_centre", "by"),
+        external_id=external_id,
+        from_centre_id=centre_id(request),
+    )
+    return render(request, "registry/transfer_done.html", {"transfer": moved})
+
+
+@require_GET
+@requires("view_client")
+def transfers_out(request):
+    """The clients this centre transferred to other centres, latest first."""
+    rows = Transfer.objects.filter(from_centre_id=centre_id(request)).select_related(
+        "client", "to_centre", "by"
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "registry/transfers_out.html", {"page": page})

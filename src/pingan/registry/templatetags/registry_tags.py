@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
 
 from pingan.accounts.reach import url_if_allowed
+from pingan.core.domain import may
+from pingan.core.models import Centre
+from pingan.region.current import centre_id
 
 register = template.Library()
 
@@ -25,3 +29,17 @@ def age_from(birth_year: int, year: int) -> int:
 @register.filter
 def days_since(start, today):
     return None if start is None else (today - start).days
+
+
+@register.simple_tag(takes_context=True)
+def transfer_url(context, client) -> str:
+    """The link to transfer `client` to another centre of the region, or "": only for a
+    clinician working in the client's own centre, and only when there is another centre."""
+    request = context.get("request")
+    if request is None or client is None or not may(context.get("user"), "prescribe"):
+        return ""
+    if centre_id(request) != client.centre_id:
+        return ""
+    if not Centre.objects.exclude(pk=client.centre_id).exists():
+        return ""
+    return reverse("registry:transfer", args=[client.external_id])
