@@ -3,9 +3,10 @@ test: from the role's home, follow every same-site link (GET only), one address 
 pattern and query-parameter set, and keep what each page showed (its visible text) and
 linked to.
 
-`demo_site()` builds the demo centre (12 clients, a year of history, the detox unit,
-referrals, lockboxes, take-home requests) at a fixed instant in the current database; the
-tests call it inside a transaction they roll back. Pages are read in Simplified Chinese."""
+`demo_site()` builds the demo region (DEMO with 12 clients, a year of history, the detox
+unit, referrals, lockboxes, take-home requests; DEMO2 and DEMO3 smaller) at a fixed instant
+in the current database; the tests call it inside a transaction they roll back. Each login
+of `demo_logins()` is crawled. Pages are read in Simplified Chinese."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ def demo_site(clients: int = 12) -> None:
         demo.build_demo(clients=clients, progress=False, say=lambda _line: None)
     finally:
         demo.fresh_database = real_fresh_database
+
+
+def demo_logins() -> tuple[str, ...]:
+    """Every login of the demo region: one per role (DEMO's staff, the regional CDC and
+    police officers), then the staff of each other centre (`nurse2`, `clinician3`, …)."""
+    from pingan.accounts.roles import ROLES
+    from pingan.synth.demo_region import CENTRE_ROLES, EXTRA_CENTRES, login_of
+
+    return (*ROLES, *(login_of(r, plan) for plan in EXTRA_CENTRES for r in CENTRE_ROLES))
 
 
 def browser_for(username: str) -> Browser:

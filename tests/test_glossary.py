@@ -23,8 +23,15 @@ from django.db import transaction
 from django.utils import translation
 
 import pingan
-from crawl import DEMO_INSTANT, browser_for, crawl, demo_site, follow_every_link, pattern_of
-from pingan.accounts.roles import ROLES
+from crawl import (
+    DEMO_INSTANT,
+    browser_for,
+    crawl,
+    demo_logins,
+    demo_site,
+    follow_every_link,
+    pattern_of,
+)
 from pingan.core import clock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +164,7 @@ def pages(django_db_setup, django_db_blocker):
                 key=len,
                 reverse=True,
             )
-            browsers = {role: browser_for(role) for role in ROLES}
+            browsers = {login: browser_for(login) for login in demo_logins()}
             result = crawl(browsers)
             shown = result.pages + follow_every_link(browsers, result)
             with translation.override("zh-hans"):
