@@ -49,7 +49,13 @@ def _targets() -> dict[str, str]:
     from pingan.referrals.models import PoliceReferral
     from pingan.registry.models import Client
 
-    client = Client.objects.filter(episodes__discharged_on__isnull=True).order_by("code").first()
+    # A client of DEMO, the centre the role logins work in (the region's other centres
+    # answer them 404).
+    client = (
+        Client.objects.filter(centre__code="DEMO", episodes__discharged_on__isnull=True)
+        .order_by("code")
+        .first()
+    )
     stay = Stay.objects.filter(discharged_at__isnull=True).order_by("pk").first()
     entry = LedgerEntry.objects.filter(receipt_number__isnull=False).order_by("pk").first()
     referral = PoliceReferral.objects.order_by("pk").first()
