@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.posting import refusals, run_form
+from pingan.region.current import in_centre
 
 from . import actions, interactions, queries, safety, safety_actions
 from .forms import (
@@ -31,7 +32,9 @@ from .views import _client, _handle, _row
 def _close(request, model, external_id, form_class, act):
     """End a dated record of a client (a medicine stopped, a pregnancy ended) from its form,
     then back to the client's page."""
-    record = get_object_or_404(model.objects.select_related("client"), external_id=external_id)
+    record = get_object_or_404(
+        in_centre(request, model.objects.select_related("client")), external_id=external_id
+    )
     run_form(request, form_class(request.POST), lambda d: act(record, d), _("Saved."))
     return redirect("dosing:client", external_id=record.client.external_id)
 

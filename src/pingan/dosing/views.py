@@ -18,7 +18,7 @@ from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.core.months import NotADay, parse_day
 from pingan.core.posting import refusals, run_form
-from pingan.region.current import centre_id, current_centre
+from pingan.region.current import centre_id, current_centre, in_centre
 from pingan.registry.models import Client
 
 from . import actions, queries, rules, safety
@@ -298,7 +298,7 @@ def taper(request, external_id):
 @require_POST
 @requires("prescribe")
 def taper_cancel(request, external_id):
-    plan = get_object_or_404(TaperPlan, external_id=external_id)
+    plan = get_object_or_404(in_centre(request, TaperPlan.objects.all()), external_id=external_id)
     with refusals(request):
         actions.cancel_taper(plan, request.user, request.POST.get("reason", ""))
     return redirect("dosing:client", external_id=plan.client.external_id)
@@ -320,7 +320,9 @@ def hold_place(request, external_id):
 @require_POST
 @requires("clear_hold")
 def hold_clear(request, external_id):
-    hold = get_object_or_404(Hold.objects.select_related("client"), external_id=external_id)
+    hold = get_object_or_404(
+        in_centre(request, Hold.objects.select_related("client")), external_id=external_id
+    )
     return _handle(
         request,
         hold.client,

@@ -22,7 +22,7 @@ from pingan.accounts.roles import perm
 from pingan.core import clock
 from pingan.core.domain import Refusal
 from pingan.core.posting import refusals, run_form
-from pingan.region.current import centre_id
+from pingan.region.current import centre_id, in_centre
 from pingan.registry.actions import IdentityInput
 
 from . import actions, care, queries
@@ -41,9 +41,15 @@ from .forms import (
 from .models import Bed, BedState, Stay
 
 
-def _stay(external_id) -> Stay:
+def _stay(request, external_id) -> Stay:
+    """A stay of the current centre's ward (another centre's answers 404)."""
     return get_object_or_404(
-        Stay.objects.select_related("person", "bed__room", "tariff"), external_id=external_id
+        in_centre(
+            request,
+            Stay.objects.select_related("person", "bed__room", "tariff"),
+            "bed__room__centre",
+        ),
+        external_id=external_id,
     )
 
 
@@ -69,7 +75,9 @@ def board(request):
 @require_POST
 @requires("inpatient_nursing", "inpatient_admit", any_of=True)
 def bed_state(request, external_id):
-    bed = get_object_or_404(Bed, external_id=external_id)
+    bed = get_object_or_404(
+        in_centre(request, Bed.objects.all(), "room__centre"), external_id=external_id
+    )
     with refusals(request):
         actions.set_bed_state(bed, request.POST.get("state", ""), request.user)
     return redirect("inpatient:board")
@@ -147,7 +155,7 @@ def _initial(request) -> dict:
 @require_GET
 @requires("inpatient_view")
 def stay(request, external_id):
-    return _stay_page(request, _stay(external_id))
+    return _stay_page(request, _stay(request, external_id))
 
 
 def _stay_page(request, stay: Stay, status: int = 200, **forms):
@@ -196,7 +204,7 @@ def stay_action(form_class, form_key: str, success: str):
     def decorator(run):
         @wraps(run)
         def view(request, external_id):
-            stay = _stay(external_id)
+            stay = _stay(request, external_id)
             form = (form_class or forms.Form)(request.POST)
             if run_form(request, form, lambda d: run(request, stay, d), success):
                 return redirect("inpatient:stay", external_id=stay.external_id)
@@ -274,5 +282,5 @@ def today(request):
 @requires("inpatient_admit")
 def card(request, external_id):
     """The return card: the code only, nothing that names the person or the unit's record."""
-    stay = _stay(external_id)
+    stay = _stay(request, external_id)
     return render(request, "inpatient/card.html", {"person": stay.person, "stay": stay})

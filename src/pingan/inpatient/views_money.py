@@ -15,7 +15,7 @@ from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.core.months import month_or_default
 from pingan.core.posting import refusals, run_form
-from pingan.region.current import current_centre
+from pingan.region.current import current_centre, in_centre
 
 from . import actions, billing, queries, rules
 from .forms import ExtendForm, MoneyForm, RoomForm, TariffForm
@@ -48,7 +48,11 @@ def receipt(request, external_id):
     centre, the amount in figures and in capital numerals, how it was paid, and the
     balance of the stay just after it."""
     entry = get_object_or_404(
-        LedgerEntry.objects.select_related("stay__person", "created_by"),
+        in_centre(
+            request,
+            LedgerEntry.objects.select_related("stay__person", "created_by"),
+            "stay__bed__room__centre",
+        ),
         external_id=external_id,
         receipt_number__isnull=False,
     )

@@ -14,7 +14,7 @@ from pingan.accounts.roles import perm
 from pingan.core import clock
 from pingan.core.domain import may
 from pingan.core.posting import refusals
-from pingan.region.current import centre_id
+from pingan.region.current import centre_id, in_centre
 from pingan.registry.models import Client
 
 from . import actions, queries, rules
@@ -134,7 +134,9 @@ def generate(request):
 @requires("record_urine")
 @require_POST
 def mark_done(request, external_id):
-    scheduled = get_object_or_404(ScheduledUrineTest, external_id=external_id)
+    scheduled = get_object_or_404(
+        in_centre(request, ScheduledUrineTest.objects.all()), external_id=external_id
+    )
     try:
         sample_id = uuid.UUID(request.POST.get("sample", ""))
     except ValueError:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core.posting import refusals
+from pingan.region.current import in_centre
 
 from . import actions, queries
 from .models import SmsMessage, Status
@@ -36,7 +37,9 @@ def outbox(request):
 @requires("manage_messaging")
 @require_POST
 def retry(request, external_id):
-    message = get_object_or_404(SmsMessage, external_id=external_id)
+    message = get_object_or_404(
+        in_centre(request, SmsMessage.objects.all()), external_id=external_id
+    )
     with refusals(request) as outcome:
         actions.retry(message, request.user)
     if not outcome.refused:

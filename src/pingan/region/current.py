@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from pingan.core.domain import role_of
 from pingan.core.models import Centre
 
 SESSION_KEY = "pingan_centre"
@@ -68,3 +69,17 @@ def centre_id(request: HttpRequest) -> int:
     """The id lists of this request are scoped by: the current centre's, or `NO_CENTRE`."""
     centre = current_centre(request)
     return centre.pk if centre is not None else NO_CENTRE
+
+
+# The roles that work in one centre at a time; the regional roles (the CDC and police
+# officers) read across the region's centres as far as their permissions reach.
+CENTRE_ROLES = frozenset({"nurse", "clinician", "manager"})
+
+
+def in_centre(request: HttpRequest, queryset, via: str = "client__centre"):
+    """`queryset` narrowed to the records of the request's current centre (`via` is the
+    path from the model to its centre) when the user works in centres; a record of another
+    centre is then not found (404), exactly like an unknown id."""
+    if role_of(getattr(request, "user", None)) not in CENTRE_ROLES:
+        return queryset
+    return queryset.filter(**{f"{via}_id": centre_id(request)})

@@ -14,6 +14,7 @@ from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.domain import permission
 from pingan.core.posting import refusals
+from pingan.region.current import in_centre
 from pingan.registry.models import Client
 
 from . import actions, appointments
@@ -33,7 +34,9 @@ class AppointmentForm(forms.Form):
 @requires(appointments.VIEW_PERMISSION)
 def client(request, external_id):
     """GET lists the client's appointments; POST (record_service) makes one."""
-    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    person = get_object_or_404(
+        in_centre(request, Client.objects.defer("photo"), "centre"), external_id=external_id
+    )
     form = AppointmentForm(request.POST or None)
     if request.method == "POST":
         if not request.user.has_perm(permission(appointments.RECORD_PERMISSION)):
@@ -75,7 +78,9 @@ def client(request, external_id):
 @require_POST
 @requires(appointments.RECORD_PERMISSION)
 def close(request, external_id):
-    item = get_object_or_404(Appointment.objects.select_related("client"), external_id=external_id)
+    item = get_object_or_404(
+        in_centre(request, Appointment.objects.select_related("client")), external_id=external_id
+    )
     with refusals(request) as outcome:
         actions.close_appointment(item, state=request.POST.get("state"), user=request.user)
     if not outcome.refused:

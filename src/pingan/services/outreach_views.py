@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.posting import refusals
-from pingan.region.current import centre_id
+from pingan.region.current import centre_id, in_centre
 from pingan.registry.models import Client
 
 from . import outreach
@@ -79,7 +79,9 @@ def record(request, external_id):
 @require_POST
 @requires(outreach.RECORD_PERMISSION)
 def reminder(request, external_id):
-    client = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    client = get_object_or_404(
+        in_centre(request, Client.objects.defer("photo"), "centre"), external_id=external_id
+    )
     with refusals(request) as result:
         outreach.send_reminder(client, request.user)
     if not result.refused:

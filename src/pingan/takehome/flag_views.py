@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from pingan.accounts.decorators import requires
 from pingan.core.posting import refusals
 from pingan.labs.models import UrineSample
+from pingan.region.current import in_centre
 
 from . import flags
 
@@ -20,7 +21,7 @@ from . import flags
 @requires(flags.REVIEW_PERMISSION)
 def clear(request: HttpRequest, external_id) -> HttpResponse:
     sample = get_object_or_404(
-        UrineSample.objects.select_related("client"), external_id=external_id
+        in_centre(request, UrineSample.objects.select_related("client")), external_id=external_id
     )
     with refusals(request) as outcome:
         flags.clear_flag(sample, request.POST.get("note"), request.user)

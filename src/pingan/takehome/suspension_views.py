@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from pingan.accounts.decorators import requires
 from pingan.core.posting import refusals
+from pingan.region.current import in_centre
 from pingan.registry.models import Client
 
 from . import actions
@@ -20,7 +21,9 @@ from .models import Suspension
 @require_POST
 @requires("decide_takehome")
 def suspend(request: HttpRequest, external_id) -> HttpResponse:
-    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    person = get_object_or_404(
+        in_centre(request, Client.objects.defer("photo"), "centre"), external_id=external_id
+    )
     with refusals(request) as outcome:
         actions.suspend_takehome(
             person, request.POST.get("reason"), request.POST.get("review_on"), request.user
@@ -33,7 +36,9 @@ def suspend(request: HttpRequest, external_id) -> HttpResponse:
 @require_POST
 @requires("decide_takehome")
 def lift(request: HttpRequest, external_id) -> HttpResponse:
-    found = get_object_or_404(Suspension.objects.select_related("client"), external_id=external_id)
+    found = get_object_or_404(
+        in_centre(request, Suspension.objects.select_related("client")), external_id=external_id
+    )
     with refusals(request) as outcome:
         actions.lift_suspension(found, request.POST.get("note"), request.user)
     if not outcome.refused:

@@ -17,7 +17,7 @@ from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.domain import may, role_of
 from pingan.core.posting import refusals
-from pingan.region.current import centre_id
+from pingan.region.current import centre_id, in_centre
 from pingan.registry.models import Client
 
 from . import actions, changes, closures, impact, nightly, queries, suspensions
@@ -120,7 +120,9 @@ def client(request: HttpRequest, external_id) -> HttpResponse:
 @require_POST
 @requires("decide_takehome", "dispense_takehome", any_of=True)
 def new_request(request: HttpRequest, external_id) -> HttpResponse:
-    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    person = get_object_or_404(
+        in_centre(request, Client.objects.defer("photo"), "centre"), external_id=external_id
+    )
     with refusals(request) as outcome:
         made = actions.request_takehome(
             person,
@@ -146,7 +148,10 @@ def _future_days(req: TakeHomeRequest) -> list[tuple[date, str | None]]:
 @requires(*STAFF, any_of=True)
 def request_detail(request: HttpRequest, external_id) -> HttpResponse:
     req = get_object_or_404(
-        TakeHomeRequest.objects.select_related("client", "standard", "decided_by"),
+        in_centre(
+            request,
+            TakeHomeRequest.objects.select_related("client", "standard", "decided_by"),
+        ),
         external_id=external_id,
     )
     check = getattr(req, "record_check", None)
@@ -169,7 +174,9 @@ def request_detail(request: HttpRequest, external_id) -> HttpResponse:
 @require_POST
 @requires("decide_takehome")
 def decide(request: HttpRequest, external_id) -> HttpResponse:
-    req = get_object_or_404(TakeHomeRequest, external_id=external_id)
+    req = get_object_or_404(
+        in_centre(request, TakeHomeRequest.objects.all()), external_id=external_id
+    )
     approve = request.POST.get("approve") == "yes"
     with refusals(request):
         actions.decide_takehome(
@@ -181,7 +188,9 @@ def decide(request: HttpRequest, external_id) -> HttpResponse:
 @require_POST
 @requires("dispense_takehome")
 def dispense(request: HttpRequest, external_id) -> HttpResponse:
-    req = get_object_or_404(TakeHomeRequest, external_id=external_id)
+    req = get_object_or_404(
+        in_centre(request, TakeHomeRequest.objects.all()), external_id=external_id
+    )
     try:
         days = [date.fromisoformat(v) for v in request.POST.getlist("day")]
     except ValueError:
@@ -198,7 +207,9 @@ def dispense(request: HttpRequest, external_id) -> HttpResponse:
 @requires("dispense_takehome")
 def returns(request: HttpRequest, external_id) -> HttpResponse:
     """Count the bottles brought back; with "mark the rest missing", the others open incidents."""
-    person = get_object_or_404(Client.objects.defer("photo"), external_id=external_id)
+    person = get_object_or_404(
+        in_centre(request, Client.objects.defer("photo"), "centre"), external_id=external_id
+    )
     outstanding = list(actions.outstanding_bottles(person))
     back = set(request.POST.getlist("bottle"))
     returned = [b for b in outstanding if str(b.external_id) in back]
@@ -222,7 +233,9 @@ def returns(request: HttpRequest, external_id) -> HttpResponse:
 @require_POST
 @requires("decide_takehome")
 def close_incident(request: HttpRequest, external_id) -> HttpResponse:
-    incident = get_object_or_404(Incident.objects.select_related("client"), external_id=external_id)
+    incident = get_object_or_404(
+        in_centre(request, Incident.objects.select_related("client")), external_id=external_id
+    )
     with refusals(request):
         actions.close_incident(incident, request.user, request.POST.get("note", ""))
     return redirect("takehome:client", external_id=incident.client.external_id)
