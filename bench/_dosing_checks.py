@@ -8,12 +8,18 @@ import threading
 from datetime import date
 
 
-def double_attempts(clients, nurse) -> dict[str, int]:
-    """Two nurses press Confirm for the same client at the same instant, for each client."""
+def double_attempts(clients, nurse, centre=None) -> dict[str, int]:
+    """Two nurses press Confirm for the same client at the same instant, for each client.
+    `centre`: where they work (the action's `centre`, and the audit context a request
+    there has); None as in the single-centre benchmark."""
     from django.db import connection
 
     from pingan.audit.context import Actor, acting_as
     from pingan.dosing import actions
+
+    from ._dosing_pg import _audit_centre
+
+    where = {} if centre is None else {"centre": centre}
 
     outcome = {"attempts": 0, "recorded": 0, "refused_already_dosed": 0, "errors": 0}
     lock = threading.Lock()
@@ -22,9 +28,9 @@ def double_attempts(clients, nurse) -> dict[str, int]:
 
         def press(client=c, barrier=barrier):
             try:
-                with acting_as(Actor(nurse.get_username(), "nurse", "")):
+                with acting_as(Actor(nurse.get_username(), "nurse", "")), _audit_centre(centre):
                     barrier.wait()
-                    result = actions.record_dose(client, nurse)
+                    result = actions.record_dose(client, nurse, **where)
                 key = "recorded" if result.ok else (
                     "refused_already_dosed"
                     if any(b.code == "already_dosed" for b in result.blocks) else "errors"
@@ -102,3 +108,38 @@ def verdict(summary: dict) -> None:
         problems.append(f"double attempts: {d}")
     if problems:
         raise AssertionError("; ".join(problems))
+
+
+def region_check(day: date, expected_today: int) -> dict:
+    """`check` for a region of centres: the same invariants, with every centre's ledger
+    (each product's balance == the sum of its lines, never negative), every audit chain
+    walked (`audit.log.check`, one report a chain), and the doses of `day` whose ledger line
+    is on a product of another centre than the one the dose was given at (each centre
+    keeps its own stock, so this should be 0)."""
+    from django.db.models import Count, F, Sum
+
+    from pingan.audit import log
+    from pingan.dosing.models import Dose, Product, StockEntry
+
+    out = check(day, expected_today)
+    lines = StockEntry.objects.values("product_id").annotate(s=Sum("ml")).order_by()
+    sums = {row["product_id"]: row["s"] for row in lines}
+    ledgers = {}
+    for product in Product.objects.select_related("centre").order_by("centre__code"):
+        total = sums.get(product.pk) or 0
+        ledgers[product.centre.code] = product.balance_ml == total and product.balance_ml >= 0
+    out["centres_with_ledger_ok"] = sum(ledgers.values())
+    out["centres_with_ledger_broken"] = sorted(code for code, ok in ledgers.items() if not ok)
+    out["ledger_ok"] = all(ledgers.values())
+    stock_of = StockEntry.objects.filter(dose__date=day)
+    out["doses_from_another_centres_stock"] = stock_of.exclude(
+        product__centre_id=F("dose__centre_id")
+    ).count()
+    given = Dose.objects.filter(date=day).values_list("centre__code")
+    out["doses_today_by_centre"] = dict(given.annotate(n=Count("id")).order_by())
+    report = log.check()
+    chains = getattr(report, "chains", None) or [report]
+    out["audit_chains"] = len(chains)
+    out["audit_entries_by_chain"] = {c.centre or "region": c.total for c in chains}
+    out["audit_breaks"] = len(report.breaks)
+    return out

@@ -32,7 +32,10 @@ def print_table(rows: list[dict], write) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark from bench/ (e.g. eligibility, pins, indicators, dosing) and print a table."
+    help = (
+        "Run a benchmark from bench/ (e.g. eligibility, pins, indicators, dosing, region) and"
+        " print a table."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="benchmark name: " + ", ".join(available()))
