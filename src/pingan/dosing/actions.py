@@ -23,7 +23,7 @@ from pingan.region.current import centres_of
 from pingan.region.slips import check_span
 from pingan.registry.models import Client
 
-from . import prescribing, queries, rules, safety
+from . import outside_keys, prescribing, queries, rules, safety
 from .limits import MAX_MG, MIN_MG
 from .models import (
     Dose,
@@ -616,15 +616,19 @@ def record_takehome_dose(client: Client, day: date, mg: int, by, note: str = "")
 
 
 def issue_guest_slip(client: Client, host, first: date, last: date, by) -> GuestSlip:
-    """A clinician of the client's centre lets another centre of the installation dose the
-    client from `first` to `last` (both included, at most 30 days), at most the dose in
-    force today. Refused, with nothing written, for an open hold, a host that is not
-    another centre, a first day in the past, too many days, or days another open slip of
-    the client already covers."""
+    """A clinician of the client's centre lets another centre of the installation (or,
+    `host` a code in the key list of `outside_keys`, a centre outside it, which reads the
+    slip as a signed file) dose the client from `first` to `last` (both included, at most
+    30 days), at most the dose in force today. Refused, with nothing written, for an open
+    hold, a host that is not another centre, a first day in the past, too many days, or
+    days another open slip of the client already covers."""
     require(by, "prescribe")
-    if not isinstance(host, Centre) or host.pk is None:
+    outside = ""
+    if isinstance(host, str) and outside_keys.is_listed(host.strip()):
+        outside, host = host.strip(), None  # a centre outside, in the key list
+    elif not isinstance(host, Centre) or host.pk is None:
         raise Refusal(_("The host must be a centre of this installation."), code="host")
-    if host.pk == client.centre_id:
+    if host is not None and host.pk == client.centre_id:
         raise Refusal(
             _("The host must be another centre: the client is dosed at home anyway."),
             code="host_is_home",
@@ -662,6 +666,7 @@ def issue_guest_slip(client: Client, host, first: date, last: date, by) -> Guest
         slip = GuestSlip.objects.create(
             client=client,
             host=host,
+            outside_host=outside,
             valid_from=first,
             valid_to=last,
             dose_mg=mg,
@@ -673,7 +678,7 @@ def issue_guest_slip(client: Client, host, first: date, last: date, by) -> Guest
             "guest_slip_issue",
             target=str(slip.external_id),
             client_code=client.code,
-            host=host.code,
+            host=host.code if host is not None else outside,
             valid_from=first,
             valid_to=last,
             mg=mg,

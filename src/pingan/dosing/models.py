@@ -1,5 +1,7 @@
 """Prescriptions, tapers, the daily dose record, holds and the methadone stock ledger."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -202,8 +204,18 @@ class GuestSlip(TrackedModel):
     on the client's one record, so the one-dose-a-day constraint holds across centres."""
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="guest_slips")
+    # The host: a centre of the installation, or (`outside_host`, its code) a centre outside
+    # it that reads the slip as a signed file; exactly one of the two.
     host = models.ForeignKey(
-        Centre, on_delete=models.PROTECT, related_name="+", verbose_name=_("host centre")
+        Centre,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("host centre"),
+    )
+    outside_host = models.CharField(
+        _("host centre outside the installation"), max_length=20, blank=True
     )
     valid_from = models.DateField(_("first day"))
     valid_to = models.DateField(_("last day"))
@@ -225,14 +237,24 @@ class GuestSlip(TrackedModel):
                 condition=Q(dose_mg__gte=MIN_MG) & Q(dose_mg__lte=MAX_MG),
                 name="guest_slip_mg_range",
             ),
+            models.CheckConstraint(
+                condition=(Q(host__isnull=False) & Q(outside_host=""))
+                | (Q(host__isnull=True) & ~Q(outside_host="")),
+                name="guest_slip_one_host",
+            ),
         ]
         indexes = [models.Index(fields=["host", "valid_from"])]
 
     def covers(self, day) -> bool:
         return self.cancelled_at is None and self.valid_from <= day <= self.valid_to
 
+    @property
+    def host_name(self) -> str:
+        return self.host.name if self.host_id else self.outside_host
+
     def __str__(self) -> str:
-        return f"{self.client.code} at {self.host_id} {self.valid_from}–{self.valid_to}"
+        host = self.host_id or self.outside_host
+        return f"{self.client.code} at {host} {self.valid_from}–{self.valid_to}"
 
 
 class DosePart(TrackedModel):
@@ -475,3 +497,110 @@ class DosingLimits(models.Model):
 
 # The client's ECGs, other medicines and pregnancy live in their own module.
 from .records import Ecg, OtherMedicine, Pregnancy  # noqa: E402, F401
+
+# Guests from outside the installation ------------------------------------------------------
+
+
+class OutsideCentreKey(TrackedModel):
+    """A public key that a centre *outside* this installation published in its region's key
+    list: a slip or a dose return signed with it is trusted as that centre's. A centre of
+    this installation never has a row here (its documents do not travel as files)."""
+
+    centre_code = models.CharField(_("centre code"), max_length=20)
+    centre_name = models.CharField(_("centre name"), max_length=120)
+    public_key_hex = models.CharField(_("public key"), max_length=64)
+    key_id = models.CharField(_("key id"), max_length=16)
+    added_at = models.DateTimeField(_("added at"))
+    # Who added it: a staff login, or the operator of the command (`cli:<login>`).
+    added_by = models.CharField(_("added by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("key of a centre outside the installation")
+        ordering = ["centre_code", "added_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre_code", "public_key_hex"], name="outside_key_once_per_centre"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre_code} {self.key_id}"
+
+
+class VisitingGuest(TrackedModel):
+    """A client of a centre outside the installation, dosed here from a signed guest slip.
+
+    The host keeps a local client record (`client`, coded `<home>:<client code>`, no name
+    or identity) so that its queue, holds, missed-dose rules and `record_dose` work as for
+    its own clients; this row holds the slip's terms (the days, at most `dose_mg`), which
+    `rules.visit_block` enforces, and the signed file as it arrived."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="visits")
+    slip_id = models.UUIDField(_("slip"), unique=True)  # a slip is accepted once
+    home_centre = models.CharField(_("home centre"), max_length=20)
+    home_client_code = models.CharField(_("client code at home"), max_length=40)
+    valid_from = models.DateField(_("first day"))
+    valid_to = models.DateField(_("last day"))
+    dose_mg = models.PositiveSmallIntegerField(_("dose (mg)"))
+    last_dose_on = models.DateField(_("latest dose at home"), null=True, blank=True)
+    takehome = models.CharField(_("take-home at home"), max_length=200, blank=True)
+    holds = models.CharField(_("holds at home"), max_length=300, blank=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    signed_file = models.BinaryField(_("signed slip file"))
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("guest from outside the installation")
+        ordering = ["client", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")),
+                name="visiting_guest_days_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_mg__gte=MIN_MG) & Q(dose_mg__lte=MAX_MG),
+                name="visiting_guest_mg_range",
+            ),
+        ]
+
+    @property
+    def first_day(self):
+        """The first day the host may dose: the slip's, or the day after the home's latest
+        dose when that falls inside the slip (that day is dosed already)."""
+        if self.last_dose_on is not None and self.last_dose_on >= self.valid_from:
+            return self.last_dose_on + timedelta(days=1)
+        return self.valid_from
+
+    def covers(self, day) -> bool:
+        return self.first_day <= day <= self.valid_to
+
+    def __str__(self) -> str:
+        return f"{self.home_centre}:{self.home_client_code} {self.valid_from}–{self.valid_to}"
+
+
+class ReturnedDose(TrackedModel):
+    """A dose a centre outside the installation gave a client of this one as a guest, read
+    from its signed dose return. The day's `Dose` (kind guest, `centre` empty, no stock
+    line: nothing left this installation's stock) keeps the one-dose-a-day rule and counts
+    in the missed-dose rules and the indicators; this row says where it was given."""
+
+    dose = models.OneToOneField(Dose, on_delete=models.PROTECT, related_name="returned")
+    slip = models.ForeignKey(GuestSlip, on_delete=models.PROTECT, related_name="returned_doses")
+    host_code = models.CharField(_("given at (outside the installation)"), max_length=20)
+    return_id = models.UUIDField(_("dose return"))
+
+    class Meta:
+        verbose_name = _("dose given outside the installation")
+
+
+class DoseReturnReceived(TrackedModel):
+    """A dose return accepted at home, once each (a replay is refused), with its file."""
+
+    return_id = models.UUIDField(_("dose return"), unique=True)
+    slip = models.ForeignKey(GuestSlip, on_delete=models.PROTECT, related_name="returns")
+    host_code = models.CharField(_("host centre"), max_length=20)
+    signed_file = models.BinaryField(_("signed dose return file"))
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("dose return received")

@@ -12,7 +12,7 @@ must agree; tests/dosing/test_dosing_facts_agree.py holds them to it on random h
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -39,6 +39,7 @@ from .models import (
     Product,
     StockEntry,
     TaperPlan,
+    VisitingGuest,
 )
 
 # Doses looked at to count missed days; clients with none in this window get one more query.
@@ -152,6 +153,7 @@ def _fact_sql() -> str:
         "limits": DosingLimits._meta.db_table,
         "medicine": OtherMedicine._meta.db_table,
         "slip": GuestSlip._meta.db_table,
+        "visit": VisitingGuest._meta.db_table,
     }
     return """SELECT
         (SELECT e.enrolled_on FROM {episode} e WHERE e.client_id = c.id
@@ -175,7 +177,8 @@ def _fact_sql() -> str:
         p.override_reason, p.first_part_mg, p.second_part_home, dl.first_dose_max_mg,
         c.centre_id,
         EXISTS (SELECT 1 FROM {slip} s WHERE s.client_id = c.id AND s.cancelled_at IS NULL
-            AND s.valid_from <= %s AND s.valid_to >= %s)
+            AND s.valid_from <= %s AND s.valid_to >= %s),
+        EXISTS (SELECT 1 FROM {visit} v WHERE v.client_id = c.id)
         FROM {client} c
         LEFT JOIN {prescription} p ON p.client_id = c.id AND p.superseded_at IS NULL
         LEFT JOIN (SELECT id, review_after_missed_days, reinduction_after_missed_days
@@ -223,7 +226,7 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
     today_dose, reviewed_at, has_holds, has_taper, photo = found[5:10]
     rx_id, rx_mg, rx_start, review_after, reinduction_after = found[10:15]
     override_reason, first_part, second_home, cap = found[19:23]
-    home_centre_id, has_slip = found[23:25]
+    home_centre_id, has_slip, visiting = found[23:26]
     product = None
     if found[15] is not None:
         # SQLite hands back a float for a decimal column: through str() to stay exact.
@@ -265,14 +268,40 @@ def fact_sheet(client: Client, today: date, lock: bool = False) -> FactSheet:
         home_centre_id=home_centre_id,
         slip=slip_today(client.pk, today) if has_slip else None,
     )
+    if visiting:
+        facts = with_visit(
+            facts, VisitingGuest.objects.filter(client_id=client.pk), today, reviewed_at
+        )
     flags = []
     if has_medicines:
         flags = interactions.flags(current_medicines([client.pk], today)[client.pk])
     return FactSheet(facts, rx_id, dose, holds, bool(photo), limits, product, flags)
 
 
+def with_visit(facts: rules.ClientFacts, visits, today: date, reviewed_at) -> rules.ClientFacts:
+    """The facts of a guest from outside the installation: the slip covering `today` (its
+    terms bound the dose), and the home's latest dose, from the slip, for the missed-dose
+    rules: the days since it count as missed as they would at home."""
+    visit = next((v for v in visits if v.covers(today)), None)
+    if visit is None:
+        home = next(iter(visits)).home_centre
+        return replace(facts, visit=rules.VisitToday(home_centre=home))
+    terms = rules.VisitToday(visit.home_centre, visit.first_day, visit.valid_to, visit.dose_mg)
+    facts = replace(facts, visit=terms)
+    at_home = visit.last_dose_on
+    if at_home is None or (facts.last_dose_date and facts.last_dose_date >= at_home):
+        return facts
+    enrolled_on = min(d for d in (facts.enrolled_on, at_home + timedelta(days=1)) if d)
+    return replace(
+        facts,
+        last_dose_date=at_home,
+        enrolled_on=enrolled_on,
+        counting_from=_counting_from(enrolled_on, _as_moment(reviewed_at)),
+    )
+
+
 def _slip_terms(slip: GuestSlip) -> rules.SlipToday:
-    return rules.SlipToday(slip.host_id, slip.host.name, slip.valid_to, slip.dose_mg)
+    return rules.SlipToday(slip.host_id, slip.host_name, slip.valid_to, slip.dose_mg)
 
 
 def open_slips(day: date):
@@ -473,6 +502,9 @@ def _queue_rows(
         .values_list("client_id", "on")
     )
     capped = set(Dose.objects.filter(capped=True, date__lt=today).values_list("client_id", "date"))
+    visits: dict[int, list[VisitingGuest]] = defaultdict(list)
+    for visit in VisitingGuest.objects.filter(client_id__in=[p.client_id for p in prescriptions]):
+        visits[visit.client_id].append(visit)
     medicines = current_medicines([p.client_id for p in prescriptions], today)
     product = active_product()
     host_product = product_at(centre_id) if centre_id is not None else None
@@ -509,6 +541,10 @@ def _queue_rows(
             home_centre_id=p.client.centre_id,
             slip=_slip_terms(slip) if slip is not None else None,
         )
+        if p.client_id in visits:
+            facts = with_visit(facts, visits[p.client_id], today, reviewed.get(p.client_id))
+            if facts.visit.first_day is None:
+                continue  # a guest from outside whose slip does not cover today: not expected
         decision = rules.dosing_decision(facts, today, limits, at_centre=centre_id)
         row = QueueRow(
             client=p.client,
@@ -584,7 +620,7 @@ def balances() -> list[tuple[Product, Decimal]]:
 def dispensing_log(day: date):
     """The controlled-drug dispensing log for a day, in the order the doses were given."""
     return (
-        Dose.objects.filter(date=day)
+        Dose.objects.filter(date=day, returned__isnull=True)  # not doses given outside
         .select_related("client", "dispenser")
         .prefetch_related("parts__dispenser")
         .defer("client__photo")

@@ -120,6 +120,17 @@ class SlipToday:
 
 
 @dataclass(frozen=True)
+class VisitToday:
+    """A guest from a centre outside the installation (`models.VisitingGuest`): the slip
+    that lets this centre dose them on the day, or `first_day` None when none does."""
+
+    home_centre: str
+    first_day: date | None = None
+    last_day: date | None = None
+    dose_mg: int = 0
+
+
+@dataclass(frozen=True)
 class ClientFacts:
     """Everything the decision needs about one client on one day."""
 
@@ -147,6 +158,8 @@ class ClientFacts:
     # The client's own centre and the guest slip covering the day, if any.
     home_centre_id: int | None = None
     slip: SlipToday | None = None
+    # A guest from outside the installation, dosed here only within a signed slip's terms.
+    visit: VisitToday | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,30 @@ def guest_block(facts: ClientFacts, at_centre: int | None, mg: int | None) -> Bl
     return None
 
 
+def visit_block(visit: VisitToday | None, mg: int | None) -> Block | None:
+    """Why a guest from outside the installation may not be dosed today, or None: no
+    slip of theirs covers the day, or the dose is above the slip's (the home centre vouched
+    for that amount, and a dose above it needs a new slip)."""
+    if visit is None:
+        return None
+    if visit.first_day is None:
+        return Block(
+            "no_visit_slip",
+            _("A guest from %(home)s, outside the installation: no guest slip covers today.")
+            % {"home": visit.home_centre},
+        )
+    if mg is not None and mg > visit.dose_mg:
+        return Block(
+            "above_slip",
+            _(
+                "Today's dose (%(mg)d mg) is above the guest slip's %(slip)d mg: the home "
+                "centre must issue a new slip."
+            )
+            % {"mg": mg, "slip": visit.dose_mg},
+        )
+    return None
+
+
 def dosing_decision(
     facts: ClientFacts, today: date, thresholds: Thresholds, at_centre: int | None = None
 ) -> Decision:
@@ -262,7 +299,7 @@ def dosing_decision(
             ) % {"from": capped_from, "mg": mg}
         reasons.append(why)
 
-    guest = guest_block(facts, at_centre, mg)
+    guest = guest_block(facts, at_centre, mg) or visit_block(facts.visit, mg)
     if guest is not None:
         blocks.append(guest)
 

@@ -215,7 +215,8 @@ def _returned_dose(item: object) -> ReturnedDose:
 
 def read_return(data: bytes, keys: KeyList, home_centre: str, slip: GuestSlip) -> DoseReturn:
     """A dose-return file as the home centre reads it: signed by the host's listed key,
-    for a slip this centre issued, one dose a day at most, each on one of the slip's days."""
+    for a slip this centre issued, one dose a day at most, each on one of the slip's days
+    and at most the slip's dose."""
     document = open_signed(data, keys, signer_field="host_centre")
     if document.get("format") != RETURN_FORMAT:
         raise _malformed("format")
@@ -246,5 +247,12 @@ def read_return(data: bytes, keys: KeyList, home_centre: str, slip: GuestSlip) -
             _("The dose return has a dose on %(day)s, outside the slip's days.")
             % {"day": outside[0].isoformat()},
             code="outside_slip",
+        )
+    above = sorted(d.day for d in doses if d.mg > slip.dose_mg)
+    if above:
+        raise Refusal(
+            _("The dose return has a dose on %(day)s above the slip's %(mg)d mg.")
+            % {"day": above[0].isoformat(), "mg": slip.dose_mg},
+            code="above_slip",
         )
     return returned
