@@ -22,6 +22,8 @@ every centre's ledger balance = the sum of its lines, every audit chain intact (
 cleared between the runs (their audit entries stay: the chains are append-only).
 
 Measured: the action through worker processes, not the HTTP endpoint.
+PINGAN_BENCH_REGION_OWN_STOCK=1 runs an experiment instead of the code as it is: the
+workers' dose facts read the client's centre's product (see `_dosing_pg`), every row says so.
 
 Run: `PINGAN_BENCH_PG_URL=postgres://… pingan bench region [--scale small|full]`.
 """
@@ -116,16 +118,18 @@ def run_pg(url: str, spec: dict, today: date, workers: int = _dosing_pg.WORKERS)
             }
     one, region = phases["centre"], phases["region"]
     ratio = region["figures"]["rate"] / one["figures"]["rate"]
+    # An experiment (see `_dosing_pg._own_stock_experiment`): said on every row it touches.
+    tag = " [own-stock experiment]" if os.environ.get(_dosing_pg.OWN_STOCK) == "1" else ""
     rows = [
         _row(
-            f"one centre, {workers} workers",
+            f"one centre, {workers} workers{tag}",
             one["figures"],
             one["planned"],
             GOAL_CENTRE,
             one["checks"],
         ),
         _row(
-            f"region ({region['centres']} centres), {workers} workers",
+            f"region ({region['centres']} centres), {workers} workers{tag}",
             region["figures"],
             region["planned"],
             GOAL_REGION,
