@@ -48,7 +48,7 @@ def rewrite(delete: list[int] = (), edit: dict[int, str] | None = None, key: byt
                 seq=seq, prev_hash=prev, hash=entry.hash, target=entry.target
             )
             prev = entry.hash
-        AuditHead.objects.filter(pk=1).update(seq=AuditEntry.objects.count(), hash=prev)
+        AuditHead.objects.filter(centre=None).update(seq=AuditEntry.objects.count(), hash=prev)
 
 
 def real_key() -> bytes:

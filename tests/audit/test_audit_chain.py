@@ -34,7 +34,10 @@ def test_intact_chain_verifies():
     _entries()
     assert verify() == []
     out, code = _verify_command()
-    assert code == 0 and out.strip() == "audit chain intact: 5 entries"
+    assert code == 0 and out.splitlines() == [
+        "chain region: 5 entries, intact",
+        "audit chain intact: 5 entries",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,6 +13,9 @@ is rejected, never used.
 One line per checkpoint, its fields signed as canonical JSON (keys sorted, no spaces):
 `{"at": instant (UTC), "date": the centre's date, "entry": entry id, "head": link,
 "key": public key (hex), "seq": sequence number, "v": 1, "sig": signature (hex)}`.
+That is a checkpoint of the region's chain (and of the single chain before there was one
+per centre); a centre's chain has `"centre": its code` and `"v": 2`. One run checkpoints
+every chain (`take_all`).
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from pingan.core import clock
 
 from . import keys, log
 from .chain import GENESIS
-from .models import AuditEntry
+from .context import centre_id
+from .models import AuditEntry, AuditHead
 
 FILENAME = "checkpoints.jsonl"
 VERSION = 1
+CENTRE_VERSION = 2  # a centre's chain: the fields of VERSION and "centre"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
 
@@ -54,9 +59,10 @@ class Checkpoint:
     head: str
     key: str
     sig: str = ""
+    centre: str | None = None  # the chain: a centre's code, None for the region's
 
     def body(self) -> dict:
-        return {
+        body = {
             "at": self.at,
             "date": self.date,
             "entry": self.entry,
@@ -65,6 +71,13 @@ class Checkpoint:
             "seq": self.seq,
             "v": VERSION,
         }
+        if self.centre is not None:
+            body.update(centre=self.centre, v=CENTRE_VERSION)
+        return body
+
+    @property
+    def chain(self) -> str:
+        return f"centre {self.centre}" if self.centre is not None else "region"
 
     def signed_text(self) -> bytes:
         return _canonical(self.body())
@@ -106,8 +119,9 @@ def _parse(text: str) -> Checkpoint:
         raise ValueError("not JSON") from None
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    if data.get("v") != VERSION:
-        raise ValueError(f"unknown checkpoint version {data.get('v')!r}")
+    version = data.get("v")
+    if version not in (VERSION, CENTRE_VERSION) or isinstance(version, bool):
+        raise ValueError(f"unknown checkpoint version {version!r}")
 
     def wanted(name: str, kind: type, pattern: re.Pattern | None = None):
         value = data.get(name)
@@ -126,9 +140,14 @@ def _parse(text: str) -> Checkpoint:
         date.fromisoformat(day)
     except ValueError:
         raise ValueError("field 'date' is not a date") from None
-    if set(data) != {"at", "date", "entry", "head", "key", "seq", "v", "sig"}:
+    fields = {"at", "date", "entry", "head", "key", "seq", "v", "sig"}
+    if version == CENTRE_VERSION:
+        fields.add("centre")
+        wanted("centre", str)
+    if set(data) != fields:
         raise ValueError("unexpected or missing fields")
     return Checkpoint(
+        centre=data.get("centre"),
         date=day,
         at=wanted("at", str),
         seq=seq,
@@ -183,8 +202,8 @@ def read(path: Path, trusted: list[Ed25519PublicKey]) -> Reading:
         wrong = _signature_holds(checkpoint, by_hex)
         if wrong:
             problems.append(
-                f"{path.name} line {number} (checkpoint of {checkpoint.date}, entry"
-                f" {checkpoint.seq}): {wrong}"
+                f"{path.name} line {number} (checkpoint of {checkpoint.date}, {checkpoint.chain}"
+                f" entry {checkpoint.seq}): {wrong}"
             )
         else:
             good.append(checkpoint)
@@ -207,16 +226,23 @@ def trusted_keys(extra: list[str] = (), configured: bool = True) -> list[Ed25519
 # Taking a checkpoint
 
 
-def _tip() -> tuple[int, int | None, str]:
-    last = AuditEntry.objects.order_by("-seq").values_list("seq", "id", "hash").first()
+def _tip(centre_id: int | None) -> tuple[int, int | None, str]:
+    last = (
+        AuditEntry.objects.filter(centre_id=centre_id)
+        .order_by("-seq")
+        .values_list("seq", "id", "hash")
+        .first()
+    )
     return last if last is not None else (0, None, GENESIS)
 
 
-def _check_since(previous: Checkpoint | None, until: int) -> list[log.Break]:
-    """The chain from the previous checkpoint's entry (or from the start) to `until` holds,
+def _check_since(
+    previous: Checkpoint | None, until: int, centre_id: int | None, code: str | None
+) -> list[log.Break]:
+    """One chain from the previous checkpoint's entry (or from the start) to `until` holds,
     and that entry still has the link the checkpoint signed."""
-    rows = AuditEntry.objects.filter(seq__lte=until).order_by("seq")
-    walk = log.Walk([previous] if previous else [])
+    rows = AuditEntry.objects.filter(centre_id=centre_id, seq__lte=until).order_by("seq")
+    walk = log.Walk([previous] if previous else [], centre=code)
     if previous is not None and previous.seq > 0:
         rows = rows.filter(seq__gte=previous.seq)
         walk.start_at(previous.seq, rows.values_list("prev_hash", flat=True).first() or "")
@@ -225,13 +251,51 @@ def _check_since(previous: Checkpoint | None, until: int) -> list[log.Break]:
     return walk.end(None).breaks
 
 
-def take(path: Path | None = None, copies: list[Path] = ()) -> Checkpoint:
-    """Check the chain since the last checkpoint in `path`, then sign its head and append
-    the checkpoint to `path` (and to each copy). Nothing is written when the chain does not
-    hold or the file holds a checkpoint that does not verify (CheckpointError says where)."""
+def _chains() -> list[tuple[int | None, str | None]]:
+    """(centre id, code) of every chain: the region's first, then the centres' by code."""
+    codes = log.chain_codes()
+    ids = {None, *AuditHead.objects.values_list("centre_id", flat=True)}
+    found = [(pk, codes.get(pk, f"#{pk}") if pk is not None else None) for pk in ids]
+    return sorted(found, key=lambda chain: (chain[1] is not None, chain[1] or ""))
+
+
+def _sign_chain(
+    signing: Ed25519PrivateKey, reading: Reading, centre_id: int | None, code: str | None
+) -> Checkpoint:
+    """Check one chain since its last checkpoint in `reading`, then sign its head."""
+    mine = [c for c in reading.checkpoints if c.centre == code]
+    previous = max(mine, key=lambda c: c.seq, default=None)
+    seq, entry_id, head = _tip(centre_id)
+    chain_name = f"centre {code}" if code is not None else "region"
+    if previous is not None and seq < previous.seq:
+        raise CheckpointError(
+            f"the {chain_name} chain ends at entry {seq}, before entry {previous.seq} that the"
+            f" checkpoint of {previous.date} names; nothing was added"
+        )
+    breaks = _check_since(previous, seq, centre_id, code)
+    if breaks:
+        raise CheckpointError(
+            f"the {chain_name} audit chain does not hold; nothing was signed:\n"
+            + "\n".join(f"{b.where}: {b.reason}" for b in breaks)
+        )
+    now = clock.now()
+    return sign(
+        Checkpoint(
+            date=clock.today().isoformat(),
+            at=now.astimezone(UTC).isoformat(),
+            seq=seq,
+            entry=entry_id,
+            head=head,
+            key=keys.public_hex(signing.public_key()),
+            centre=code,
+        ),
+        signing,
+    )
+
+
+def _take(path: Path | None, copies: list[Path], which: str | None | object) -> list[Checkpoint]:
     path = path or default_path()
     signing = keys.signing_key()
-    public = signing.public_key()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
@@ -239,63 +303,68 @@ def take(path: Path | None = None, copies: list[Path] = ()) -> Checkpoint:
         raise CheckpointError(f"cannot write the checkpoint file {path}: {error}") from None
     with os.fdopen(fd, "r+", encoding="utf-8") as file:
         fcntl.flock(file, fcntl.LOCK_EX)  # two runs at once append one after the other
-        reading = read(path, [public])
+        reading = read(path, [signing.public_key()])
         if reading.problems:
             raise CheckpointError(
                 "the checkpoint file holds lines that do not verify; nothing was added:\n"
                 + "\n".join(reading.problems)
             )
-        previous = max(reading.checkpoints, key=lambda c: c.seq, default=None)
-        seq, entry_id, head = _tip()
-        if previous is not None and seq < previous.seq:
-            raise CheckpointError(
-                f"the log ends at entry {seq}, before entry {previous.seq} that the checkpoint"
-                f" of {previous.date} names; nothing was added"
-            )
-        breaks = _check_since(previous, seq)
-        if breaks:
-            raise CheckpointError(
-                "the audit chain does not hold; nothing was signed:\n"
-                + "\n".join(f"entry {b.seq}: {b.reason}" for b in breaks)
-            )
-        now = clock.now()
-        checkpoint = sign(
-            Checkpoint(
-                date=clock.today().isoformat(),
-                at=now.astimezone(UTC).isoformat(),
-                seq=seq,
-                entry=entry_id,
-                head=head,
-                key=keys.public_hex(public),
-            ),
-            signing,
-        )
-        file.write(checkpoint.line() + "\n")
+        chains = _chains()
+        if which is not _ALL:
+            chains = [c for c in chains if c[1] == which] or [(_centre_id(which), which)]
+        # Every chain is checked before any checkpoint is written: all or none.
+        taken = [_sign_chain(signing, reading, pk, code) for pk, code in chains]
+        file.write("".join(checkpoint.line() + "\n" for checkpoint in taken))
         file.flush()
         os.fsync(file.fileno())
     for copy in copies:
-        _append(copy, checkpoint)
-    return checkpoint
+        _append(copy, taken)
+    return taken
 
 
-def _append(path: Path, checkpoint: Checkpoint) -> None:
+_ALL = object()
+
+
+def _centre_id(code: str | None) -> int | None:
+    return None if code is None else centre_id(code)
+
+
+def take_all(path: Path | None = None, copies: list[Path] = ()) -> list[Checkpoint]:
+    """Check every chain since its last checkpoint in `path`, then sign each chain's head
+    and append the checkpoints to `path` (and to each copy), the region's first. Nothing is
+    written when a chain does not hold or the file holds a checkpoint that does not verify
+    (CheckpointError says where)."""
+    return _take(path, copies, _ALL)
+
+
+def take(
+    path: Path | None = None, copies: list[Path] = (), centre: str | None = None
+) -> Checkpoint:
+    """`take_all` for one chain: the region's, or the centre's with code `centre`."""
+    return _take(path, copies, centre)[0]
+
+
+def _append(path: Path, checkpoints: list[Checkpoint]) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             fcntl.flock(file, fcntl.LOCK_EX)
-            file.write(checkpoint.line() + "\n")
+            file.write("".join(checkpoint.line() + "\n" for checkpoint in checkpoints))
     except OSError as error:
         raise CheckpointError(
             f"the checkpoint was recorded in the checkpoint file, but not copied to {path}: {error}"
         ) from None
 
 
-def latest(until: date, path: Path | None = None) -> Checkpoint | None:
-    """The newest checkpoint dated on or before `until` that verifies under this centre's
-    signing key (None when there is none, or it cannot be checked here)."""
+def latest(until: date, path: Path | None = None, centre: str | None = None) -> Checkpoint | None:
+    """The newest checkpoint of one chain (the region's, or the centre's with code
+    `centre`) dated on or before `until` that verifies under this installation's signing
+    key (None when there is none, or it cannot be checked here)."""
     try:
         reading = read(path or default_path(), trusted_keys())
     except (CheckpointError, keys.AuditKeyError):
         return None
-    dated = [c for c in reading.checkpoints if date.fromisoformat(c.date) <= until]
+    dated = [
+        c for c in reading.checkpoints if c.centre == centre and date.fromisoformat(c.date) <= until
+    ]
     return max(dated, key=lambda c: (c.seq, c.at), default=None)

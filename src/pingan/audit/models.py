@@ -6,14 +6,23 @@ deletion anywhere breaks the chain from that point on (`pingan audit verify`), a
 without the key can re-link it. Signed checkpoints kept outside the database (`anchor.py`)
 expose a rewrite even by someone who has the key. The database refuses UPDATE and DELETE on
 the table (triggers in the migration) and the model refuses them in Python too.
+
+There is one chain per centre, and one for the region (`centre` NULL: sign-ins, the
+region's own settings, commands for no centre), so writers in two centres never wait for
+each other's head. `seq` counts within a chain; `id` is the order of writing across them.
 """
 
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
-    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    centre = models.ForeignKey(
+        "core.Centre", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    seq = models.PositiveBigIntegerField(_("sequence"))
     at = models.DateTimeField(_("when"))
     username = models.CharField(_("who"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=30, blank=True)
@@ -32,8 +41,15 @@ class AuditEntry(models.Model):
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
-        ordering = ["seq"]
+        ordering = ["id"]
         indexes = [models.Index(fields=["client_code", "at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "seq"], name="audit_seq_per_centre"),
+            # NULL is distinct from NULL in a unique index: the region chain needs its own.
+            models.UniqueConstraint(
+                fields=["seq"], condition=models.Q(centre__isnull=True), name="audit_seq_region"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target}"
@@ -48,8 +64,16 @@ class AuditEntry(models.Model):
 
 
 class AuditHead(models.Model):
-    """One row, locked while appending, so concurrent writers extend the chain in turn.
-    `hash` is the last entry's link."""
+    """One row per chain, locked while appending, so concurrent writers extend that chain in
+    turn. `hash` is the last entry's link; `centre` NULL is the region's chain."""
 
+    centre = models.ForeignKey(
+        "core.Centre", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Coalesce("centre", Value(0)), name="audit_one_head_per_chain"),
+        ]

@@ -32,7 +32,7 @@ def search(
         rows = rows.filter(
             at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
         )
-    return rows.order_by("-seq")
+    return rows.order_by("-id")
 
 
 def actions() -> list[str]:

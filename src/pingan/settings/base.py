@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pingan.audit.middleware.AuditContextMiddleware",
+    "pingan.region.middleware.AuditCentreMiddleware",
 ]
 
 ROOT_URLCONF = "pingan.urls"

@@ -1,11 +1,13 @@
 """`pingan audit verify | checkpoint | keys | public-key`: the chain and its anchors.
 
-- `verify [--checkpoint FILE]... [--public-key HEX]...`: walk the chain (exit 0 when intact,
-  1 listing every break); with checkpoint files, also every signed checkpoint the log no
-  longer agrees with, and every line of those files that is not a checkpoint signed by a
-  trusted key.
-- `checkpoint [--out FILE]...`: check the chain since the last checkpoint, sign its head and
-  append the checkpoint to the checkpoint file (and to each FILE, e.g. the region's copy).
+- `verify [--checkpoint FILE]... [--public-key HEX]...`: walk every chain (the region's and
+  each centre's), print each with its length and whether it holds (exit 0 when all do, 1
+  listing every break by chain and entry); with checkpoint files, also every signed
+  checkpoint a chain no longer agrees with, and every line of those files that is not a
+  checkpoint signed by a trusted key.
+- `checkpoint [--out FILE]...`: check every chain since its last checkpoint, sign each
+  chain's head and append the checkpoints to the checkpoint file (and to each FILE, e.g.
+  the region's copy).
 - `keys`: print a fresh audit key and signing key for the environment (writes nothing).
 - `public-key`: print the public half of the signing key, for whoever checks checkpoints.
 """
@@ -32,7 +34,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         verify = sub.add_parser(
             "verify",
-            help="Check the chain; exit 0 when intact, 1 listing every break.",
+            help="Check every chain; exit 0 when all are intact, 1 listing every break.",
         )
         verify.add_argument(
             "--no-progress", action="store_true", help="Do not show a progress bar."
@@ -55,7 +57,7 @@ class Command(BaseCommand):
         )
         take = sub.add_parser(
             "checkpoint",
-            help="Sign the chain's head and append it to the checkpoint file.",
+            help="Sign each chain's head and append the checkpoints to the checkpoint file.",
         )
         take.add_argument(
             "--out",
@@ -92,7 +94,7 @@ class Command(BaseCommand):
                 checkpoints += reading.checkpoints
                 problems += reading.problems
         total = AuditEntry.objects.count()
-        rows = AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+        rows = AuditEntry.objects.order_by("centre", "seq").iterator(chunk_size=2000)
         bar = tqdm(
             rows,
             total=total,
@@ -105,7 +107,11 @@ class Command(BaseCommand):
         for problem in problems:
             self.stdout.write(f"rejected checkpoint: {problem}")
         for b in report.breaks:
-            self.stdout.write(f"break at entry {b.seq}: {b.reason}")
+            self.stdout.write(f"break at entry {b.seq}: {b.reason} ({b.chain})")
+        for part in report.chains:
+            name = f"centre {part.centre}" if part.centre is not None else "region"
+            state = f"broken in {len(part.breaks)} place(s)" if part.breaks else "intact"
+            self.stdout.write(f"chain {name}: {part.total} entries, {state}")
         if report.unkeyed:
             self.stdout.write(
                 f"note: the first {report.unkeyed} entries were written before the chain was"
@@ -123,9 +129,10 @@ class Command(BaseCommand):
         self.stdout.write(message)
 
     def _checkpoint(self, copies: list[Path]) -> None:
-        checkpoint = anchor.take(copies=copies)
-        self.stdout.write(checkpoint.line())
-        self.stderr.write(
-            f"checkpoint of {checkpoint.date}: entry {checkpoint.seq}, head {checkpoint.head},"
-            f" appended to {anchor.default_path()}" + "".join(f" and {copy}" for copy in copies)
-        )
+        where = f" appended to {anchor.default_path()}" + "".join(f" and {c}" for c in copies)
+        for checkpoint in anchor.take_all(copies=copies):
+            self.stdout.write(checkpoint.line())
+            self.stderr.write(
+                f"checkpoint of {checkpoint.date}, {checkpoint.chain} chain: entry"
+                f" {checkpoint.seq}, head {checkpoint.head},{where}"
+            )
