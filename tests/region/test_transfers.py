@@ -114,6 +114,8 @@ def test_a_transfer_moves_the_client_and_keeps_the_history(region):
     assert moved.consent_recorded_on == TODAY and moved.at == clock.now()
     out = AuditEntry.objects.get(action="client_transferred_out")
     came = AuditEntry.objects.get(action="client_transferred_in")
+    # Each side is written in its own centre's audit chain.
+    assert (out.centre, came.centre) == (region["a"], region["b"])
     for entry in (out, came):
         assert entry.client_code == "PA2345"
         assert entry.detail["from_centre"] == "CA" and entry.detail["to_centre"] == "CB"

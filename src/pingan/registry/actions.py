@@ -561,8 +561,8 @@ def transfer_client(
             "to_centre": to_centre.code,
             "consent_recorded_on": consent_on.isoformat(),
         }
-        # One entry for each centre's side of the move.
-        record("client_transferred_out", **detail)
-        record("client_transferred_in", **detail)
+        # One entry in each centre's audit chain, for its side of the move.
+        record("client_transferred_out", centre=from_centre, **detail)
+        record("client_transferred_in", centre=to_centre, **detail)
     client.centre = to_centre
     return transfer
