@@ -161,15 +161,12 @@ class _Site:
     held: set = field(default_factory=set)
 
 
-def _history(sites: list[_Site], summary: DemoSummary, progress: bool) -> None:
-    """Generate and import each centre's year, then split the re-enrolments."""
+def _import(sites: list[_Site], summary: DemoSummary, progress: bool) -> None:
+    """Import each centre's generated year, then split the re-enrolments."""
     from pingan.imports.loader import load_directory
 
     from . import demo_records as records
-    from .writers import write_centre
 
-    for site in sites:
-        write_centre(site.spec, site.folder, ("csv",), progress=progress)
     for site in sites:
         report = load_directory(site.folder, progress=progress, centre=site.centre)
         summary.clients += report.created.get("clients", 0)
@@ -186,7 +183,7 @@ def _guests(sites: list[_Site], today: date, summary: DemoSummary) -> None:
 
     demo, second = sites[0], sites[1]
     for home, host in ((demo, second), (second, demo)):
-        traveller = pick_traveller(records.client_states(home.centre.pk), today, set())
+        traveller = pick_traveller(records.client_states(home.centre.pk), today)
         if traveller is None:
             continue
         send_guest(traveller, host.centre, home.users["clinician"], host.users["nurse"], today)
@@ -250,6 +247,7 @@ def build_demo(
     from .demo_partners import build_partners
     from .demo_takehome import build_takehome
     from .generator import CentreSpec
+    from .writers import write_centre
 
     started = time.perf_counter()
     summary = DemoSummary()
@@ -309,8 +307,10 @@ def build_demo(
                 "centres": ", ".join(f"{s.centre.code} {s.spec.clients}" for s in sites),
             },
         )
+        for site in sites:
+            write_centre(site.spec, site.folder, ("csv",), progress=progress)
         step(4, _("Importing the history"))
-        _history(sites, summary, progress)
+        _import(sites, summary, progress)
         step(5, _("Adding prescriptions, guest slips, stock, consents and holds"))
         with transaction.atomic():
             for site in sites:

@@ -94,12 +94,12 @@ def place_demo_logins(users: dict, demo_code: str) -> None:
 # Guest slips ----------------------------------------------------------------------------------
 
 
-def pick_traveller(states: list[ClientState], today: date, skip: set[int]) -> ClientState | None:
+def pick_traveller(states: list[ClientState], today: date) -> ClientState | None:
     """A client in treatment, not on take-home, who came to the clinic on each of the last
     ten days at an unchanged dose: their slip days then hold no bottle and no change."""
     window = [today - timedelta(days=n) for n in range(1, 11)]
     for state in states:
-        if not state.in_treatment or state.client_id in skip or state.on_takehome(today):
+        if not state.in_treatment or state.on_takehome(today):
             continue
         recent = {day: (mg, kind) for day, mg, kind in state.doses[-12:]}
         if all(recent.get(day, (0, ""))[1] == "clinic" for day in window) and (
