@@ -147,6 +147,7 @@ def import_slip(data: bytes, host: Centre, by=None) -> VisitingGuest:
         record(
             "guest_slip_imported",
             target=str(slip_id),
+            centre=host.pk,
             client_code=code,
             home_centre=slip.home_centre,
             host=host.code,
@@ -162,7 +163,7 @@ def import_slip(data: bytes, host: Centre, by=None) -> VisitingGuest:
 
 def _open_episode(client: Client, first_day: date) -> None:
     if not Episode.objects.filter(client=client, discharged_on__isnull=True).exists():
-        Episode.objects.create(client=client, enrolled_on=first_day)
+        Episode.objects.create(client=client, centre_id=client.centre_id, enrolled_on=first_day)
 
 
 def _prescribe(client: Client, slip: slips.GuestSlip, prescriber) -> None:
@@ -230,6 +231,7 @@ def write_return(visit: VisitingGuest, by=None) -> tuple[bytes, slips.DoseReturn
         record(
             "guest_return_written",
             target=returned.return_id,
+            centre=visit.client.centre_id,
             client_code=visit.client.code,
             slip_id=returned.slip_id,
             home_centre=visit.home_centre,
@@ -305,6 +307,7 @@ def import_return(data: bytes, by=None) -> DoseReturnReceived:
         record(
             "guest_return_imported",
             target=str(return_id),
+            centre=client.centre_id,
             client_code=client.code,
             slip_id=str(slip_id),
             host=returned.host_centre,

@@ -94,7 +94,10 @@ def apply_reenrolments(path: Path, centre_id: int | None = None) -> int:
             current.discharged_on, current.discharge_reason = left, reason
             current.save(update_fields=["discharged_on", "discharge_reason"])
             current = Episode.objects.create(
-                client_id=episode.client_id, enrolled_on=back, discharged_on=None
+                client_id=episode.client_id,
+                centre_id=episode.centre_id,
+                enrolled_on=back,
+                discharged_on=None,
             )
             count += 1
         if final_day is not None:
