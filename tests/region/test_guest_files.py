@@ -155,6 +155,7 @@ def test_a_slip_and_its_dose_return_travel_between_installations(clock_at, tmp_p
         local = visit.client
         assert (local.code, local.centre_id, visit.dose_mg) == ("C01:C01-0001", host.pk, 60)
         assert visit.signed_file == slip_file.read_bytes()
+        assert AuditEntry.objects.get(action="guest_slip_imported").centre_id == host.pk
         queue = queries.queue_day(today, centre_id=host.pk)
         assert [r.client.code for r in queue.rows] == ["C01:C01-0001"]
         assert actions.record_dose(local, host_nurse, centre=host).ok
@@ -185,7 +186,8 @@ def test_a_slip_and_its_dose_return_travel_between_installations(clock_at, tmp_p
     assert not [
         line for line in queries.dispensing_lines(today) if line.dose.client_id == client.pk
     ]
-    assert AuditEntry.objects.filter(action="guest_return_imported").count() == 1
+    imported = AuditEntry.objects.get(action="guest_return_imported")
+    assert imported.centre_id == home.pk  # the home centre's chain
 
     # The same return again is a replay: refused, nothing written.
     unchanged = counts()

@@ -68,7 +68,8 @@ def _store(code: str, name: str, text: str, kid: str) -> OutsideCentreKey | None
         added_at=clock.now(),
         added_by=current_actor().username[:150],
     )
-    record("guest_key_added", target=code, name=row.centre_name, key_id=kid)
+    # The key list is the installation's, not one centre's: the region's chain.
+    record("guest_key_added", target=code, centre=None, name=row.centre_name, key_id=kid)
     return row
 
 
