@@ -158,6 +158,8 @@ def test_a_slip_and_its_dose_return_travel_between_installations(clock_at, tmp_p
         assert AuditEntry.objects.get(action="guest_slip_imported").centre_id == host.pk
         queue = queries.queue_day(today, centre_id=host.pk)
         assert [r.client.code for r in queue.rows] == ["C01:C01-0001"]
+        facts = queries.client_facts(local, today)  # the dose's facts, as the queue's
+        assert queue.rows[0].facts == facts and facts.last_dose_date == visit.last_dose_on
         assert actions.record_dose(local, host_nurse, centre=host).ok
         clock_at(MORNING + timedelta(days=1))
         assert actions.record_dose(local, host_nurse, centre=host).ok
