@@ -160,6 +160,22 @@ def _audit_centre(centre):
     return in_centre(centre)
 
 
+def _server_cpu_s() -> float | None:
+    """CPU seconds the server process of this connection has used (user + system), read
+    from /proc: the server is on this machine (loopback). None where it cannot be read."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _work(
     url: str, number: int, ids: list[int], seconds: float, barrier, out, per_centre: bool = False
 ) -> None:
@@ -186,6 +202,8 @@ def _work(
     queries.thresholds()
     queries.active_product()
     barrier.wait()
+    server_cpu = _server_cpu_s()
+    cpu = time.process_time()
     started = time.perf_counter()
     for client, (nurse, centre) in zip(clients, per_client, strict=True):
         if time.perf_counter() - started >= seconds:
@@ -213,6 +231,11 @@ def _work(
             if len(samples) < 5:
                 samples.append([b.code for b in result.blocks])
     tally["elapsed"] = time.perf_counter() - started
+    # CPU per attempt, this process and its server process, outside the clock: what the
+    # machine's cores must supply per dose, whatever waits for a lock.
+    tally["cpu_s"] = time.process_time() - cpu
+    after = _server_cpu_s()
+    tally["server_cpu_s"] = after - server_cpu if None not in (after, server_cpu) else None
     tally["latencies"] = latencies
     out.put(tally)
 
@@ -292,7 +315,10 @@ def figures(tallies: list[dict]) -> dict:
     wall = max(t["elapsed"] for t in tallies)
     latencies = [ms for t in tallies for ms in t["latencies"]]
     q = statistics.quantiles(latencies, n=100, method="inclusive")
+    server = [t.get("server_cpu_s") for t in tallies]
     return {
+        "worker_cpu_ms": 1000 * sum(t.get("cpu_s", 0) for t in tallies) / len(latencies),
+        "server_cpu_ms": 1000 * sum(server) / len(latencies) if None not in server else None,
         "ok": ok,
         "wall": wall,
         "rate": ok / wall,

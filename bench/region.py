@@ -66,6 +66,16 @@ def _problems(checks: dict, f: dict, tallies: list[dict]) -> list[str]:
     return out
 
 
+def _cpu(f: dict) -> str:
+    """CPU ms per attempt, the worker's + its server process's, and the rate the machine's
+    cores could give at that cost (nothing else running, no lock waited for)."""
+    if f["server_cpu_ms"] is None:
+        return f"{f['worker_cpu_ms']:.2f} + ?"
+    total = f["worker_cpu_ms"] + f["server_cpu_ms"]
+    ceiling = (os.cpu_count() or 1) * 1000 / total
+    return f"{f['worker_cpu_ms']:.2f} + {f['server_cpu_ms']:.2f} (cores: <= {ceiling:.0f}/s)"
+
+
 def _row(label: str, f: dict, planned: int, goal: int, checks: dict) -> dict:
     return {
         "measure": label,
@@ -75,6 +85,7 @@ def _row(label: str, f: dict, planned: int, goal: int, checks: dict) -> dict:
         "p95_ms": round(f["p95"], 2),
         "p99_ms": round(f["p99"], 2),
         "double_attempts": f["already_dosed"],
+        "cpu_ms_per_attempt": _cpu(f),
         "goal": f">= {goal} doses/s",
         "met": "yes" if f["rate"] >= goal else "NO",
         "checks": "ok" if not checks["problems"] else "FAILED",
