@@ -71,6 +71,8 @@ def _cpu(f: dict) -> str:
     cores could give at that cost (nothing else running, no lock waited for)."""
     if f["server_cpu_ms"] is None:
         return f"{f['worker_cpu_ms']:.2f} + ?"
+    if f.get("server") == "waitress":  # its PostgreSQL backends are not counted
+        return f"{f['worker_cpu_ms']:.2f} + waitress {f['server_cpu_ms']:.2f} + ?"
     total = f["worker_cpu_ms"] + f["server_cpu_ms"]
     ceiling = (os.cpu_count() or 1) * 1000 / total
     return f"{f['worker_cpu_ms']:.2f} + {f['server_cpu_ms']:.2f} (cores: <= {ceiling:.0f}/s)"
@@ -92,10 +94,43 @@ def _row(label: str, f: dict, planned: int, goal: int, checks: dict) -> dict:
     }
 
 
-def run_pg(url: str, spec: dict, today: date, workers: int = _dosing_pg.WORKERS):
+def _phase(ctx, scratch, today, name, lists, centre_of, timer) -> dict:
+    """One timed run and its checks (today's doses cleared after them)."""
+    print(f"  timed run: {name}, {len({i for x in lists for i in x}):,} clients", flush=True)
+    tallies = timer(lists)
+    f = _dosing_pg.figures(tallies)
+    if "http_server_cpu_s" in tallies[0]:
+        f["server_cpu_ms"] = (
+            1000
+            * tallies[0]["http_server_cpu_s"]
+            / len([ms for t in tallies for ms in t["latencies"]])
+        )
+        f["server"] = "waitress"
+    checks = _dosing_pg._in_process(ctx, _dosing_pg._check_and_clear, scratch, today, f["ok"])
+    checks["problems"] = _problems(checks, f, tallies)
+    print("  workers:", [{k: v for k, v in t.items() if k != "latencies"} for t in tallies])
+    print("  checks:", checks, flush=True)
+    return {
+        "figures": f,
+        "checks": checks,
+        "planned": sum(len(x) for x in lists),
+        "centres": len({centre_of[i] for x in lists for i in x}),
+    }
+
+
+def run_pg(
+    url: str, spec: dict, today: date, workers: int = _dosing_pg.WORKERS, http: bool = False
+):
     """Load the region in a scratch database on `url`'s server, time one centre and then
-    the region with the same workers; returns (rows, summary)."""
+    the region with the same workers (and, with `http`, both again through `pingan serve`);
+    returns (rows, summary)."""
+    from . import _region_http
+
     ctx = multiprocessing.get_context("spawn")
+    # An experiment (see `_dosing_pg._own_stock_experiment`): said on every row it touches,
+    # and never applied to the server, so no HTTP run with it.
+    tag = " [own-stock experiment]" if os.environ.get(_dosing_pg.OWN_STOCK) == "1" else ""
+    http = http and not tag
     phases = {}
     with _dosing_pg.scratch_database(url, SCRATCH) as scratch:
         print(
@@ -106,48 +141,50 @@ def run_pg(url: str, spec: dict, today: date, workers: int = _dosing_pg.WORKERS)
         counts, due, centre_of = _dosing_pg.load(ctx, scratch, spec, today)
         first = min(centre_of.values())
         print(f"  loaded: {counts}; {len(due):,} due today", flush=True)
-        for name, ids in (
-            ("centre", [i for i in due if centre_of[i] == first]),
-            ("region", due),
-        ):
-            lists = _dosing_pg.plan(ids, workers)
-            print(f"  timed run: {name}, {len(ids):,} clients due", flush=True)
-            tallies = _dosing_pg.timed(ctx, scratch, lists, spec["seconds"], per_centre=True)
-            f = _dosing_pg.figures(tallies)
-            checks = _dosing_pg._in_process(
-                ctx, _dosing_pg._check_and_clear, scratch, today, f["ok"]
-            )
-            checks["problems"] = _problems(checks, f, tallies)
-            served = len({centre_of[i] for t in lists for i in t})
-            print("  workers:", [{k: v for k, v in t.items() if k != "latencies"} for t in tallies])
-            print("  checks:", checks, flush=True)
-            phases[name] = {
-                "figures": f,
-                "checks": checks,
-                "planned": sum(len(x) for x in lists),
-                "centres": served,
-            }
-    one, region = phases["centre"], phases["region"]
-    ratio = region["figures"]["rate"] / one["figures"]["rate"]
-    # An experiment (see `_dosing_pg._own_stock_experiment`): said on every row it touches.
-    tag = " [own-stock experiment]" if os.environ.get(_dosing_pg.OWN_STOCK) == "1" else ""
-    rows = [
-        _row(
-            f"one centre, {workers} workers{tag}",
-            one["figures"],
-            one["planned"],
-            GOAL_CENTRE,
-            one["checks"],
-        ),
-        _row(
-            f"region ({region['centres']} centres), {workers} workers{tag}",
-            region["figures"],
-            region["planned"],
-            GOAL_REGION,
-            region["checks"],
-        ),
-        {"measure": "region / one centre", "doses_per_s": f"{ratio:.2f}x"},
-    ]
+        plans = {
+            "centre": _dosing_pg.plan([i for i in due if centre_of[i] == first], workers),
+            "region": _dosing_pg.plan(due, workers),
+        }
+
+        def direct(lists):
+            return _dosing_pg.timed(ctx, scratch, lists, spec["seconds"], per_centre=True)
+
+        for name, lists in plans.items():
+            phases[name] = _phase(ctx, scratch, today, name, lists, centre_of, direct)
+        if http:
+            with _region_http.serving(ctx, scratch, due) as served:
+
+                def posted(lists):
+                    return _region_http.timed(ctx, scratch, lists, spec["seconds"], served)
+
+                for name, lists in plans.items():
+                    phases[f"{name} (HTTP)"] = _phase(
+                        ctx, scratch, today, f"{name} (HTTP)", lists, centre_of, posted
+                    )
+    rows = []
+    for via in ("", " (HTTP)"):
+        if f"centre{via}" not in phases:
+            continue
+        one, region = phases[f"centre{via}"], phases[f"region{via}"]
+        how = ", POST dosing:dose via pingan serve" if via else ", record_dose"
+        ratio = region["figures"]["rate"] / one["figures"]["rate"]
+        rows += [
+            _row(
+                f"one centre, {workers} workers{how}{tag}",
+                one["figures"],
+                one["planned"],
+                GOAL_CENTRE,
+                one["checks"],
+            ),
+            _row(
+                f"region ({region['centres']} centres), {workers} workers{how}{tag}",
+                region["figures"],
+                region["planned"],
+                GOAL_REGION,
+                region["checks"],
+            ),
+            {"measure": f"region / one centre{via}", "doses_per_s": f"{ratio:.2f}x"},
+        ]
     for name, phase in phases.items():
         c = phase["checks"]
         rows.append(
@@ -162,6 +199,7 @@ def run_pg(url: str, spec: dict, today: date, workers: int = _dosing_pg.WORKERS)
                 f" doses from another centre's stock {c['doses_from_another_centres_stock']}",
             }
         )
+    ratio = phases["region"]["figures"]["rate"] / phases["centre"]["figures"]["rate"]
     summary = {"counts": counts, "phases": phases, "ratio": ratio}
     return rows, summary
 
@@ -232,13 +270,18 @@ def run(scale: str = "small", **_options) -> list[dict]:
             }
         ]
     spec = SCALES[scale]
-    rows, summary = run_pg(url, spec, timezone.localdate())
-    print(
-        f"\ngoals: region >= {GOAL_REGION} doses/s:"
-        f" {'met' if summary['phases']['region']['figures']['rate'] >= GOAL_REGION else 'not met'};"
-        f" one centre >= {GOAL_CENTRE} doses/s:"
-        f" {'met' if summary['phases']['centre']['figures']['rate'] >= GOAL_CENTRE else 'not met'}"
-    )
+    http = os.environ.get("PINGAN_BENCH_REGION_HTTP", "1") != "0"
+    rows, summary = run_pg(url, spec, timezone.localdate(), http=http)
+    rates = {name: p["figures"]["rate"] for name, p in summary["phases"].items()}
+    for via in ("", " (HTTP)"):
+        if f"region{via}" in rates:
+            region, one = rates[f"region{via}"], rates[f"centre{via}"]
+            print(
+                f"goals{via}: region >= {GOAL_REGION} doses/s:"
+                f" {'met' if region >= GOAL_REGION else 'not met'} ({region:.1f});"
+                f" one centre >= {GOAL_CENTRE} doses/s:"
+                f" {'met' if one >= GOAL_CENTRE else 'not met'} ({one:.1f})"
+            )
     problems = {n: p["checks"]["problems"] for n, p in summary["phases"].items()}
     if any(problems.values()):
         raise AssertionError(f"regional benchmark invariants failed: {problems}")
