@@ -229,9 +229,13 @@ def _from_ndjson(con, p: Period) -> dict[str, tuple[int, int | None]]:
     return out
 
 
-def _pingan_indicators(p: Period) -> dict:
+def _pingan_indicators(p: Period, *centre: str) -> dict:
+    """`pingan indicators` for the month: the region pooled, or `--centre CODE`."""
     out = io.StringIO()
-    call_command("indicators", "--period", str(p), "--format", "json", "--no-progress", stdout=out)
+    extra = ["--centre", centre[0]] if centre else []
+    call_command(
+        "indicators", "--period", str(p), "--format", "json", "--no-progress", *extra, stdout=out
+    )
     return json.loads(out.getvalue())["indicators"]
 
 
@@ -255,7 +259,7 @@ def test_indicators_recomputed_from_the_ndjson_equal_pingan_indicators(export, i
 
 def test_measure_reports_carry_the_engine_figures(resources, in_region):
     last = Period.of(clock.today()).shift(-1)
-    theirs = _pingan_indicators(last)
+    theirs = _pingan_indicators(last, "DEMO")  # each centre's reports carry its own figures
     reports = {r["id"]: r for r in resources["MeasureReport"]}
     for ind in ("adherence", "active_clients", "opiate_positive_rate"):
         report = reports[f"DEMO-{ind.replace('_', '-')}-{last}"]
@@ -273,9 +277,9 @@ def test_measure_reports_carry_the_engine_figures(resources, in_region):
 
 
 def test_the_export_is_audited_with_types_centres_and_counts(export, resources):
-    entry = AuditEntry.objects.filter(action="fhir_export").latest("seq")
+    entry = AuditEntry.objects.filter(action="fhir_export").latest("pk")
     assert entry.role == "command" and entry.username.startswith("cli:")
-    assert entry.detail["centres"] == ["DEMO"]
+    assert entry.detail["centres"] == ["DEMO", "DEMO2", "DEMO3"]  # the region's export
     assert set(entry.detail["types"]) == set(TYPES)
     assert entry.detail["resources"] == sum(len(rows) for rows in resources.values())
 

@@ -87,7 +87,7 @@ def test_kick_off_poll_download_and_expiry(centre, client, users, new_user):
         assert len(lines) == output["count"] > 0
         assert {orjson.loads(line)["resourceType"] for line in lines} == {kind}
 
-    entry = AuditEntry.objects.filter(action="fhir_export").latest("seq")
+    entry = AuditEntry.objects.filter(action="fhir_export").latest("pk")
     assert entry.username == users["cdc"].username and entry.role == "cdc"
     assert entry.detail["types"] == ["Patient", "MedicationAdministration", "Observation"]
     assert entry.detail["resources"] == sum(o["count"] for o in manifest["output"])

@@ -388,7 +388,7 @@ def record_dose(
     with acting(by), transaction.atomic():
         sheet = queries.fact_sheet(client, day, lock=True)
         decision = rules.dosing_decision(
-            sheet.facts, day, sheet.thresholds or queries.thresholds(), at_centre=at
+            sheet.facts, day, sheet.thresholds or queries.thresholds(client.centre), at_centre=at
         )
         hold = None
         if decision.hold_to_open:
@@ -409,7 +409,7 @@ def record_dose(
         if guest:
             product = product_of(centre)
         else:
-            product = sheet.product or ensure_default_product()
+            product = sheet.product or ensure_default_product(client.centre)
         kind = DoseKind.GUEST if guest else DoseKind.CLINIC
         dose = _dose_row(client, day, kind, decision.mg, product, by, note, sheet.prescription_id)
         dose.centre_id = at if guest else client.centre_id
@@ -531,7 +531,7 @@ def record_second_part(client: Client, by, day: date | None = None) -> DoseResul
             )
             return _refused(client, [block])
         mg = rx.mg - given[0].mg
-        product = ensure_default_product()
+        product = ensure_default_product(client.centre)
         volume = queries.volume_ml(mg, dose.strength_mg_per_ml)
         part = DosePart.objects.create(
             dose=dose,
@@ -593,7 +593,7 @@ def record_takehome_dose(client: Client, day: date, mg: int, by, note: str = "")
     constraint refuses a day already dosed, with a clear message."""
     require(by, "dispense_takehome")
     mg = _clean_mg(mg)
-    product = ensure_default_product()
+    product = ensure_default_product(client.centre)
     prescription_id = (
         Prescription.objects.filter(client=client, superseded_at__isnull=True)
         .values_list("pk", flat=True)
@@ -651,7 +651,8 @@ def issue_guest_slip(client: Client, host, first: date, last: date, by) -> Guest
                 _("The client has an open hold: clear it before issuing a guest slip."),
                 code="hold",
             )
-        mg = rules.dosing_decision(sheet.facts, today, queries.thresholds()).mg
+        limits = sheet.thresholds or queries.thresholds(client.centre)
+        mg = rules.dosing_decision(sheet.facts, today, limits).mg
         if mg is None:
             raise Refusal(_("No dose is due: a guest slip needs a dose in force."), code="no_dose")
         clash = GuestSlip.objects.filter(

@@ -80,6 +80,12 @@ def _products():
     return Product.objects.filter(active=True).order_by("pk")
 
 
+def for_centre(form: forms.Form, centre_id: int) -> forms.Form:
+    """The form's product choices narrowed to one centre's stock (a ledger is a centre's)."""
+    form.fields["product"].queryset = _products().filter(centre_id=centre_id)
+    return form
+
+
 class ReceiptForm(forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=_products(), empty_label=None)
     ml = forms.DecimalField(label=_("Amount (ml)"), min_value=0.01, decimal_places=2)

@@ -181,11 +181,10 @@ def _fact_sql() -> str:
         EXISTS (SELECT 1 FROM {visit} v WHERE v.client_id = c.id)
         FROM {client} c
         LEFT JOIN {prescription} p ON p.client_id = c.id AND p.superseded_at IS NULL
-        LEFT JOIN (SELECT id, review_after_missed_days, reinduction_after_missed_days
-            FROM {centre} ORDER BY id LIMIT 1) ct ON 1 = 1
+        LEFT JOIN {centre} ct ON ct.id = c.centre_id
         LEFT JOIN {limits} dl ON dl.centre_id = ct.id
-        LEFT JOIN (SELECT id, drug, form, strength_mg_per_ml
-            FROM {product} WHERE active ORDER BY id LIMIT 1) pr ON 1 = 1
+        LEFT JOIN {product} pr ON pr.id = (SELECT p2.id FROM {product} p2
+            WHERE p2.active AND p2.centre_id = c.centre_id ORDER BY p2.id LIMIT 1)
         WHERE c.id = %s""".format(**tables)
 
 
@@ -506,9 +505,11 @@ def _queue_rows(
     for visit in VisitingGuest.objects.filter(client_id__in=[p.client_id for p in prescriptions]):
         visits[visit.client_id].append(visit)
     medicines = current_medicines([p.client_id for p in prescriptions], today)
-    product = active_product()
-    host_product = product_at(centre_id) if centre_id is not None else None
-    limits = thresholds()
+    # The centre's own solution; every client's missed-dose thresholds are their home
+    # centre's (the rules follow the person), read once per centre.
+    product = product_at(centre_id) if centre_id is not None else active_product()
+    host_product = product
+    limits_of: dict[int, rules.Thresholds] = {}
 
     extra = queue_badges.for_clients(today, [p.client_id for p in prescriptions])
 
@@ -545,7 +546,10 @@ def _queue_rows(
             facts = with_visit(facts, visits[p.client_id], today, reviewed.get(p.client_id))
             if facts.visit.first_day is None:
                 continue  # a guest from outside whose slip does not cover today: not expected
-        decision = rules.dosing_decision(facts, today, limits, at_centre=centre_id)
+        home = p.client.centre_id
+        if home not in limits_of:
+            limits_of[home] = thresholds(p.client.centre)
+        decision = rules.dosing_decision(facts, today, limits_of[home], at_centre=centre_id)
         row = QueueRow(
             client=p.client,
             has_photo=p.has_photo,
@@ -613,14 +617,24 @@ def balance_at(product: Product, moment: datetime | None = None) -> Decimal:
     return last if last is not None else Decimal("0")
 
 
-def balances() -> list[tuple[Product, Decimal]]:
-    return [(p, balance_at(p)) for p in Product.objects.order_by("-active", "pk")]
+def balances(centre_id: int | None = None) -> list[tuple[Product, Decimal]]:
+    """Each product's balance, of one centre's stock when `centre_id` is given."""
+    products = Product.objects.order_by("-active", "pk")
+    if centre_id is not None:
+        products = products.filter(centre_id=centre_id)
+    return [(p, balance_at(p)) for p in products]
 
 
-def dispensing_log(day: date):
-    """The controlled-drug dispensing log for a day, in the order the doses were given."""
+def dispensing_log(day: date, centre_id: int | None = None):
+    """The controlled-drug dispensing log for a day, in the order the doses were given: of
+    one centre (the doses given there, its guests' included) when `centre_id` is given."""
+    doses = Dose.objects.all()
+    if centre_id is not None:
+        doses = doses.filter(
+            Q(centre_id=centre_id) | Q(centre__isnull=True, client__centre_id=centre_id)
+        )
     return (
-        Dose.objects.filter(date=day, returned__isnull=True)  # not doses given outside
+        doses.filter(date=day, returned__isnull=True)  # not doses given outside
         .select_related("client", "dispenser")
         .prefetch_related("parts__dispenser")
         .defer("client__photo")
@@ -641,11 +655,12 @@ class LogLine:
     part: int | None = None
 
 
-def dispensing_lines(day: date) -> list[LogLine]:
-    """The log's lines for a day: each part of a split dose is a line of its own (each was
-    measured and handed over), every other dose one line."""
+def dispensing_lines(day: date, centre_id: int | None = None) -> list[LogLine]:
+    """The log's lines for a day (of one centre when `centre_id` is given): each part of a
+    split dose is a line of its own (each was measured and handed over), every other dose
+    one line."""
     lines = []
-    for dose in dispensing_log(day):
+    for dose in dispensing_log(day, centre_id):
         parts = list(dose.parts.all())
         if not parts:
             lines.append(

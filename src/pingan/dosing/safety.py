@@ -59,7 +59,7 @@ def history(client: Client, today: date) -> prescribing.History:
     from_mg = None
     if any(r["superseded_at"] is None for r in rows):
         facts = queries.client_facts(client, today)
-        decision = rules.dosing_decision(facts, today, queries.thresholds())
+        decision = rules.dosing_decision(facts, today, queries.thresholds(client.centre))
         from_mg = decision.mg if decision.mg is not None else facts.prescription_mg
     else:
         from_mg = (

@@ -23,15 +23,16 @@ from . import queries
 from .models import Dose, Product, Reconciliation, StockEntry, StockEntryKind
 
 
-def ensure_default_product() -> Product:
-    """The solution in use; created on first need. China's MMT clinics mostly dispense a
-    1 mg/ml oral solution; `PINGAN_METHADONE_MG_PER_ML` in settings changes the default."""
-    product = queries.active_product()
+def ensure_default_product(centre: Centre | None = None) -> Product:
+    """The solution in use at `centre` (the installation's first product without one);
+    created on first need. China's MMT clinics mostly dispense a 1 mg/ml oral solution;
+    `PINGAN_METHADONE_MG_PER_ML` in settings changes the default."""
+    product = queries.product_at(centre.pk) if centre is not None else queries.active_product()
     if product is not None:
         return product
     strength = Decimal(str(getattr(settings, "PINGAN_METHADONE_MG_PER_ML", "1")))
     product, _created = Product.objects.get_or_create(
-        centre=Centre.current(),
+        centre=centre or Centre.current(),
         strength_mg_per_ml=strength,
         defaults={"name": "Methadone hydrochloride oral solution", "active": True},
     )

@@ -9,6 +9,7 @@ from datetime import date
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -35,6 +36,7 @@ from .forms import (
     ReconcileForm,
     TaperForm,
     WasteForm,
+    for_centre,
 )
 from .models import Dose, GuestSlip, Hold, Prescription, Reconciliation, StockEntry, TaperPlan
 
@@ -158,7 +160,9 @@ def _client_page(request, client: Client, status: int = 200, **forms):
     today = clock.today()
     facts = queries.client_facts(client, today)
     here = centre_id(request)
-    decision = rules.dosing_decision(facts, today, queries.thresholds(), at_centre=here)
+    decision = rules.dosing_decision(
+        facts, today, queries.thresholds(client.centre), at_centre=here
+    )
     is_home = client.centre_id == here
     context = {
         "client": client,
@@ -407,34 +411,40 @@ def _add_entry(kind: str, d: dict, by) -> None:
 
 @requires("manage_stock")
 def stock(request):
-    actions.ensure_default_product()
-    forms = {name: cls(prefix=name) for name, cls in STOCK_FORMS.items()}
+    """The current centre's stock: its products, their ledger and reconciliations."""
+    here = current_centre(request)
+    if here is None:
+        raise Http404
+    actions.ensure_default_product(here)
+    forms = {name: for_centre(cls(prefix=name), here.pk) for name, cls in STOCK_FORMS.items()}
     status = 200
     if request.method == "POST":
         kind = request.POST.get("kind", "")
         if kind not in STOCK_FORMS:
             return redirect("dosing:stock")
-        form = forms[kind] = STOCK_FORMS[kind](request.POST, prefix=kind)
+        form = forms[kind] = for_centre(STOCK_FORMS[kind](request.POST, prefix=kind), here.pk)
         added = _("Entry added to the ledger.")
         if run_form(
             request, form, lambda d: _add_entry(kind, d, request.user), added, on_form=True
         ):
             return redirect("dosing:stock")
         status = 400
-    entries = StockEntry.objects.select_related("product", "created_by", "dose__client").order_by(
-        "-pk"
+    entries = (
+        StockEntry.objects.filter(product__centre=here)
+        .select_related("product", "created_by", "dose__client")
+        .order_by("-pk")
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "dosing/stock.html",
         {
-            "balances": queries.balances(),
+            "balances": queries.balances(here.pk),
             "page": page,
             "forms": forms,
-            "reconciliations": Reconciliation.objects.select_related("product").order_by("-on")[
-                :10
-            ],
+            "reconciliations": Reconciliation.objects.filter(product__centre=here)
+            .select_related("product")
+            .order_by("-on")[:10],
         },
         status=status,
     )
@@ -442,8 +452,11 @@ def stock(request):
 
 @requires("manage_stock")
 def reconcile(request):
-    product = actions.ensure_default_product()
-    form = ReconcileForm(request.POST or None, initial={"product": product})
+    here = current_centre(request)
+    if here is None:
+        raise Http404
+    product = actions.ensure_default_product(here)
+    form = for_centre(ReconcileForm(request.POST or None, initial={"product": product}), here.pk)
     status = 200
     if request.method == "POST":
 
@@ -482,4 +495,5 @@ def _day(value: str | None) -> date | None:
 @requires("manage_stock")
 def dispensing_log(request):
     day = _day(request.GET.get("date")) or clock.today()
-    return render(request, "dosing/log.html", {"day": day, "lines": queries.dispensing_lines(day)})
+    lines = queries.dispensing_lines(day, centre_id(request))
+    return render(request, "dosing/log.html", {"day": day, "lines": lines})

@@ -196,7 +196,7 @@ def run_job(job_id: int) -> None:
     actor = Actor(user.get_username(), role_of(user), job.requested_from)
     folder = folder_of(job)
     try:
-        expected = bulk.expected(request, bulk.scope_of(request, now))
+        expected = bulk.expected(request, bulk.scopes_of(request, now))
         ExportJob.objects.filter(pk=job_id).update(expected=expected)
         written = bulk.write(
             request, folder, progress=progress, request_url=job.request_url, now=now

@@ -23,8 +23,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from pingan.core import clock
-from pingan.core.domain import Refusal
+from pingan.core.domain import Refusal, role_of
 from pingan.core.models import Centre
+from pingan.region.current import CENTRE_ROLES, centres_of
 
 from .fhir import AGGREGATE_TYPES, BY_TYPE, TYPES, Scope
 from .fhir.scope import AUDIENCES
@@ -98,22 +99,26 @@ def parse_since(text: str | None) -> date | None:
 
 
 def centres_for(user) -> list[Centre]:
-    """The centres whose records `user` may export (a command run on the server: all).
-    An installation holds one centre, and the CDC oversees it; a region narrows this list
-    to the centres the officer oversees."""
-    return [Centre.current()]
+    """The centres whose records `user` may export: every centre of the region for a
+    command run on the server and for the regional officers (CDC, police); a member of
+    centre staff, their own centres."""
+    every = list(Centre.objects.order_by("code")) or [Centre.current()]
+    if user is None or role_of(user) not in CENTRE_ROLES:
+        return every
+    return centres_of(user) or ([every[0]] if len(every) == 1 else [])
 
 
-def parse_centre(code: str | None, user=None) -> Centre:
-    """The centre asked for (default: the installation's), if `user` may export it. An
-    unknown code and a centre the user may not see get the same answer."""
+def parse_centre(code: str | None, user=None) -> list[Centre]:
+    """The centres asked for: the one named, if `user` may export it, or without a code
+    every centre they may export (the region's export). An unknown code and a centre the
+    user may not see get the same answer."""
     visible = centres_for(user)
     value = (code or "").strip()
-    if not value:
-        return visible[0]
+    if not value and visible:
+        return visible
     for centre in visible:
         if centre.code == value:
-            return centre
+            return [centre]
     raise Refusal(
         _("No centre with the code '%(code)s' that you may export.") % {"code": value[:40]},
         code="unknown_centre",
@@ -147,7 +152,9 @@ def ask(
         if len(reasons) == 1:
             raise reasons[0]
         raise Refusal([r.message for r in reasons], code=reasons[0].code)
-    return ExportRequest(found["types"], (found["centre"].code,), found["since"], audience)
+    return ExportRequest(
+        found["types"], tuple(c.code for c in found["centre"]), found["since"], audience
+    )
 
 
 @dataclass
@@ -166,13 +173,29 @@ class Cancelled(Exception):
     """The export was cancelled while it ran; nothing was left behind."""
 
 
-def expected(request: ExportRequest, scope: Scope) -> int:
-    return sum(BY_TYPE[t].count(scope) for t in request.types)
+# Types whose resources do not belong to one centre (the partner organisations, the
+# measures, staff who work in several centres): written once however many centres.
+SHARED_TYPES = frozenset({"Organization", "Measure", "Practitioner"})
 
 
-def scope_of(request: ExportRequest, now: datetime | None = None) -> Scope:
-    centre = Centre.objects.get(code=request.centres[0])
-    return Scope(centre=centre, since=request.since, audience=request.audience, now=now)
+def expected(request: ExportRequest, scopes: list[Scope]) -> int:
+    """The resources the export will write, for its progress bar (a resource shared by
+    several centres is counted with each)."""
+    return sum(BY_TYPE[t].count(scope) for scope in scopes for t in request.types)
+
+
+def scopes_of(request: ExportRequest, now: datetime | None = None) -> list[Scope]:
+    """One scope per exported centre, all at the same instant and over the same rows (the
+    tables' highest ids read once, when the first scope needs them)."""
+    centres = {c.code: c for c in Centre.objects.filter(code__in=request.centres)}
+    scopes = []
+    for code in request.centres:
+        scope = Scope(centre=centres[code], since=request.since, audience=request.audience, now=now)
+        now = scope.now
+        if scopes:
+            scope.share_rows_with(scopes[0])
+        scopes.append(scope)
+    return scopes
 
 
 def _validator():
@@ -224,14 +247,14 @@ def write(
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = folder.parent / f".{folder.name}.partial-{secrets.token_hex(4)}"
     partial.mkdir()
-    scope = scope_of(request, now)
-    written = Written(transaction_time=scope.now)
+    scopes = scopes_of(request, now)
+    written = Written(transaction_time=scopes[0].now)
     check = _validator() if validate else None
     try:
         # The resources' own words (labels, measure titles) are in English whoever asks.
         with translation.override("en"):
             for name in request.types:
-                count = _write_type(partial, name, scope, progress, check)
+                count = _write_type(partial, name, scopes, progress, check)
                 if count:
                     written.counts[name] = count
         (partial / MANIFEST).write_bytes(
@@ -246,12 +269,24 @@ def write(
     return written
 
 
-def _write_type(partial: Path, name: str, scope: Scope, progress, check) -> int:
+def _rows(name: str, scopes: list[Scope]):
+    """The type's resources of every scope; a shared type's resource once."""
+    seen: set[str] | None = set() if name in SHARED_TYPES and len(scopes) > 1 else None
+    for scope in scopes:
+        for resource in BY_TYPE[name].rows(scope):
+            if seen is not None:
+                if resource["id"] in seen:
+                    continue
+                seen.add(resource["id"])
+            yield resource
+
+
+def _write_type(partial: Path, name: str, scopes: list[Scope], progress, check) -> int:
     path = partial / f"{name}.ndjson"
     count = pending = 0
     dumps = orjson.dumps
     with path.open("wb", buffering=1 << 20) as out:
-        for resource in BY_TYPE[name].rows(scope):
+        for resource in _rows(name, scopes):
             if check is not None:
                 check(resource)
             out.write(dumps(resource))

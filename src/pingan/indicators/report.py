@@ -76,11 +76,12 @@ def csv_rows(result: IndicatorSet) -> list[list[str]]:
     return rows
 
 
-def monthly_csv(period: Period, language: str) -> str:
+def monthly_csv(period: Period, language: str, centre_id: int | None = None) -> str:
     """The month's suppressed set as CSV (UTF-8 with a BOM so spreadsheet programs on
-    Chinese Windows read it as UTF-8)."""
+    Chinese Windows read it as UTF-8): one centre's when `centre_id` is given, else the
+    region's."""
     with translation.override(language):
-        result = queries.for_audience([queries.month(period)], full=False)[0]
+        result = queries.for_audience([queries.month(period, centre_id)], full=False)[0]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerows(csv_rows(result))
@@ -120,8 +121,11 @@ def axis_label(ind) -> str:
     return "%" if ind.kind == "rate" else unit_name(ind)
 
 
-def report_context(period: Period) -> dict:
-    sets = queries.for_audience(queries.trend(period), full=False)
+def report_context(period: Period, centre=None) -> dict:
+    """The report of one centre (`centre`) or, without it, of the region pooled."""
+    from .freshness import trend
+
+    sets = queries.for_audience(trend(period, centre_id=centre.pk if centre else None), full=False)
     current = sets[-1]
     sections = []
     for key, title in SECTIONS.items():
@@ -139,6 +143,7 @@ def report_context(period: Period) -> dict:
     ]
     return {
         "period": period,
+        "centre": centre,
         "sections": sections,
         "charts": charts,
         "generated": clock.localtime(),
@@ -147,11 +152,11 @@ def report_context(period: Period) -> dict:
     }
 
 
-def monthly_pdf(period: Period, language: str) -> bytes:
+def monthly_pdf(period: Period, language: str, centre=None) -> bytes:
     from weasyprint import HTML
 
     with translation.override(language):
         html = render_to_string(
-            "indicators/report.html", {**report_context(period), "language": language}
+            "indicators/report.html", {**report_context(period, centre), "language": language}
         )
     return HTML(string=html).write_pdf()

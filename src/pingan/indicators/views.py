@@ -224,13 +224,28 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
     except NotAMonth as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     language = _language(request)
-    record("indicators.export", target=str(period), format=kind, language=language)
+    # The same figures as the dashboard: the centre of centre staff, the centre a regional
+    # officer chose (`?centre=CODE`) or the region pooled.
+    scope = _scope(request, list(Centre.objects.order_by("code")))
+    if not isinstance(scope, Centre) and scope is not None:
+        return HttpResponseBadRequest(
+            _("You work in no centre of this region: there is nothing to export."),
+            content_type="text/plain; charset=utf-8",
+        )
+    suffix = f"-{scope.code}" if scope is not None else ""
+    record(
+        "indicators.export",
+        target=str(period),
+        format=kind,
+        language=language,
+        centre=scope.code if scope is not None else None,
+    )
     if kind == "csv":
-        body, content_type = monthly_csv(period, language), "text/csv; charset=utf-8"
-        name = f"indicators-{period}.csv"
+        body = monthly_csv(period, language, scope.pk if scope is not None else None)
+        content_type, name = "text/csv; charset=utf-8", f"indicators-{period}{suffix}.csv"
     else:
-        body, content_type = monthly_pdf(period, language), "application/pdf"
-        name = f"indicators-{period}-{language}.pdf"
+        body, content_type = monthly_pdf(period, language, scope), "application/pdf"
+        name = f"indicators-{period}{suffix}-{language}.pdf"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

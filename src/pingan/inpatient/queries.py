@@ -267,21 +267,34 @@ def _overlap(start: date, end_exclusive: date, first: date, last_exclusive: date
     return max(0, (min(end_exclusive, last_exclusive) - max(start, first)).days)
 
 
-def occupancy(month: date | str, today: date | None = None) -> Measure:
-    """Occupied bed-days ÷ bed-days in the month (up to today)."""
+def _stays(centre_id: int | None):
+    """The ward's stays, of one centre's ward when `centre_id` is given (through the room
+    of the bed), every centre's otherwise."""
+    rows = Stay.objects.all()
+    return rows if centre_id is None else rows.filter(bed__room__centre_id=centre_id)
+
+
+def occupancy(
+    month: date | str, today: date | None = None, centre_id: int | None = None
+) -> Measure:
+    """Occupied bed-days ÷ bed-days in the month (up to today), of one centre's ward when
+    `centre_id` is given."""
     first, last = _month_bounds(month)
     today = today or clock.today()
     stop = min(last, today) + timedelta(days=1)
     if stop <= first:
         return _ratio(0, 0)
-    stays = Stay.objects.filter(admitted_on__lt=stop).filter(
-        Q(discharged_on__isnull=True) | Q(discharged_on__gt=first)
+    stays = (
+        _stays(centre_id)
+        .filter(admitted_on__lt=stop)
+        .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gt=first))
     )
     occupied = sum(
         _overlap(admitted, discharged or stop, first, stop)
         for admitted, discharged in stays.values_list("admitted_on", "discharged_on")
     )
-    beds = Bed.objects.filter(in_service_from__lt=stop).filter(
+    beds = Bed.objects.all() if centre_id is None else Bed.objects.filter(room__centre_id=centre_id)
+    beds = beds.filter(in_service_from__lt=stop).filter(
         Q(retired_on__isnull=True) | Q(retired_on__gt=first)
     )
     bed_days = sum(
@@ -291,24 +304,26 @@ def occupancy(month: date | str, today: date | None = None) -> Measure:
     return _ratio(occupied, bed_days)
 
 
-def mean_los_days(month: date | str) -> Measure:
+def mean_los_days(month: date | str, centre_id: int | None = None) -> Measure:
     """Nights of the stays discharged in the month ÷ those discharges."""
     first, last = _month_bounds(month)
-    rows = Stay.objects.filter(discharged_on__range=(first, last)).values_list(
-        "admitted_on", "discharged_on"
+    rows = (
+        _stays(centre_id)
+        .filter(discharged_on__range=(first, last))
+        .values_list("admitted_on", "discharged_on")
     )
     nights = [(discharged - admitted).days for admitted, discharged in rows]
     return _ratio(sum(nights), len(nights))
 
 
-def readmission_12m(month: date | str) -> Measure:
-    """Share of the month's discharges whose stay began within 365 days after the same
-    person's previous discharge."""
+def readmission_12m(month: date | str, centre_id: int | None = None) -> Measure:
+    """Share of the month's discharges (of one centre's ward when `centre_id` is given)
+    whose stay began within 365 days after the same person's previous discharge."""
     first, last = _month_bounds(month)
     discharged = list(
-        Stay.objects.filter(discharged_on__range=(first, last)).values_list(
-            "pk", "person_id", "admitted_on"
-        )
+        _stays(centre_id)
+        .filter(discharged_on__range=(first, last))
+        .values_list("pk", "person_id", "admitted_on")
     )
     readmitted = 0
     for pk, person, admitted in discharged:

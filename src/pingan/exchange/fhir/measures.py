@@ -86,7 +86,7 @@ def report_id(centre_code: str, ind: Indicator, period: Period) -> str:
 
 def measure_reports(scope: Scope) -> Iterator[dict]:
     for period in months(scope):
-        found = month(period)
+        found = month(period, scope.centre.pk)
         if scope.audience != "cdc":
             found = suppress_set(found)
         for ind in INDICATORS:

@@ -3,8 +3,9 @@
 `Scope.records` is the one place a query is narrowed: to the rows that existed when the
 export started (each table's highest id then, read for every table at once, so a record
 added while the export runs cannot refer to a Patient written before it existed), and to
-the exported centres. An installation holds one centre today, so every record is that
-centre's; when a region holds several, this is where each query gains its centre.
+the exported centre: a client's records through the client's centre (`CENTRE_PATHS`), a
+ward's stays through their bed's room. Records that belong to no centre (the partner
+organisations) are exported with every centre.
 """
 
 from __future__ import annotations
@@ -23,6 +24,33 @@ from . import codes
 
 AUDIENCES = ("cdc", "police")
 
+# The path from a model to its centre where it is not `centre` or `client__centre`.
+CENTRE_PATHS = {
+    "labs.urineresult": "sample__client__centre",
+    "inpatient.stay": "bed__room__centre",
+}
+
+
+def _ceilings() -> dict:
+    """Each exported table's highest id now: the rows an export reads."""
+    return {
+        model: model.objects.aggregate(top=Max("pk"))["top"] or 0 for model in snapshot_models()
+    }
+
+
+def centre_path(model) -> str | None:
+    """How a model's rows reach their centre; None for a model that has none."""
+    label = model._meta.label_lower
+    if label in CENTRE_PATHS:
+        return CENTRE_PATHS[label]
+    names = {f.name for f in model._meta.get_fields()}
+    # A client's records go with the client, wherever one of them happened (a dose given
+    # at a host centre, an episode at the centre the client left): every reference to the
+    # Patient then resolves inside the export.
+    if "client" in names:
+        return "client__centre"
+    return "centre" if "centre" in names else None
+
 
 @dataclass
 class Scope:
@@ -40,14 +68,20 @@ class Scope:
         if self.now is None:
             self.now = clock.now()
 
+    def share_rows_with(self, other: Scope) -> None:
+        """Read the same rows as `other` (its tables' highest ids), for an export of
+        several centres taken at one instant."""
+        if other._ceilings is None:
+            other._ceilings = _ceilings()
+        self._ceilings = other._ceilings
+
     def records(self, queryset: QuerySet) -> QuerySet:
         """The queryset narrowed to the export (see the module's docstring)."""
         if self._ceilings is None:
-            self._ceilings = {
-                model: model.objects.aggregate(top=Max("pk"))["top"] or 0
-                for model in snapshot_models()
-            }
-        return queryset.filter(pk__lte=self._ceilings[queryset.model])
+            self._ceilings = _ceilings()
+        queryset = queryset.filter(pk__lte=self._ceilings[queryset.model])
+        path = centre_path(queryset.model)
+        return queryset if path is None else queryset.filter(**{f"{path}_id": self.centre.pk})
 
     @property
     def since_instant(self) -> datetime | None:

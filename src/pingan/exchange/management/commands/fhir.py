@@ -93,8 +93,7 @@ class Command(BaseCommand):
                 centre=options["centre"],
                 audience=options["audience"],
             )
-            scope = bulk.scope_of(request)
-            total = bulk.expected(request, scope)
+            total = bulk.expected(request, bulk.scopes_of(request))
             show = not options["no_progress"] and sys.stderr.isatty()
             with tqdm(
                 total=total, disable=not show, unit=" resources", unit_scale=True, desc="FHIR"
