@@ -1,8 +1,9 @@
 """`pingan guest issue` writes a signed slip file the host reads back with the
-installation's key; a refused slip writes nothing."""
+home centre's own key (`pingan guest key`); a refused slip writes nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from dosing_factories import make_client
 
 from pingan.audit.keys import public_hex, signing_key
 from pingan.core import clock
+from pingan.core.domain import Refusal
 from pingan.core.models import Centre
 from pingan.dosing.models import GuestSlip
 from pingan.region import signed, slips
@@ -34,13 +36,28 @@ def test_issue_writes_a_signed_slip_the_host_can_read(clock_at, tmp_path, capsys
         "guest", "issue", "--from", str(today), "--to", str(today + timedelta(days=6)), *args
     )
 
-    keys = signed.KeyList.from_hex({"C01": [public_hex(signing_key().public_key())]})
+    # Signed by the home centre's own key, which `pingan guest key` publishes.
+    home_key = signed.centre_key(signing_key(), "C01").public_key()
+    assert home_key != signing_key().public_key()
+    keys = signed.KeyList.from_hex({"C01": [public_hex(home_key)]})
     slip = slips.read_slip(out.read_bytes(), keys, "C02", clock.now(), today)
     assert (slip.client_code, slip.dose_mg, slip.days) == ("C01-0001", 60, 7)
     assert slip.slip_id == str(GuestSlip.objects.get().external_id)
 
-    call_command("guest", "key")
-    assert public_hex(signing_key().public_key()) in capsys.readouterr().out
+    capsys.readouterr()
+    call_command("guest", "key", "--format", "json")
+    published = json.loads(capsys.readouterr().out)
+    assert published["C01"] == [public_hex(home_key)]
+    assert published["C02"] != published["C01"]
+    with pytest.raises(Refusal):
+        # The host centre's key cannot sign for the home centre.
+        slips.read_slip(
+            out.read_bytes(),
+            signed.KeyList.from_hex({"C01": published["C02"]}),
+            "C02",
+            clock.now(),
+            today,
+        )
 
     again = tmp_path / "again.json"
     with pytest.raises(CommandError):

@@ -38,8 +38,9 @@ def crossings(django_db_setup, django_db_blocker):
         with transaction.atomic():
             demo_site()
             guests_here = set(
-                GuestSlip.objects.filter(host__code="DEMO", cancelled_at__isnull=True)
-                .values_list("client__code", flat=True)
+                GuestSlip.objects.filter(host__code="DEMO", cancelled_at__isnull=True).values_list(
+                    "client__code", flat=True
+                )
             )
             theirs = [
                 (code, alias)

@@ -127,7 +127,7 @@ def test_a_slip_and_its_dose_return_travel_between_installations(clock_at, tmp_p
     doctor = make_user("clinician", "home-doc")
     nurse = make_user("nurse", "home-nurse")
     client = make_client("C01-0001", home, doctor)
-    list_key("C02", "Host Centre", host_key)
+    list_key("C02", "Host Centre", signed.centre_key(host_key, "C02"))
     monkeypatch.setattr(guest_command, "signing_key", lambda: home_key)
     slip_file = tmp_path / "slip.json"
     last = today + timedelta(days=2)
@@ -149,7 +149,7 @@ def test_a_slip_and_its_dose_return_travel_between_installations(clock_at, tmp_p
         manager = make_user("manager", "host-manager")
         host_nurse = make_user("nurse", "host-nurse")
         actions.receive(actions.product_of(host), 500, "G-1", manager)
-        list_key("C01", "Home Centre", home_key)
+        list_key("C01", "Home Centre", signed.centre_key(home_key, "C01"))
         call_command("guest", "import", str(slip_file), "--centre", "C02")
         visit = VisitingGuest.objects.get()
         local = visit.client
@@ -353,7 +353,9 @@ def test_returns_without_a_slip_write_one_file_per_slip(host_side, tmp_path, mon
     call_command("guest", "returns", "--out", str(out))
     (written,) = out.iterdir()
     document = signed.open_signed(
-        written.read_bytes(), signed.KeyList.from_hex({"C02": [hex_of(host_key)]}), "host_centre"
+        written.read_bytes(),
+        signed.KeyList.from_hex({"C02": [hex_of(signed.centre_key(host_key, "C02"))]}),
+        "host_centre",
     )
     assert document["format"] == slips.RETURN_FORMAT
     assert [d["mg"] for d in document["doses"]] == [70]

@@ -226,7 +226,7 @@ def write_return(visit: VisitingGuest, by=None) -> tuple[bytes, slips.DoseReturn
         client_code=visit.home_client_code,
         doses=tuple(slips.ReturnedDose(d.date, d.mg, d.given_at) for d in doses),
     )
-    data = signed.sign(returned.document(), signing_key())
+    data = signed.sign(returned.document(), signed.centre_key(signing_key(), returned.host_centre))
     with acting(by), transaction.atomic():
         record(
             "guest_return_written",

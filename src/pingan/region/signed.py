@@ -48,6 +48,32 @@ def public_bytes(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+_CENTRE_KEY_INFO = b"pingan-centre-signing-key/1\n"
+
+
+def centre_key(installation: Ed25519PrivateKey, centre_code: str) -> Ed25519PrivateKey:
+    """The signing key of one centre of the installation: an Ed25519 key whose seed is
+    HKDF-SHA256 of the installation's signing key and the centre's code. Each centre thus
+    signs with a key of its own, which the region publishes under the centre's code, one
+    centre's key cannot sign for another, and nothing more is stored: the keys follow the
+    installation's key (its rotation gives every centre a new one)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    seed = installation.private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    derived = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=_CENTRE_KEY_INFO + centre_code.encode("utf-8"),
+    ).derive(seed)
+    return Ed25519PrivateKey.from_private_bytes(derived)
+
+
 def key_id(key: Ed25519PublicKey) -> str:
     """A short, stable name for a public key: the first 16 hex digits of its SHA-256."""
     return hashlib.sha256(public_bytes(key)).hexdigest()[:16]

@@ -3,7 +3,8 @@ and centres outside it (docs/region.md, "Guests from outside the installation").
 
 - `issue --client CODE --host CENTRE --from D --to D --by LOGIN --out FILE` issues a slip
   (as `dosing.actions.issue_guest_slip`, in the named clinician's name) and writes it
-  signed (`pingan-guest-slip/1`); `key` prints the public key that verifies it.
+  signed by the home centre (`pingan-guest-slip/1`); `key [--centre CODE] [--format json]`
+  prints each centre's public key, as JSON the key list this region publishes.
 - `keys`, `keys add --centre CODE --name NAME --key HEX`, `keys import FILE`: the key list
   of the centres outside the installation (`dosing.outside_keys`).
 - `import FILE [--centre HOST]`: a slip signed outside, read at the host
@@ -11,12 +12,13 @@ and centres outside it (docs/region.md, "Guests from outside the installation").
 - `returns --out FILE [--slip SLIP_ID]`: the host's signed dose return(s).
 - `import-returns FILE`: a dose return read back at home.
 
-The installation signs with its Ed25519 checkpoint key (`audit.keys.signing_key`): until
-each centre has a key of its own, that key is every centre's of this installation.
+Each centre signs with a key of its own (`region.signed.centre_key`: derived from the
+installation's Ed25519 checkpoint key, `audit.keys.signing_key`, and the centre's code).
 Every refusal exits non-zero with its reason, and writes nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -80,7 +82,11 @@ class Command(BaseCommand):
         issue.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
         issue.add_argument("--by", required=True, help="login of the issuing clinician")
         issue.add_argument("--out", required=True, help="the slip file to write")
-        sub.add_parser("key", help="the installation's public key (hex) and its id")
+        key = sub.add_parser(
+            "key", help="each centre's public key (the key list this region publishes)"
+        )
+        key.add_argument("--centre", help="one centre's code (default: every centre)")
+        key.add_argument("--format", choices=["table", "json"], default="table")
         keys = sub.add_parser("keys", help="the keys of centres outside the installation")
         keys_sub = keys.add_subparsers(dest="keys_action")
         add = keys_sub.add_parser("add", help="trust one key of a centre outside")
@@ -114,8 +120,20 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from None
 
     def key(self, options) -> None:
-        key = signing_key()
-        self.stdout.write(f"{signed.key_id(key.public_key())}\t{public_hex(key.public_key())}")
+        """Each centre's public key: a table (code, key id, key), or the JSON key list
+        (docs/region.md) other regions import with `pingan guest keys import`."""
+        centres = Centre.objects.order_by("code")
+        if options.get("centre"):
+            centres = centres.filter(code=options["centre"])
+            if not centres.exists():
+                raise CommandError(f"No centre has the code {options['centre']!r}.")
+        rows = [(c.code, signed.centre_key(signing_key(), c.code).public_key()) for c in centres]
+        if options.get("format") == "json":
+            listed = {code: [public_hex(public)] for code, public in rows}
+            self.stdout.write(json.dumps(listed, ensure_ascii=False, sort_keys=True))
+            return
+        for code, public in rows:
+            self.stdout.write(f"{code}\t{signed.key_id(public)}\t{public_hex(public)}")
 
     def issue(self, options) -> None:
         found = list(Client.objects.defer("photo").filter(code=options["client"])[:2])
@@ -133,7 +151,9 @@ class Command(BaseCommand):
             raise CommandError(f"No user has the login {options['by']!r}.")
         first, last = _day(options["first"], "from"), _day(options["last"], "to")
         slip = actions.issue_guest_slip(found[0], host, first, last, user)
-        data = signed.sign(slip_document(slip), signing_key())
+        data = signed.sign(
+            slip_document(slip), signed.centre_key(signing_key(), slip.client.centre.code)
+        )
         Path(options["out"]).write_bytes(data)
         self.stdout.write(f"{slip.external_id}\t{options['out']}")
 
