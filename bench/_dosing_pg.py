@@ -125,30 +125,6 @@ def _nurses(per_centre: bool) -> dict:
     return {m.centre_id: m.user for m in found.select_related("user", "centre")}
 
 
-OWN_STOCK = "PINGAN_BENCH_REGION_OWN_STOCK"
-
-
-def _own_stock_experiment() -> None:
-    """An experiment, never the measured code: with PINGAN_BENCH_REGION_OWN_STOCK=1 the
-    worker's dose facts read the product of the client's centre instead of the
-    installation's first active product (what `dosing.queries._fact_sql` reads today), so
-    each centre's doses take its own product row lock. Patched in this process only."""
-    import re
-
-    from pingan.dosing import queries
-
-    sql, n = re.subn(
-        r"LEFT JOIN \(SELECT id, drug, form, strength_mg_per_ml\s+FROM (\w+) WHERE active"
-        r" ORDER BY id LIMIT 1\) pr ON 1 = 1",
-        r"LEFT JOIN LATERAL (SELECT id, drug, form, strength_mg_per_ml FROM \1 WHERE active"
-        r" AND centre_id = c.centre_id ORDER BY id LIMIT 1) pr ON TRUE",
-        queries._fact_sql(),
-    )
-    if n != 1:
-        raise RuntimeError("the dose facts statement changed: the experiment no longer applies")
-    queries._fact_sql = lambda: sql
-
-
 def _audit_centre(centre):
     """The audit context of a request at `centre`: its chain, where the log keeps one a
     centre; nothing to set before it did (and for the single-centre run)."""
@@ -186,8 +162,6 @@ def _work(
     from pingan.dosing import actions, queries
     from pingan.registry.models import Client
 
-    if per_centre and os.environ.get(OWN_STOCK) == "1":
-        _own_stock_experiment()
     nurses = _nurses(per_centre)
     by_pk = Client.objects.defer("photo").select_related("centre").in_bulk(ids)
     clients = [by_pk[i] for i in ids]

@@ -21,9 +21,9 @@ every centre's ledger balance = the sum of its lines, every audit chain intact (
 .check`), and the doses debited from another centre's stock counted. Today's doses are
 cleared between the runs (their audit entries stay: the chains are append-only).
 
-Measured: the action through worker processes, not the HTTP endpoint.
-PINGAN_BENCH_REGION_OWN_STOCK=1 runs an experiment instead of the code as it is: the
-workers' dose facts read the client's centre's product (see `_dosing_pg`), every row says so.
+Then, unless PINGAN_BENCH_REGION_HTTP=0, both runs again through the HTTP endpoint: `pingan
+serve` on 127.0.0.1 and the same workers posting `dosing:dose` as each centre's signed-in
+nurse (`_region_http`).
 
 Run: `PINGAN_BENCH_PG_URL=postgres://… pingan bench region [--scale small|full]`.
 """
@@ -61,6 +61,10 @@ def _problems(checks: dict, f: dict, tallies: list[dict]) -> list[str]:
         out.append(f"{checks['doses_without_audit_entry']} doses without their audit entry")
     if checks["audit_breaks"]:
         out.append(f"audit: {checks['audit_breaks']} breaks")
+    if checks["doses_from_another_centres_stock"]:
+        out.append(
+            f"{checks['doses_from_another_centres_stock']} doses from another centre's stock"
+        )
     if f["errors"]:
         out.append(f"errors: {[t.get('error_samples') for t in tallies if t['errors']]}")
     return out
@@ -127,10 +131,6 @@ def run_pg(
     from . import _region_http
 
     ctx = multiprocessing.get_context("spawn")
-    # An experiment (see `_dosing_pg._own_stock_experiment`): said on every row it touches,
-    # and never applied to the server, so no HTTP run with it.
-    tag = " [own-stock experiment]" if os.environ.get(_dosing_pg.OWN_STOCK) == "1" else ""
-    http = http and not tag
     phases = {}
     with _dosing_pg.scratch_database(url, SCRATCH) as scratch:
         print(
@@ -170,14 +170,14 @@ def run_pg(
         ratio = region["figures"]["rate"] / one["figures"]["rate"]
         rows += [
             _row(
-                f"one centre, {workers} workers{how}{tag}",
+                f"one centre, {workers} workers{how}",
                 one["figures"],
                 one["planned"],
                 GOAL_CENTRE,
                 one["checks"],
             ),
             _row(
-                f"region ({region['centres']} centres), {workers} workers{how}{tag}",
+                f"region ({region['centres']} centres), {workers} workers{how}",
                 region["figures"],
                 region["planned"],
                 GOAL_REGION,

@@ -48,15 +48,8 @@ def test_small_region_doses_each_client_once_from_its_own_centre():
         "errors": 0,
     }
 
-    # Each centre keeps its own stock, so each dose should be on its centre's ledger. Today
-    # the facts statement of `dosing.queries.fact_sheet` reads the installation's first
-    # active product for every client, so other centres' doses are debited from the first
-    # centre's stock (docs/performance.md, Regional dose throughput).
-    if checks["doses_from_another_centres_stock"]:
-        pytest.xfail(
-            f"{checks['doses_from_another_centres_stock']} doses debited from another"
-            " centre's stock: the dose facts pick the installation's first product"
-        )
+    # Each centre keeps its own stock: every dose is on its centre's ledger.
+    assert checks["doses_from_another_centres_stock"] == 0
 
 
 def _server_url() -> str:
