@@ -78,3 +78,24 @@ def test_the_stock_screens_and_the_log_show_the_centres_own(two, client):
     )
     assert response.status_code == 400
     assert _balance(two["CA"]["product"]) == Decimal("940.00")
+
+
+def test_each_centre_sets_its_own_dosing_limits(two, client):
+    from pingan.dosing import queries
+    from pingan.dosing.models import DosingLimits
+
+    client.force_login(two["CB"]["manager"], backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("dosing:limits"))
+    form = page.context["form"]
+    values = {name: form[name].value() for name in form.fields}
+    values["first_dose_max_mg"] = 20
+    response = client.post(reverse("dosing:limits"), values)
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert DosingLimits.objects.get(centre=two["CB"]["centre"]).first_dose_max_mg == 20
+    assert not DosingLimits.objects.filter(centre=two["CA"]["centre"]).exists()
+    assert queries.thresholds(two["CB"]["centre"]).induction_cap_mg == 20
+    assert queries.thresholds(two["CA"]["centre"]).induction_cap_mg != 20
+    sheet = queries.fact_sheet(
+        two["CB"]["client"], two["CB"]["client"].episodes.first().enrolled_on
+    )
+    assert sheet.thresholds.induction_cap_mg == 20

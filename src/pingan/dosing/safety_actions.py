@@ -159,12 +159,13 @@ def end_pregnancy(pregnancy: Pregnancy, ended_on: date, by) -> Pregnancy:
     return pregnancy
 
 
-def save_limits(values: dict, by) -> DosingLimits:
-    """The centre's induction and titration limits; the model's checks keep them coherent
-    (the first dose within the first day, the QTc warning below the override level)."""
+def save_limits(values: dict, by, centre: Centre | None = None) -> DosingLimits:
+    """A centre's induction and titration limits (the installation's centre when none is
+    named); the model's checks keep them coherent (the first dose within the first day,
+    the QTc warning below the override level)."""
     require(by, "manage_staff")
     with acting(by), transaction.atomic():
-        centre = Centre.current()
+        centre = centre or Centre.current()
         limits, _created = DosingLimits.objects.get_or_create(centre=centre)
         before = {name: getattr(limits, name) for name in LIMIT_FIELDS}
         for name in LIMIT_FIELDS:
@@ -174,6 +175,7 @@ def save_limits(values: dict, by) -> DosingLimits:
         limits.save()
         record(
             "dosing_limits",
+            centre=centre,
             before=before,
             after={name: getattr(limits, name) for name in LIMIT_FIELDS},
         )

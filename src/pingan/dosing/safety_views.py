@@ -7,6 +7,7 @@ Views only gather input and show output; the rules are in `prescribing`, the wri
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pingan.accounts.decorators import requires
 from pingan.core import clock
 from pingan.core.posting import refusals, run_form
-from pingan.region.current import in_centre
+from pingan.region.current import current_centre, in_centre
 
 from . import actions, interactions, queries, safety, safety_actions
 from .forms import (
@@ -138,15 +139,18 @@ def worklist(request):
 
 @requires("manage_staff")
 def limits(request):
-    """The centre's induction and titration limits."""
-    current = DosingLimits.objects.order_by("pk").first() or DosingLimits()
+    """The current centre's induction and titration limits (each centre has its own)."""
+    here = current_centre(request)
+    if here is None:
+        raise Http404
+    current = DosingLimits.objects.filter(centre=here).first() or DosingLimits(centre=here)
     form = LimitsForm(request.POST or None, instance=current)
     status = 200
     if request.method == "POST":
         if run_form(
             request,
             form,
-            lambda d: safety_actions.save_limits(d, request.user),
+            lambda d: safety_actions.save_limits(d, request.user, here),
             _("Saved."),
             on_form=True,
         ):
@@ -155,6 +159,6 @@ def limits(request):
     return render(
         request,
         "dosing/limits.html",
-        {"form": form, "table": interactions.TABLE},
+        {"form": form, "table": interactions.TABLE, "centre": here},
         status=status,
     )

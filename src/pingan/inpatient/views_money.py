@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET
 
 from pingan.accounts.decorators import requires
 from pingan.core import clock
-from pingan.core.models import Centre
 from pingan.core.months import month_or_default
 from pingan.core.posting import refusals, run_form
 from pingan.region.current import current_centre, in_centre
@@ -62,7 +61,7 @@ def receipt(request, external_id):
         {
             "entry": entry,
             "stay": entry.stay,
-            "centre": Centre.current(),
+            "centre": entry.stay.bed.room.centre,  # the ward's centre issued it
             "after": billing.balance_after(entry),
         },
     )
