@@ -23,7 +23,8 @@ also expire after `TIMEOUT` seconds, so another process's writes show within tha
 Precomputing: the server (`pingan serve`) starts one background thread
 (`start_warming`) that computes the dashboard's and the evaluation's default months when
 the server starts and again a moment after each write that changes them, so the first
-visitor after a start or a write does not wait for the engines.
+visitor after a start or a write does not wait for the engines. In a region it computes
+them pooled and for every centre (the side-by-side table reads each centre's month).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from pingan.core import clock
+from pingan.core.models import Centre
 from pingan.dosing.models import Dose
 
 from . import queries
@@ -236,11 +238,16 @@ def connect() -> None:
 
 def warm() -> None:
     """Compute what the dashboard and the evaluation show first (the 12 months to last
-    month, this month, the six months to last month pooled), ahead of the first visitor."""
+    month, this month, the six months to last month), ahead of the first visitor: pooled,
+    and in a region of several centres each centre's too (centre staff see their centre's,
+    and a regional officer's side-by-side table reads every centre's month)."""
     this = Period.of(clock.today())
-    trend(this.shift(-1))
-    month_sets([this])
-    evaluation(this.shift(-6), this.shift(-1))
+    centres = list(Centre.objects.order_by("code").values_list("pk", flat=True))
+    scopes = [None, *centres] if len(centres) > 1 else [None]
+    for centre_id in scopes:
+        trend(this.shift(-1), centre_id=centre_id)
+        month_sets([this], centre_id)
+        evaluation(this.shift(-6), this.shift(-1), centre_id)
 
 
 _wake = threading.Event()
