@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import AuditEntry
@@ -16,9 +17,17 @@ def search(
     action: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
+    centre_id: int | None = None,
+    members: Iterable[str] = (),
 ) -> QuerySet[AuditEntry]:
-    """Newest first; dates are whole days in the centre's time zone."""
+    """Newest first; dates are whole days in the centre's time zone. With `centre_id`, one
+    centre's entries: its own chain, and the entries of the region chain (sign-ins, the
+    centre switch) written by its `members`."""
     rows = AuditEntry.objects.all()
+    if centre_id is not None:
+        rows = rows.filter(
+            Q(centre_id=centre_id) | Q(centre__isnull=True, username__in=list(members))
+        )
     if client_code:
         rows = rows.filter(client_code__iexact=client_code.strip())
     if username:

@@ -9,9 +9,25 @@ from pingan.accounts.decorators import requires
 from pingan.audit import anchor, keys, labels, queries
 from pingan.audit.forms import AuditFilterForm
 from pingan.audit.log import check
+from pingan.core.domain import role_of
+from pingan.core.models import Centre
+from pingan.region.current import CENTRE_ROLES, NO_CENTRE, current_centre
+from pingan.region.models import Membership
 
 PAGE_SIZE = 50
 FILTERS = ("client_code", "username", "action", "date_from", "date_to")
+
+
+def _scope(request) -> dict:
+    """In a region of several centres, a centre's staff read their current centre's entries
+    (`audit.queries.search`); with one centre, or for a regional officer, the whole log."""
+    if Centre.objects.count() <= 1 or role_of(request.user) not in CENTRE_ROLES:
+        return {}
+    here = current_centre(request)
+    if here is None:
+        return {"centre_id": NO_CENTRE}
+    members = Membership.objects.filter(centre=here).values_list("user__username", flat=True)
+    return {"centre_id": here.pk, "members": list(members)}
 
 
 @require_GET
@@ -20,6 +36,7 @@ def entry_list(request):
     """The log, newest first, filtered by action (the codes the log holds, by their
     label), user, client code and dates. A filter that does not make sense is said so
     above the form and nothing is listed, rather than the whole log shown as if filtered."""
+    scope = _scope(request)
     filters_given = any(request.GET.get(name) for name in FILTERS)
     form = AuditFilterForm(request.GET if filters_given else None, actions=queries.actions())
     invalid = form.is_bound and not form.is_valid()
@@ -27,7 +44,7 @@ def entry_list(request):
         rows = queries.search().none()
     else:
         filters = form.cleaned_data if form.is_bound else {}
-        rows = queries.search(**{k: v for k, v in filters.items() if v})
+        rows = queries.search(**{k: v for k, v in filters.items() if v}, **scope)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -40,6 +57,7 @@ def entry_list(request):
             "query": query.urlencode(),
             "invalid": invalid,
             "usernames": queries.usernames(),
+            "centre": current_centre(request) if scope else None,
         },
         status=400 if invalid else 200,
     )
