@@ -80,3 +80,18 @@ def test_no_first_visitor_waits_after_the_pass(region, computed, client, users):
     assert 'data-scope="CB"' in client.get("/indicators/").content.decode()
     assert client.get("/indicators/evaluation/").status_code == 200
     assert computed == []
+
+
+def test_a_region_of_twenty_centres_stays_warm(clock_at, computed):
+    """The pass's sets of 20 centres and the region all stay in the cache (the local-memory
+    cache's default of 300 entries would drop the first ones computed)."""
+    clock_at(datetime(2026, 4, 10, 10, 0))
+    cache.clear()
+    for n in range(20):
+        Centre.objects.create(code=f"R{n:02d}", name=f"Centre {n}")
+    freshness.warm()
+    assert len({scope for _month, scope in computed}) == 21
+    computed.clear()
+    freshness.warm()
+    assert computed == []
+    cache.clear()

@@ -121,6 +121,16 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Each process keeps the indicator sets in memory, per month and per scope (pooled and each
+# centre: indicators/freshness.py); a region of 20 centres needs some 600 entries for the
+# default months alone, twice what the local-memory cache keeps by default (300).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

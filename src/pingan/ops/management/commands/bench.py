@@ -42,6 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=["small", "full"], default="small")
 
     def handle(self, *args, name, scale, **options):
+        name = name.replace("-", "_")  # region-dashboard is bench/region_dashboard.py
         if not BENCH_DIR.is_dir():
             raise CommandError(f"no bench/ folder at {BENCH_DIR}: run from a source checkout")
         if name not in available():

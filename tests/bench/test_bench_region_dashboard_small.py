@@ -1,0 +1,38 @@
+"""The regional dashboard benchmark at small scale, checked for correctness only (never for
+speed: CI machines differ): on a region of 3 centres × 30 clients the dashboard answers the
+CDC officer and one centre's manager, the officer's side-by-side table lists every centre,
+and the background pass leaves nothing for the first visitor."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import region_dashboard  # noqa: E402
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_regional_dashboard_answers_on_the_small_region(client, monkeypatch):
+    from django.contrib.auth.models import User
+
+    from pingan.core.models import Centre
+    from pingan.indicators import queries
+
+    rows = region_dashboard.run("small", in_place=True)
+    timed = [r for r in rows if r["who"] not in ("-", "server")]
+    assert len(timed) >= 8
+    assert all(r["status"] == 200 for r in timed)
+    assert any(r["page"] == "background pass (freshness.warm)" for r in rows)
+
+    computed = []
+    monkeypatch.setattr(queries, "month", lambda *a, **k: computed.append(a))
+    client.force_login(User.objects.get(username="bench-cdc"))
+    page = client.get("/indicators/").content.decode()
+    head = page.split('id="centres-side-by-side"')[1].split("</thead>")[0]
+    codes = list(Centre.objects.order_by("code").values_list("code", flat=True))
+    assert len(codes) == 3
+    assert all(f"<th>{code}</th>" in head for code in codes)
+    assert computed == []  # still kept from the run's loads
