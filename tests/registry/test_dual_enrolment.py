@@ -202,7 +202,7 @@ def test_anonymous_enrolment_says_the_check_could_not_be_made(region, client):
     web = web_as(client, region["staff"]["CB"])
     web.post("/i18n/setlang/", {"language": "en"})
     form = web.get(reverse("registry:enrol")).content.decode()
-    assert "Without a document number this check cannot be made" in form
+    assert "without either, this check cannot be made" in form
     response = web.post(
         reverse("registry:enrol"), {"alias": "anon", "sex": "M", "birth_year": 1990}, follow=True
     )
@@ -227,3 +227,42 @@ def test_import_row_of_a_person_treated_elsewhere_is_refused(region, tmp_path: P
     actions.discharge(region["treated"], date(2026, 12, 2), "moved", region["staff"]["CA"])
     load_directory(tmp_path, progress=False, centre=region["b"])
     assert Client.objects.filter(centre=region["b"]).count() == 2
+
+
+def test_without_an_id_number_the_phone_number_is_checked(region, client):
+    """A person enrolled without a document number is looked up by the keyed index of
+    their phone (any way of writing it); the refusal says it was the phone."""
+    with pytest.raises(ValidationError) as refused:
+        actions.enrol_client(
+            alias="B",
+            sex="F",
+            birth_year=1949,
+            user=region["staff"]["CB"],
+            identity=IdentityInput(phone="+86 139 1234 5678"),
+            centre=region["b"],
+        )
+    assert refused.value.code == "treated_elsewhere"
+    assert "phone number" in refused.value.message and "Centre A (CA)" in refused.value.message
+    assert not Client.objects.filter(centre=region["b"]).exists()
+    assert EnrolmentAttempt.objects.filter(client=region["treated"]).count() == 1
+    web = web_as(client, region["staff"]["CB"])
+    web.post("/i18n/setlang/", {"language": "en"})
+    anon = {"alias": "anon", "sex": "M", "birth_year": 1990, "phone": "13800138000"}
+    response = web.post(reverse("registry:enrol"), anon, follow=True)
+    assert "checked by the phone number only" in response.content.decode()
+
+
+def test_with_an_id_number_the_phone_alone_does_not_block(region):
+    """Relatives share a phone: when the document number is known, it alone decides."""
+    other = actions.enrol_client(
+        alias="relative",
+        sex="M",
+        birth_year=1975,
+        user=region["staff"]["CB"],
+        identity=IdentityInput(national_id="110105197501010018", phone="13912345678"),
+        centre=region["b"],
+    )
+    assert other.centre == region["b"]
+    assert Identity.objects.get(client=other).phone_index == (
+        Identity.objects.get(client=region["treated"]).phone_index
+    )

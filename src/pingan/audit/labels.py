@@ -422,6 +422,8 @@ def _value(value) -> str:
         known = _choice_labels().get(value)
         if known is not None:
             return str(known)  # a stored choice, e.g. "counselling"
+        if _model_of(value) is not None:  # a record, e.g. "dosing.dose:4fc9…"
+            return target_label(value)
         # a field or code name inside the text, e.g. ["approved_days"]
         return _CODE.sub(lambda m: humanise(m[0]).lower(), value)
     return str(value)

@@ -20,6 +20,7 @@ from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.dosing.models import Dose, Product
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
+from pingan.registry.actions import phone_index
 from pingan.registry.models import Client, Episode, Identity
 
 from .validate import CHUNK, Plan, chunks, discharge_reason, national_id_index
@@ -116,6 +117,8 @@ def _identity(client_id: int, fields: dict[str, str]) -> Identity:
         phone=fields.get("phone", ""),
         address=fields.get("address", ""),
     )
+    if identity.phone:
+        identity.phone_index = phone_index(identity.phone)
     number = fields.get("national_id", "")
     if number:
         identity.national_id_index = national_id_index(number)

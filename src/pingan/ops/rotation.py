@@ -191,10 +191,12 @@ def rotate_column(
 
 
 def rebuild_national_id_index(batch: int = 500) -> int:
-    """Recompute the blind index of every identity; returns how many changed.
+    """Recompute the blind indexes of every identity (national ID and phone); returns how
+    many changed.
 
     The index is keyed by the oldest configured key, so it changes only when the operator
     retires that key; running it at other times changes nothing."""
+    from pingan.registry.actions import phone_index
     from pingan.registry.models import Identity
     from pingan.registry.rules import normalise_national_id
 
@@ -206,14 +208,17 @@ def rebuild_national_id_index(batch: int = 500) -> int:
             rows = list(
                 Identity.objects.filter(pk__gt=last_pk)
                 .order_by("pk")
-                .only("pk", "national_id", "national_id_index")[:batch]
+                .only("pk", "national_id", "national_id_index", "phone", "phone_index")[:batch]
             )
             if not rows:
                 return changed
             for identity in rows:
                 number = normalise_national_id(identity.national_id or "")
                 wanted = ring.hmac_index(number) if number else ""
-                if wanted != identity.national_id_index:
-                    Identity.objects.filter(pk=identity.pk).update(national_id_index=wanted)
+                phone = phone_index(identity.phone or "")
+                if (wanted, phone) != (identity.national_id_index, identity.phone_index):
+                    Identity.objects.filter(pk=identity.pk).update(
+                        national_id_index=wanted, phone_index=phone
+                    )
                     changed += 1
             last_pk = rows[-1].pk

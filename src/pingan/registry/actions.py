@@ -68,6 +68,11 @@ class IdentityView:
 class CleanIdentity:
     values: dict[str, str] = field(default_factory=dict)
     index: str = ""
+    phone_index: str = ""
+
+    @property
+    def indexes(self) -> dict[str, str]:
+        return {"national_id_index": self.index, "phone_index": self.phone_index}
 
 
 def generate_client_code() -> str:
@@ -82,6 +87,15 @@ def generate_client_code() -> str:
 def national_id_index(national_id: str) -> str:
     normalised = rules.normalise_national_id(national_id)
     return keyring().hmac_index(normalised) if normalised else ""
+
+
+def phone_index(phone: str) -> str:
+    """The keyed index of a phone number, taken in E.164 form so every way of writing one
+    number gives one index ("" for none or for a number that cannot be read)."""
+    checked = rules.check_phone(phone or "")
+    if not checked.passed or not checked.value:
+        return ""
+    return keyring().hmac_index("identity-phone:" + checked.value)
 
 
 def find_duplicates(
@@ -100,15 +114,19 @@ def find_duplicates(
     return sorted(rows.values_list("client__code", flat=True))
 
 
-def treated_elsewhere(index: str, centre_id: int) -> list[Client]:
-    """Clients of other centres with this national ID's blind index and an open episode:
-    the region-wide check reads the index only, never anyone's identity."""
-    if not index:
+def treated_elsewhere(index: str, centre_id: int, by_phone: str = "") -> list[Client]:
+    """Clients of other centres with an open episode and this national ID's blind index, or,
+    for a person without an ID number, this phone number's (`by_phone`): the region-wide
+    check reads the indexes only, never anyone's identity. When the ID number is known it
+    alone decides (relatives share a phone)."""
+    if index:
+        match = {"identity__national_id_index": index}
+    elif by_phone:
+        match = {"identity__phone_index": by_phone}
+    else:
         return []
     return list(
-        Client.objects.filter(
-            identity__national_id_index=index, episodes__discharged_on__isnull=True
-        )
+        Client.objects.filter(**match, episodes__discharged_on__isnull=True)
         .exclude(centre_id=centre_id)
         .select_related("centre")
         .defer("photo")
@@ -117,13 +135,17 @@ def treated_elsewhere(index: str, centre_id: int) -> list[Client]:
     )
 
 
-def _refuse_if_treated_elsewhere(index: str, centre: Centre, kind: str, user) -> None:
+def _refuse_if_treated_elsewhere(
+    index: str, centre: Centre, kind: str, user, by_phone: str = ""
+) -> None:
     """Stop a second active enrolment in the region. The refused attempt is audited and a
     notice is left for the centre that treats the person (their own client, this centre's
     name and the date: nothing about the attempt they do not hold already); then the
     refusal names that centre. The notice is committed even though the enrolment is not."""
-    others = treated_elsewhere(index, centre.pk)
-    check = rules.check_not_treated_elsewhere([(c.centre.name, c.centre.code) for c in others])
+    others = treated_elsewhere(index, centre.pk, by_phone)
+    check = rules.check_not_treated_elsewhere(
+        [(c.centre.name, c.centre.code) for c in others], by_phone=not index
+    )
     if check.passed:
         return
     now = clock.now()
@@ -169,7 +191,7 @@ def clean_identity(data: IdentityInput) -> CleanIdentity:
     if errors:
         raise ValidationError(errors)
     index = keyring().hmac_index(national_id) if national_id else ""
-    return CleanIdentity(values=values, index=index)
+    return CleanIdentity(values=values, index=index, phone_index=phone_index(values["phone"]))
 
 
 def _duplicate_error(codes: list[str]) -> ValidationError:
@@ -218,8 +240,10 @@ def enrol_client(
         raise ValidationError(errors)
     clean = clean_identity(identity) if identity and not identity.is_empty() else None
     centre = centre or Centre.current()
-    if clean and clean.index:
-        _refuse_if_treated_elsewhere(clean.index, centre, AttemptKind.ENROL, user)
+    if clean and (clean.index or clean.phone_index):
+        _refuse_if_treated_elsewhere(
+            clean.index, centre, AttemptKind.ENROL, user, clean.phone_index
+        )
     if clean and clean.index and not allow_duplicate:
         codes = sorted(
             Identity.objects.filter(
@@ -242,9 +266,7 @@ def enrol_client(
             client=client, centre=centre, enrolled_on=enrolled_on, created_by=user
         )
         if clean:
-            Identity.objects.create(
-                client=client, national_id_index=clean.index, created_by=user, **clean.values
-            )
+            Identity.objects.create(client=client, created_by=user, **clean.indexes, **clean.values)
         record(
             "enrol",
             target=f"registry.client:{client.external_id}",
@@ -284,8 +306,11 @@ def update_identity(
     """Add identity to an anonymous client or change it; the audit lists field names only."""
     require(user, "view_identity")
     clean = clean_identity(data)
-    if clean.index and Episode.objects.filter(client=client, discharged_on__isnull=True).exists():
-        _refuse_if_treated_elsewhere(clean.index, client.centre, AttemptKind.IDENTITY, user)
+    in_treatment = Episode.objects.filter(client=client, discharged_on__isnull=True).exists()
+    if (clean.index or clean.phone_index) and in_treatment:
+        _refuse_if_treated_elsewhere(
+            clean.index, client.centre, AttemptKind.IDENTITY, user, clean.phone_index
+        )
     if clean.index and not allow_duplicate:
         codes = find_duplicates(
             clean.values["national_id"], exclude=client, centre_id=client.centre_id
@@ -301,6 +326,7 @@ def update_identity(
         for name, value in clean.values.items():
             setattr(identity, name, value)
         identity.national_id_index = clean.index
+        identity.phone_index = clean.phone_index
         identity.save()
         record(
             "identity_add" if created else "identity_update",
@@ -425,11 +451,13 @@ def discharge(client: Client, on: date, reason: str, user, note: str = "") -> Ep
 def re_enrol(client: Client, on: date, user) -> Episode:
     """Open a new episode after a discharge (day of treatment counts from here again)."""
     require(user, "enrol_client")
-    index = (
-        Identity.objects.filter(client=client).values_list("national_id_index", flat=True).first()
-    )
-    if index:
-        _refuse_if_treated_elsewhere(index, client.centre, AttemptKind.RE_ENROL, user)
+    index, by_phone = (
+        Identity.objects.filter(client=client)
+        .values_list("national_id_index", "phone_index")
+        .first()
+    ) or ("", "")
+    if index or by_phone:
+        _refuse_if_treated_elsewhere(index, client.centre, AttemptKind.RE_ENROL, user, by_phone)
     with acting(user), transaction.atomic():
         Client.objects.select_for_update().filter(pk=client.pk).first()
         episodes = Episode.objects.filter(client=client)

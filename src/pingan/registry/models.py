@@ -81,6 +81,9 @@ class Identity(TrackedModel):
     national_id = EncryptedTextField(_("national ID"), blank=True, default="")
     national_id_index = models.CharField(max_length=64, blank=True, default="", db_index=True)
     phone = EncryptedTextField(_("phone"), blank=True, default="")
+    # The keyed index of the phone number (E.164), for the region's dual-enrolment check of
+    # a person enrolled without an ID document (`registry.actions.phone_index`).
+    phone_index = models.CharField(max_length=64, blank=True, default="", db_index=True)
     address = EncryptedTextField(_("address"), blank=True, default="")
 
     class Meta:

@@ -135,12 +135,22 @@ def check_re_enrol(has_open: bool, last_discharge: date | None, on: date, today:
     return Check(True)
 
 
-def check_not_treated_elsewhere(centres: list[tuple[str, str]]) -> Check:
+def check_not_treated_elsewhere(centres: list[tuple[str, str]], by_phone: bool = False) -> Check:
     """One person, one active enrolment in the region. `centres` are the (name, code) of the
-    other centres where the same national ID has an open episode; only they are named."""
+    other centres where the same national ID (or, for a person without one, the same phone
+    number: `by_phone`) has an open episode; only they are named."""
     if not centres:
         return Check(True)
     named = ", ".join(f"{name} ({code})" for name, code in sorted(set(centres), key=lambda c: c[1]))
+    if by_phone:
+        return Check(
+            False,
+            _(
+                "A person with this phone number is in treatment at centre %(centres)s — "
+                "contact them before enrolling here."
+            )
+            % {"centres": named},
+        )
     return Check(
         False,
         _("Already in treatment at centre %(centres)s — contact them before enrolling here.")

@@ -38,10 +38,14 @@ from .forms import (
 from .models import Client, Identity, Transfer
 
 PAGE_SIZE = 50
-# Without a document number there is nothing to look up across the region.
+# Without a document number there is nothing to look up across the region but the phone.
 NOT_CHECKED = gettext_lazy(
     "No document number was given, so whether this client is already in treatment at another "
     "centre of the region could not be checked."
+)
+PHONE_ONLY = gettext_lazy(
+    "No document number was given: whether this client is already in treatment at another "
+    "centre of the region was checked by the phone number only."
 )
 
 
@@ -169,7 +173,8 @@ def enrol(request):
         else:
             messages.success(request, _("Client %(code)s enrolled.") % {"code": client.code})
             if not data.get("national_id", "").strip():
-                messages.warning(request, str(NOT_CHECKED))
+                checked_by_phone = data.get("phone", "").strip()
+                messages.warning(request, str(PHONE_ONLY if checked_by_phone else NOT_CHECKED))
             return redirect("registry:detail", external_id=client.external_id)
     return render(
         request,
