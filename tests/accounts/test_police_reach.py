@@ -27,6 +27,7 @@ POLICE_MAY_OPEN = {
     "indicators:evaluation",
     "region:switch",  # the header's centre switch: only among one's own centres, no data
     "recall_summary",  # monthly recall counts, small cells suppressed (docs/recalls.md)
+    "station_summary",  # the bureau's referral figures by station, no person (404 otherwise)
     "referrals:index",
     "referrals:file",
     "referrals:mine",
