@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test import RequestFactory
 
+from migration_state import migrate_to, state_at
 from pingan.audit import anchor, chain, keys
 from pingan.audit.context import in_centre
 from pingan.audit.log import _entry_key, check, record, verify
@@ -250,18 +251,10 @@ def test_checkpoints_are_taken_and_checked_per_chain(centres, tmp_path, settings
 BEFORE = [("audit", "0004_entry_key_id")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def single_chain():
-    apps = _migrate(BEFORE)
-    yield apps
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    with state_at(BEFORE) as apps:
+        yield apps
 
 
 def _write_single_chain(apps, n: int) -> list[tuple[int, str]]:
@@ -294,7 +287,7 @@ def _write_single_chain(apps, n: int) -> list[tuple[int, str]]:
 @pytest.mark.django_db(transaction=True)
 def test_the_upgrade_keeps_the_single_chain_as_the_regions_and_it_still_verifies(single_chain):
     written = _write_single_chain(single_chain, 4)
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes())
     assert list(AuditEntry.objects.order_by("seq").values_list("seq", "hash")) == written
     assert set(AuditEntry.objects.values_list("centre", flat=True)) == {None}
     head = AuditHead.objects.get()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from migration_state import migrate_to, state_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,18 +15,10 @@ BEFORE = [("registry", "0004_enrolment_attempt")]
 AFTER = [("registry", "0005_episode_centre")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def before():
-    apps = _migrate(BEFORE)
-    yield apps
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    with state_at(BEFORE) as apps:
+        yield apps
 
 
 def test_each_episode_gets_its_clients_centre(before):
@@ -46,7 +38,7 @@ def test_each_episode_gets_its_clients_centre(before):
             discharge_reason="moved",
         )
         Episode.objects.create(client=person, enrolled_on=date(2026, 1, 1))
-    after = _migrate(AFTER)
+    after = migrate_to(AFTER)
     episodes = after.get_model("registry", "Episode").objects
     assert episodes.count() == 6
     assert sorted(episodes.values_list("client__code", "centre__code")) == [

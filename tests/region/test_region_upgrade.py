@@ -7,8 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from migration_state import migrate_to, state_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,18 +27,10 @@ AFTER = [
 ]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def before():
-    apps = _migrate(BEFORE)
-    yield apps
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    with state_at(BEFORE) as apps:
+        yield apps
 
 
 def _write_records(apps) -> None:
@@ -69,7 +61,7 @@ def test_every_record_joins_the_existing_centre(before):
     centre = Centre.objects.create(code="C07", name="Old Town")
     Centre.objects.create(code="C08", name="Later")  # not the installation's: the first is
     _write_records(before)
-    after = _migrate(AFTER)
+    after = migrate_to(AFTER)
     assert _belong_to(after) == {
         "Client": ["C07"] * 3,
         "Product": ["C07"],
@@ -87,12 +79,12 @@ def test_every_record_joins_the_existing_centre(before):
 
 def test_records_without_a_centre_get_the_one_centre_current_would_create(before):
     _write_records(before)
-    after = _migrate(AFTER)
+    after = migrate_to(AFTER)
     Centre = after.get_model("core", "Centre")
     assert list(Centre.objects.values_list("code", "name")) == [("PA-001", "Ping An Centre")]
     assert _belong_to(after)["Client"] == ["PA-001"] * 3
 
 
 def test_an_empty_database_creates_no_centre(before):
-    after = _migrate(AFTER)
+    after = migrate_to(AFTER)
     assert not after.get_model("core", "Centre").objects.exists()
