@@ -95,3 +95,17 @@ def test_a_region_of_twenty_centres_stays_warm(clock_at, computed):
     freshness.warm()
     assert computed == []
     cache.clear()
+
+
+def test_a_dose_written_in_sql_to_an_old_month_shows_on_the_next_load(region, computed):
+    """After the first count only the doses past the last one counted are read: a dose
+    written without a signal, dated months back, still reaches its months on the next load."""
+    freshness.trend(Period(2026, 3))
+    computed.clear()
+    person = Client.objects.get(code="P0")
+    doses(person, [d("2025-12-31")])  # one SQL insert, no model signal
+    freshness.trend(Period(2026, 3))
+    assert sorted(computed) == [("2025-12", None), ("2026-01", None)]
+    computed.clear()
+    freshness.trend(Period(2026, 3))
+    assert computed == []

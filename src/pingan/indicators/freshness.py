@@ -11,9 +11,14 @@ A month's set is cached under a key made of the month and its *data version*:
   a year, an open episode runs on). A changed or deleted row, or one without a date,
   marks every month;
 - the doses of the month and of the month before (the retention window reaches back
-  into it): their count and last id, read in one query per load. A nurse's dose is
-  inserted in raw SQL for its one-dose-a-day guard and sends no signal, so the doses
-  themselves are the version.
+  into it): their count and last id. A nurse's dose is inserted in raw SQL for its
+  one-dose-a-day guard and sends no signal, so the doses themselves are the version.
+  Counting a month's doses reads every one of them (millions for a region's year), so
+  each process counts them once and then reads only the doses past the last one counted
+  (`_tally`); the background pass counts them again in full, and a tally is never used
+  for longer than `TALLY_SECONDS`. A dose changed or removed in SQL without a signal (no
+  screen does that), or on PostgreSQL one committed after a later id was read, shows
+  within that time.
 
 A missing stamp (the cache evicted it, or the server just started) gets a fresh token,
 so eviction can only cost a recomputation, never show an old figure. Writes made by
@@ -98,21 +103,85 @@ def _stamps(periods: list[Period]) -> dict[Period, str]:
     return {p: f"{overall}.{found[k]}" for k, p in keys.items()}
 
 
-def _dose_marks(periods: list[Period]) -> dict[Period, tuple]:
-    """(count, last id) of the doses of each month from the one before the first."""
-    first = periods[0].shift(-1)
-    by_day = (
-        Dose.objects.filter(date__gte=first.start, date__lte=periods[-1].end)
-        .values_list("date")
-        .annotate(n=Count("id"), last=Max("id"))
-        .order_by()
-    )
+class _Tally:
+    """The doses counted per month, up to the dose `upto` (whose external id is `tag`), in
+    one database; counted exactly at `at` and kept up since from the newer ids alone."""
+
+    def __init__(self, upto: int, tag: str, at: float) -> None:
+        self.upto, self.tag, self.at = upto, tag, at
+        self.months: dict[Period, list[int]] = {}
+
+
+_tallies: dict[str, _Tally] = {}
+_tallies_lock = threading.Lock()
+# Seconds a tally is kept up incrementally before the doses are counted again in full (the
+# background pass counts them again on each pass).
+TALLY_SECONDS = 2 * REWARM_SECONDS + SETTLE_SECONDS
+
+
+def _per_month(doses) -> dict[Period, list[int]]:
     months: dict[Period, list[int]] = {}
+    by_day = doses.values_list("date").annotate(n=Count("id"), last=Max("id")).order_by()
     for day, n, last in by_day:
         seen = months.setdefault(Period.of(day), [0, 0])
         seen[0] += n
         seen[1] = max(seen[1], last)
-    return {p: (*months.get(p.shift(-1), (0, 0)), *months.get(p, (0, 0))) for p in periods}
+    return months
+
+
+def _tally() -> _Tally:
+    """This database's tally, brought up to its newest dose. Counting a month's doses reads
+    every one of them (a region's year is millions); a new dose has a higher id than those
+    counted, so after the first count only the doses past `upto` are read. A tally whose
+    last dose is gone or another (a rolled-back test, another database file) or that is
+    older than `TALLY_SECONDS` is started again."""
+    name = str(connection.settings_dict.get("NAME"))
+    t = _tallies.get(name)
+    if t is not None and (
+        time.monotonic() - t.at > TALLY_SECONDS
+        or (t.upto and not Dose.objects.filter(id=t.upto, external_id=t.tag).exists())
+    ):
+        t = None
+    if t is None:
+        top = Dose.objects.order_by("-id").values_list("id", "external_id").first()
+        t = _tallies[name] = _Tally(
+            top[0] if top else 0, str(top[1]) if top else "", time.monotonic()
+        )
+        return t
+    newer = _per_month(Dose.objects.filter(id__gt=t.upto))
+    if newer:
+        for month, (n, last) in newer.items():
+            if month in t.months:
+                t.months[month][0] += n
+                t.months[month][1] = max(t.months[month][1], last)
+        t.upto = max(last for _n, last in newer.values())
+        t.tag = str(Dose.objects.values_list("external_id", flat=True).get(id=t.upto))
+    return t
+
+
+def _dose_marks(periods: list[Period]) -> dict[Period, tuple]:
+    """(count, last id) of the doses of each month and of the month before it."""
+    wanted = sorted({p.shift(-1) for p in periods} | set(periods))
+    with _tallies_lock:
+        t = _tally()
+        missing = [p for p in wanted if p not in t.months]
+        if missing:
+            counted = _per_month(
+                Dose.objects.filter(
+                    id__lte=t.upto, date__gte=missing[0].start, date__lte=missing[-1].end
+                )
+            )
+            for p in missing:
+                t.months[p] = counted.get(p, [0, 0])
+        months = {p: tuple(t.months[p]) for p in wanted}
+    return {p: (*months[p.shift(-1)], *months[p]) for p in periods}
+
+
+def forget_dose_counts() -> None:
+    """Count the doses again in full on the next load (the background pass does, so a dose
+    changed or removed in SQL without a signal shows within one pass)."""
+    with _tallies_lock:
+        _tallies.clear()
 
 
 def _replace(latest: str, key: str, value) -> None:
@@ -241,6 +310,7 @@ def warm() -> None:
     month, this month, the six months to last month), ahead of the first visitor: pooled,
     and in a region of several centres each centre's too (centre staff see their centre's,
     and a regional officer's side-by-side table reads every centre's month)."""
+    forget_dose_counts()
     this = Period.of(clock.today())
     centres = list(Centre.objects.order_by("code").values_list("pk", flat=True))
     scopes = [None, *centres] if len(centres) > 1 else [None]
