@@ -23,7 +23,8 @@ Measured through Django's test client as `pages` does (server time, templates as
 - one centre's manager (a member of one centre: that centre's trend): nothing computed,
   first load after the pass, second load.
 
-Run: `pingan bench region-dashboard [--scale small|full]` (the module is region_dashboard).
+Run: `pingan bench region-dashboard [--scale small|full]` (the module is region_dashboard);
+PINGAN_BENCH_CLIENTS_PER_CENTRE=N sets the clients per centre.
 """
 
 from __future__ import annotations
@@ -220,6 +221,15 @@ def build(spec: dict, today: date, seed: int = 11) -> dict:
     return {"centres": len(centres), **counts, "build_s": round(time.perf_counter() - t0, 1)}
 
 
+def _spec(scale: str) -> dict:
+    """The scale's sizes; PINGAN_BENCH_CLIENTS_PER_CENTRE changes the clients per centre
+    (the engines' time grows with the region's clients: see docs/performance.md)."""
+    spec = dict(SCALES[scale])
+    if os.environ.get("PINGAN_BENCH_CLIENTS_PER_CENTRE"):
+        spec["clients"] = int(os.environ["PINGAN_BENCH_CLIENTS_PER_CENTRE"])
+    return spec
+
+
 def dataset_file(scale: str, today: date) -> Path:
     """The cached region for this scale and day (built and migrated on first use)."""
     from django.conf import settings
@@ -227,14 +237,15 @@ def dataset_file(scale: str, today: date) -> Path:
 
     folder = Path(settings.DATA_DIR) / "bench"
     folder.mkdir(parents=True, exist_ok=True)
-    cached = folder / f"region-dashboard-{scale}-{today}-v{DATASET_VERSION}.sqlite3"
+    spec = _spec(scale)
+    size = "" if spec == SCALES[scale] else f"-{spec['clients']}"
+    cached = folder / f"region-dashboard-{scale}{size}-{today}-v{DATASET_VERSION}.sqlite3"
     if cached.exists():
         _say(f"dataset: reusing {cached}")
         return cached
     building = cached.with_suffix(".building")
     for stale in folder.glob(building.name + "*"):
         stale.unlink()
-    spec = SCALES[scale]
     _say(
         f"dataset: building {cached}: {spec['centres']} centres x {spec['clients']} clients"
         f" x {spec['days']} days"
@@ -388,7 +399,7 @@ def run(scale: str = "small", in_place: bool = False, **_options) -> list[dict]:
 
     from pingan.core import clock
 
-    spec = SCALES[scale]
+    spec = _spec(scale)
     today = clock.today()
     if in_place:
         build(spec, today)
