@@ -101,24 +101,26 @@ _DOSE_BITS = (
 _LAST_DOSE = "MAX(({0}) * 65536 + mg)::BIGINT"
 
 
-def dose_month_rows(doses: str = "dose_all") -> str:
+def dose_month_rows(doses: str = "dose_all", by: str = "client") -> str:
     """Each client's doses per calendar month of the relation `doses` (client, day, mg,
-    kind): the rows of `fd` for whole months, the month as mi (year · 12 + month − 1)."""
+    kind): the rows of `fd` for whole months, the month as mi (year · 12 + month − 1).
+    `by` names the columns a client is known by (the facts files: "centre, client")."""
     offset = "dayofmonth(day) - 1"
     return (
-        "SELECT client, CAST(year(day) * 12 + month(day) - 1 AS INTEGER) AS mi, "
+        f"SELECT {by}, CAST(year(day) * 12 + month(day) - 1 AS INTEGER) AS mi, "
         f"{_DOSE_BITS.format(offset)} AS m, {_LAST_DOSE.format(offset)} AS lm "
         f"FROM {doses} GROUP BY ALL"
     )
 
 
-def sample_counts(urine: str = "urine") -> str:
+def sample_counts(urine: str = "urine", by: str = "client") -> str:
     """sql.urine_samples for DuckDB over every day of the relation `urine` (client, sample,
     day, analyte, result): one row per sample with an opioid or a methadone result, its day
     and its four counts (SAMPLE_COUNTS), read later through sql.OPIOID_TESTED and its
     siblings. The four counts are summed as one 64-bit number (16 bits each: a sample has a
     handful of results) and unpacked: one aggregate per sample instead of four. A filter on
-    `day` reaches the results below the grouping (a sample has one day)."""
+    `day` reaches the results below the grouping (a sample has one day). `by` as in
+    `dose_month_rows`."""
     opioid, methadone = is_opioid(), is_methadone()
     packed = (
         f"CASE WHEN {opioid} THEN CASE WHEN result = 'positive' THEN 65537 ELSE 1 END "
@@ -126,13 +128,13 @@ def sample_counts(urine: str = "urine") -> str:
         f"ELSE {1 << 32} END ELSE 0 END"
     )
     return (
-        "SELECT client, day, "
+        f"SELECT {by}, day, "
         + ", ".join(
             f"CAST((t >> {16 * i}) & 65535 AS USMALLINT) AS {name}"
             for i, name in enumerate(SAMPLE_COUNTS)
         )
-        + f" FROM (SELECT client, sample, day, SUM({packed})::BIGINT AS t FROM {urine} "
-        f"WHERE {opioid} OR {methadone} GROUP BY client, sample, day)"
+        + f" FROM (SELECT {by}, sample, day, SUM({packed})::BIGINT AS t FROM {urine} "
+        f"WHERE {opioid} OR {methadone} GROUP BY {by}, sample, day)"
     )
 
 
@@ -146,11 +148,11 @@ _SAMPLE_TOTALS = (
 )
 
 
-def urine_month_rows(usample: str = "usample") -> str:
+def urine_month_rows(usample: str = "usample", by: str = "client") -> str:
     """Each client's urine samples per calendar month of the relation `usample`
-    (`sample_counts`): the rows of `fu`."""
+    (`sample_counts`): the rows of `fu`. `by` as in `dose_month_rows`."""
     return (
-        "SELECT client, CAST(year(day) * 12 + month(day) - 1 AS INTEGER) AS mi, "
+        f"SELECT {by}, CAST(year(day) * 12 + month(day) - 1 AS INTEGER) AS mi, "
         f"{_SAMPLE_TOTALS} FROM {usample} GROUP BY ALL"
     )
 

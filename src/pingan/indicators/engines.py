@@ -24,6 +24,7 @@ from django.db import connection as default_connection
 from django.utils.translation import gettext as _
 
 from pingan.core import extras
+from pingan.core.models import Centre
 from pingan.dosing.models import Dose
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
 from pingan.registry.models import Client, Episode
@@ -120,14 +121,42 @@ def trend(compute: Callable[[Period], IndicatorSet], last: Period, months: int =
     return [compute(p) for p in last.last(months)]
 
 
+# The column every file of a region's export carries beside client_code: client codes are
+# unique within a centre only, so a client is known by both.
+CENTRE_CODE = "centre_code"
+
+
+def client_key(centred: bool) -> str:
+    """The expression the DuckDB engine knows a client by in a file's rows: the client code,
+    and in files that carry the centre, the pair as one string (the centre code's length
+    first, so no two pairs give the same string whatever the codes hold)."""
+    if not centred:
+        return "client_code"
+    return f"CAST(length({CENTRE_CODE}) AS VARCHAR) || ':' || {CENTRE_CODE} || '/' || client_code"
+
+
+def _columns(con, path: Path) -> list[str]:
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {quoted}").fetchall()]
+
+
+class UnknownCentre(ValueError):
+    """A centre was asked of Parquet files that do not carry the centre (import format)."""
+
+
 class DuckEngine:
     """DuckDB over a directory of Parquet files.
 
     Two layouts are read: the import format written by `pingan synth --format parquet`
     (clients, doses, urine, tests, discharges and reenrolments, keyed by client code; one
     enrolment per client plus the breaks in reenrolments.parquet) and the export of a
-    centre's database by `export_parquet` (episodes.parquet instead of clients/discharges,
-    and a sample id on every urine row)."""
+    region's database by `export_parquet` (episodes.parquet instead of clients/discharges,
+    a sample id on every urine row, and the centre code on every row).
+
+    With `centre` (a centre code; export files only) every relation holds that centre's
+    clients alone, cut in one place (`_read`), as `db_sources` does on the database;
+    without it, every centre's (the pooled region). A code the files hold no rows of gives
+    zeros, as a centre without clients does on the database (`centres()` lists those held)."""
 
     def __init__(
         self,
@@ -135,12 +164,20 @@ class DuckEngine:
         threads: int | None = None,
         memory_limit: str = "",
         facts_files: bool = True,
+        centre: str | None = None,
     ):
         duckdb = extras.duckdb()
         self.folder = Path(folder)
         if not (self.folder / "doses.parquet").is_file():
             raise FileNotFoundError(self.folder / "doses.parquet")
         self.con = duckdb.connect()
+        self.centred = CENTRE_CODE in _columns(self.con, self.folder / "doses.parquet")
+        self.centre = centre
+        if centre is not None and not self.centred:
+            self.con.close()
+            raise UnknownCentre(
+                _("These Parquet files do not say which centre a client belongs to.")
+            )
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
@@ -161,23 +198,38 @@ class DuckEngine:
     def _has(self, name: str) -> bool:
         return (self.folder / f"{name}.parquet").is_file()
 
+    def centres(self) -> list[str]:
+        """The codes of the centres whose clients the files hold (none: import format)."""
+        if not self.centred:
+            return []
+        name = "episodes" if self._has("episodes") else "doses"
+        rows = self.con.execute(
+            f"SELECT DISTINCT {CENTRE_CODE} FROM read_parquet({self._file(name)}) ORDER BY 1"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _read(self, name: str, columns: str) -> str:
+        """Every relation the engine reads from a file of client rows passes here: the one
+        place its rows are cut to one centre's clients when the engine has a centre."""
+        cut = ""
+        if self.centre is not None:
+            code = self.centre.replace("'", "''")
+            cut = f" WHERE {CENTRE_CODE} = '{code}'"
+        return f"SELECT {columns} FROM read_parquet({self._file(name)}){cut}"
+
     def _views(self, facts_files: bool) -> None:
         """The relations the queries read; with `facts_files`, the files write_facts_files
         left beside the records stand for the rows they hold while they are current."""
-        f, run = self._file, self.con.execute
-        run(
-            "CREATE VIEW dose_all AS SELECT client_code AS client, date AS day, mg, kind "
-            f"FROM read_parquet({f('doses')})"
-        )
-        urine_cols = [
-            r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {f('urine')}").fetchall()
-        ]
+        f, run, read = self._file, self.con.execute, self._read
+        key = client_key(self.centred)
+        run(f"CREATE VIEW dose_all AS {read('doses', f'{key} AS client, date AS day, mg, kind')}")
+        urine_cols = _columns(self.con, self.folder / "urine.parquet")
         sample = (
             "sample" if "sample" in urine_cols else "client_code || '/' || CAST(date AS VARCHAR)"
         )
         run(
-            f"CREATE VIEW urine AS SELECT client_code AS client, {sample} AS sample, "
-            f"date AS day, analyte, result FROM read_parquet({f('urine')})"
+            "CREATE VIEW urine AS "
+            + read("urine", f"{key} AS client, {sample} AS sample, date AS day, analyte, result")
         )
         self.facts_files = frozenset(
             name
@@ -187,19 +239,12 @@ class DuckEngine:
         run(f"CREATE VIEW usample AS {sample_counts()}")
         for name, view in (("dose_months", "dmonth"), ("urine_months", "umonth")):
             if name in self.facts_files:
-                run(
-                    f"CREATE VIEW {view} AS SELECT * EXCLUDE (client_code), client_code AS client "
-                    f"FROM read_parquet({f(name)})"
-                )
-        run(
-            "CREATE VIEW itest AS SELECT client_code AS client, date AS day, test, result "
-            f"FROM read_parquet({f('tests')})"
-        )
+                columns = f"* EXCLUDE (client_code, {CENTRE_CODE}), {key} AS client"
+                run(f"CREATE VIEW {view} AS {read(name, columns)}")
+        run(f"CREATE VIEW itest AS {read('tests', f'{key} AS client, date AS day, test, result')}")
         if self._has("episodes"):
-            run(
-                "CREATE TABLE ep AS SELECT client_code AS client, enrolled_on, discharged_on "
-                f"FROM read_parquet({f('episodes')})"
-            )
+            columns = f"{key} AS client, enrolled_on, discharged_on"
+            run(f"CREATE TABLE ep AS {read('episodes', columns)}")
             return
         breaks_start = breaks_end = ""
         if self._has("reenrolments"):
@@ -283,37 +328,48 @@ class DuckEngine:
 # Files derived from the records when they are written (write_facts_files): name -> the
 # record file it is made from, and the query that makes it. Each file carries, under
 # MADE_FROM, a digest of that query (so of the definitions it is generated from: sql.py's
-# conditions, the labs' analytes) and the record file's size and time; the engine reads it
-# only while they still match.
+# conditions, the labs' analytes, and the centre_code column every row now has) and the
+# record file's size and time; the engine reads it only while they still match.
 DERIVED = {"dose_months": "doses", "urine_months": "urine"}
 MADE_FROM = "pingan_made_from"
 
 
-def _derived_query(name: str) -> str:
+def _derived_query(name: str, centred: bool) -> str:
+    """Rows keyed by centre_code, client_code and month mi, in month order. Files without a
+    centre (the import format) give a null centre_code, and group by the client alone (an
+    integer code groups through DuckDB's perfect hash table)."""
+    by = {"by": "centre, client"} if centred else {}
     rows = {
-        "dose_months": dose_month_rows(),
-        "urine_months": urine_month_rows(f"({sample_counts()})"),
+        "dose_months": dose_month_rows(**by),
+        "urine_months": urine_month_rows(f"({sample_counts(**by)})", **by),
     }[name]
-    return f"SELECT client AS client_code, * EXCLUDE (client) FROM ({rows}) ORDER BY mi, client"
+    centre = "centre" if centred else "NULL::VARCHAR"
+    return (
+        f"SELECT {centre} AS {CENTRE_CODE}, client AS client_code, "
+        f"* EXCLUDE ({by.get('by', 'client')}) "
+        f"FROM ({rows}) ORDER BY mi, client"
+    )
 
 
-def _identity(folder: Path, name: str) -> str:
+def _identity(folder: Path, name: str, centred: bool) -> str:
     stat = (folder / f"{DERIVED[name]}.parquet").stat()
-    digest = hashlib.sha256(_derived_query(name).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(_derived_query(name, centred).encode()).hexdigest()[:16]
     return f"{digest}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _derived_current(folder: Path, name: str, con) -> bool:
     """Whether `name`.parquet was made, by today's definitions, from the record file
-    beside it as it is now; otherwise the engine computes the same rows per query."""
+    beside it as it is now; otherwise the engine computes the same rows per query. A file
+    from before the centre was written (no centre_code column) is never current."""
     path = folder / f"{name}.parquet"
-    if not path.is_file():
+    if not path.is_file() or CENTRE_CODE not in _columns(con, path):
         return False
+    centred = CENTRE_CODE in _columns(con, folder / f"{DERIVED[name]}.parquet")
     found = con.execute(
         "SELECT value::VARCHAR FROM parquet_kv_metadata(?) WHERE key::VARCHAR = ?",
         [str(path), MADE_FROM],
     ).fetchall()
-    return found == [(_identity(folder, name),)]
+    return found == [(_identity(folder, name, centred),)]
 
 
 def write_facts_files(
@@ -338,22 +394,26 @@ def write_facts_files(
             con.execute(f"SET threads = {int(threads)}")
         con.execute("SET perfect_ht_threshold = 24")
         urine = q(folder / "urine.parquet")
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {urine}").fetchall()]
+        cols = _columns(con, folder / "urine.parquet")
         sample = "sample" if "sample" in cols else "date"
+        # Files that carry the centre: each row keeps it (client codes are unique within a
+        # centre only), grouped by centre and client.
+        centred = CENTRE_CODE in _columns(con, folder / "doses.parquet")
+        centre = f"{CENTRE_CODE} AS centre, " if centred else ""
         con.execute(
-            "CREATE VIEW urine AS SELECT client_code AS client, "
+            f"CREATE VIEW urine AS SELECT {centre}client_code AS client, "
             f"{sample} AS sample, date AS day, analyte, result FROM read_parquet({urine})"
         )
         con.execute(
-            "CREATE VIEW dose_all AS SELECT client_code AS client, date AS day, mg, kind "
-            f"FROM read_parquet({q(folder / 'doses.parquet')})"
+            f"CREATE VIEW dose_all AS SELECT {centre}client_code AS client, date AS day, mg, "
+            f"kind FROM read_parquet({q(folder / 'doses.parquet')})"
         )
         for name in DERIVED:
             if if_stale and _derived_current(folder, name, con):
                 continue
             out = q(folder / f"{name}.parquet")
-            made_from = _identity(folder, name)
-            query = _derived_query(name)
+            made_from = _identity(folder, name, centred)
+            query = _derived_query(name, centred)
             con.execute(
                 f"COPY ({query}) TO {out} "
                 f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{MADE_FROM}: '{made_from}'}})"
@@ -363,17 +423,25 @@ def write_facts_files(
 
 
 def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[str, int]:
-    """Write the centre's treatment, dose and lab records (never identity, never names:
-    client codes only) as Parquet for the DuckDB engine. Returns rows per file."""
+    """Write the region's treatment, dose and lab records (never identity, never names:
+    client codes only) as Parquet for the DuckDB engine, every row with the code of its
+    client's centre (centre_code, then client_code: a client code is unique within its
+    centre only). Returns rows per file."""
     pa, pq = extras.pyarrow()
     conn = conn or default_connection
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    code = f"(SELECT code FROM {Client._meta.db_table} c WHERE c.id = src.client) AS client_code"
+    code = (
+        f"(SELECT ce.code FROM {Client._meta.db_table} c JOIN {Centre._meta.db_table} ce "
+        f"ON ce.id = c.centre_id WHERE c.id = src.client) AS {CENTRE_CODE}, "
+        f"(SELECT code FROM {Client._meta.db_table} c WHERE c.id = src.client) AS client_code"
+    )
+    centre_field = (CENTRE_CODE, pa.string())
     tables = {
         "episodes": (
             f"SELECT {code}, enrolled_on, discharged_on FROM ({DB_SOURCES['ep']}) src",
             [
+                centre_field,
                 ("client_code", pa.string()),
                 ("enrolled_on", pa.date32()),
                 ("discharged_on", pa.date32()),
@@ -382,6 +450,7 @@ def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[
         "doses": (
             f"SELECT {code}, day, mg, kind FROM ({DB_SOURCES['dose']}) src",
             [
+                centre_field,
                 ("client_code", pa.string()),
                 ("date", pa.date32()),
                 ("mg", pa.int16()),
@@ -391,6 +460,7 @@ def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[
         "urine": (
             f"SELECT {code}, sample, day, analyte, result FROM ({DB_SOURCES['urine']}) src",
             [
+                centre_field,
                 ("client_code", pa.string()),
                 ("sample", pa.int64()),
                 ("date", pa.date32()),
@@ -401,6 +471,7 @@ def export_parquet(folder: Path | str, conn=None, batch: int = 200_000) -> dict[
         "tests": (
             f"SELECT {code}, day, test, result FROM ({DB_SOURCES['itest']}) src",
             [
+                centre_field,
                 ("client_code", pa.string()),
                 ("date", pa.date32()),
                 ("test", pa.string()),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.indicators.definitions import BY_ID, INDICATORS, IndicatorSet, Period
-from pingan.indicators.engines import DuckEngine, compute_db, export_parquet
+from pingan.indicators.engines import DuckEngine, UnknownCentre, compute_db, export_parquet
 from pingan.indicators.suppression import suppress_set
 
 
@@ -76,22 +76,26 @@ class Command(BaseCommand):
                 self.stdout.write(f"{name:<10} {rows:>12,}")
             return
         period = _period(options["period"])
-        options["centre_id"] = self._centre_id(options.get("centre"), options["engine"])
+        options["centre_code"], options["centre_id"] = self._centre(options)
         progress = not options["no_progress"] and sys.stderr.isatty()
         result = self._compute(period, options, progress)
         if options["suppress"]:
             result = suppress_set(result)
         getattr(self, f"_write_{options['format']}")(result)
 
-    def _centre_id(self, code: str | None, engine: str) -> int | None:
+    def _centre(self, options: dict) -> tuple[str | None, int | None]:
+        """The centre asked for, as its code and its id on this database. Parquet files
+        given with --parquet may come from elsewhere: the engine checks the code against
+        the centres they hold."""
+        code = (options.get("centre") or "").strip().upper()
         if not code:
-            return None
-        if engine != "sql":
-            raise CommandError(_("--centre works with the SQL engine only."))
-        found = Centre.objects.filter(code=code.strip().upper()).first()
+            return None, None
+        if options["engine"] == "duckdb" and options["parquet"]:
+            return code, None
+        found = Centre.objects.filter(code=code).first()
         if found is None:
             raise CommandError(_("No centre has the code %(code)s.") % {"code": code})
-        return found.pk
+        return code, found.pk
 
     def _compute(self, period: Period, options: dict, progress: bool) -> IndicatorSet:
         from tqdm import tqdm
@@ -110,11 +114,20 @@ class Command(BaseCommand):
             folder = options["parquet"]
             if folder:
                 try:
-                    engine = DuckEngine(Path(folder))
+                    engine = DuckEngine(Path(folder), centre=options["centre_code"])
                 except FileNotFoundError as exc:
                     raise CommandError(
                         _("No Parquet files found: %(path)s") % {"path": exc}
                     ) from exc
+                except UnknownCentre as exc:
+                    raise CommandError(str(exc)) from exc
+                code = options["centre_code"]
+                if code is not None and code not in engine.centres():
+                    engine.close()
+                    raise CommandError(
+                        _("No centre has the code %(code)s in these Parquet files.")
+                        % {"code": code}
+                    )
                 for ind_id in ids:
                     out.results.update(engine.compute(period, [ind_id]).results)
                     bar.update()
@@ -123,9 +136,13 @@ class Command(BaseCommand):
 
             with tempfile.TemporaryDirectory() as tmp:
                 export_parquet(Path(tmp))
-                engine = DuckEngine(Path(tmp))
+                engine = DuckEngine(Path(tmp), centre=options["centre_code"])
                 core = engine.compute(period)
-                local = compute_db(period, [i.id for i in INDICATORS if i.source != "core"])
+                local = compute_db(
+                    period,
+                    [i.id for i in INDICATORS if i.source != "core"],
+                    centre_id=options["centre_id"],
+                )
                 for ind_id in ids:
                     out.results[ind_id] = (
                         core.results[ind_id]
