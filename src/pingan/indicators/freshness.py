@@ -148,13 +148,16 @@ def _tally() -> _Tally:
             top[0] if top else 0, str(top[1]) if top else "", time.monotonic()
         )
         return t
-    newer = _per_month(Dose.objects.filter(id__gt=t.upto))
+    # Read by id alone (a range of the primary key): grouped by date, SQLite would walk
+    # the whole date index to find them.
+    newer = list(Dose.objects.filter(id__gt=t.upto).order_by("id").values_list("id", "date"))
     if newer:
-        for month, (n, last) in newer.items():
-            if month in t.months:
-                t.months[month][0] += n
-                t.months[month][1] = max(t.months[month][1], last)
-        t.upto = max(last for _n, last in newer.values())
+        for dose_id, day in newer:
+            seen = t.months.get(Period.of(day))
+            if seen is not None:
+                seen[0] += 1
+                seen[1] = max(seen[1], dose_id)
+        t.upto = newer[-1][0]
         t.tag = str(Dose.objects.values_list("external_id", flat=True).get(id=t.upto))
     return t
 
