@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from pingan.audit.models import AuditEntry
 from pingan.core.models import Centre
@@ -232,7 +233,7 @@ def test_import_row_of_a_person_treated_elsewhere_is_refused(region, tmp_path: P
 def test_without_an_id_number_the_phone_number_is_checked(region, client):
     """A person enrolled without a document number is looked up by the keyed index of
     their phone (any way of writing it); the refusal says it was the phone."""
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused, translation.override("en"):
         actions.enrol_client(
             alias="B",
             sex="F",
