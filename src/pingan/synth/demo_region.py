@@ -191,13 +191,9 @@ def try_second_enrolment(home: Centre, elsewhere: Centre, clinician) -> bool:
 
 def _transfer_one(source: Centre, target: Centre, clinician, today: date) -> Client | None:
     """One client of `source` moved for good to `target`, with consent recorded today,
-    through the registry's transfer action. Nothing at all when the registry has no
-    transfer action; None when no client could be moved."""
-    from pingan.registry import actions as registry
+    through the registry's transfer action; None when no client could be moved."""
+    from pingan.registry.actions import transfer_client
 
-    transfer_client = getattr(registry, "transfer_client", None)
-    if transfer_client is None:
-        return None
     candidates = (
         Client.objects.defer("photo")
         .filter(centre=source, episodes__discharged_on__isnull=True)

@@ -1,4 +1,4 @@
-"""A seeded, streaming model of a methadone maintenance centre (FIELD.md, study 000).
+"""A seeded, streaming model of a methadone maintenance centre (the centre docs/demo.md describes).
 
 Each client is simulated on their own random stream, seeded from (seed, client number), so
 the same seed gives the same centre byte for byte, client 17 is the same client whether 40
