@@ -143,6 +143,17 @@ def test_posting_is_refused_for_a_non_officer_an_unknown_station_or_without_the_
     assert PoliceStation.objects.count() == 2
 
 
+def test_adding_a_station_and_posting_an_officer_are_audited(bureau):
+    added = AuditEntry.objects.filter(action="station_added").values_list("target", flat=True)
+    assert sorted(added) == ["PS01", "PS02"]
+    posts = AuditEntry.objects.filter(action="officer_posted")
+    assert {(e.target, e.detail["station"]) for e in posts} == {
+        ("officer-north", "PS01"),
+        ("officer-south", "PS02"),
+        ("officer-bureau", ""),
+    }
+
+
 def test_the_stations_command(bureau, capsys):
     call_command("stations", "add", "--code", "PS03", "--name", "开发区派出所")
     call_command("stations", "post", "--user", "officer-north", "--station", "PS03")
