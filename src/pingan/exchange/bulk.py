@@ -23,9 +23,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from pingan.core import clock
-from pingan.core.domain import Refusal, role_of
+from pingan.core.domain import Refusal
 from pingan.core.models import Centre
-from pingan.region.current import CENTRE_ROLES, centres_of
+from pingan.region.current import centres_of, works_in_centres
 
 from .fhir import AGGREGATE_TYPES, BY_TYPE, TYPES, Scope
 from .fhir.scope import AUDIENCES
@@ -103,7 +103,7 @@ def centres_for(user) -> list[Centre]:
     command run on the server and for the regional officers (CDC, police); a member of
     centre staff, their own centres."""
     every = list(Centre.objects.order_by("code")) or [Centre.current()]
-    if user is None or role_of(user) not in CENTRE_ROLES:
+    if not works_in_centres(user):
         return every
     return centres_of(user) or ([every[0]] if len(every) == 1 else [])
 

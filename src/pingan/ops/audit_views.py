@@ -9,9 +9,8 @@ from pingan.accounts.decorators import requires
 from pingan.audit import anchor, keys, labels, queries
 from pingan.audit.forms import AuditFilterForm
 from pingan.audit.log import check
-from pingan.core.domain import role_of
 from pingan.core.models import Centre
-from pingan.region.current import CENTRE_ROLES, NO_CENTRE, current_centre
+from pingan.region.current import NO_CENTRE, current_centre, works_in_centres
 from pingan.region.models import Membership
 
 PAGE_SIZE = 50
@@ -21,7 +20,7 @@ FILTERS = ("client_code", "username", "action", "date_from", "date_to")
 def _scope(request) -> dict:
     """In a region of several centres, a centre's staff read their current centre's entries
     (`audit.queries.search`); with one centre, or for a regional officer, the whole log."""
-    if Centre.objects.count() <= 1 or role_of(request.user) not in CENTRE_ROLES:
+    if Centre.objects.count() <= 1 or not works_in_centres(request.user):
         return {}
     here = current_centre(request)
     if here is None:

@@ -76,10 +76,16 @@ def centre_id(request: HttpRequest) -> int:
 CENTRE_ROLES = frozenset({"nurse", "clinician", "manager"})
 
 
+def works_in_centres(user) -> bool:
+    """Whether `user` is centre staff (scoped to their current centre) rather than a
+    regional officer or a command run on the server (`user` None)."""
+    return user is not None and role_of(user) in CENTRE_ROLES
+
+
 def in_centre(request: HttpRequest, queryset, via: str = "client__centre"):
     """`queryset` narrowed to the records of the request's current centre (`via` is the
     path from the model to its centre) when the user works in centres; a record of another
     centre is then not found (404), exactly like an unknown id."""
-    if role_of(getattr(request, "user", None)) not in CENTRE_ROLES:
+    if not works_in_centres(getattr(request, "user", None)):
         return queryset
     return queryset.filter(**{f"{via}_id": centre_id(request)})
