@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import translation
 
 from pingan.audit.models import AuditEntry
 from pingan.core import clock
@@ -24,6 +25,7 @@ from pingan.lockbox.models import Box
 from pingan.region.models import Membership
 from pingan.registry.actions import transfer_client
 from pingan.registry.models import Client, DischargeReason, Episode, Transfer
+from pingan.takehome.models import BottleStatus, TakeHomeBottle
 from staff_factory import make_user
 
 pytestmark = pytest.mark.django_db
@@ -221,6 +223,58 @@ def test_past_and_cancelled_slips_and_a_retired_box_do_not_stop_it(region):
         issued_on=TODAY - timedelta(days=30),
         retired_on=TODAY - timedelta(days=1),
     )
+    move(region)
+    assert Client.objects.get(pk=person.pk).centre == region["b"]
+
+
+def bottle(person, day, status=BottleStatus.DISPENSED):
+    return TakeHomeBottle.objects.create(client=person, day=day, mg=60, status=status)
+
+
+def test_take_home_bottles_still_out_refuse_it_with_their_count_and_write_nothing(region):
+    person = region["client"]
+    bottle(person, TODAY + timedelta(days=1))
+    bottle(person, TODAY + timedelta(days=2))
+    before = rows()
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        move(region)
+    assert refused.value.code == "bottles"
+    assert "2 take-home bottles are still out" in refused.value.messages[0]
+    assert rows() == before
+    assert Client.objects.get(pk=person.pk).centre == region["a"]
+
+
+def test_one_bottle_out_is_named_in_the_singular_and_in_chinese(region):
+    bottle(region["client"], TODAY + timedelta(days=1))
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        move(region)
+    assert "1 take-home bottle is still out" in refused.value.messages[0]
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        move(region)
+    assert "1 个带药回家药瓶" in refused.value.messages[0]
+    assert Transfer.objects.count() == 0
+
+
+def test_returned_or_missing_bottles_and_another_clients_bottle_do_not_stop_it(region):
+    person = region["client"]
+    bottle(person, TODAY - timedelta(days=2), status=BottleStatus.RETURNED)
+    bottle(person, TODAY - timedelta(days=1), status=BottleStatus.MISSING)
+    other = Client.objects.create(
+        centre=region["a"], code="PA9876", alias="Lao Li", sex="M", birth_year=1970
+    )
+    bottle(other, TODAY + timedelta(days=1))
+    move(region)
+    assert Client.objects.get(pk=person.pk).centre == region["b"]
+    assert Client.objects.get(pk=other.pk).centre == region["a"]
+
+
+def test_a_bottle_taken_back_lets_the_transfer_through(region):
+    person = region["client"]
+    out = bottle(person, TODAY + timedelta(days=1))
+    with pytest.raises(ValidationError):
+        move(region)
+    out.status, out.returned_at = BottleStatus.RETURNED, clock.now()
+    out.save(update_fields=["status", "returned_at"])
     move(region)
     assert Client.objects.get(pk=person.pk).centre == region["b"]
 

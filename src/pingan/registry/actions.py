@@ -513,9 +513,10 @@ def photo_bytes(client: Client) -> tuple[str, bytes] | None:
 
 
 def _transfer_facts(client: Client, to_centre: Centre, consent_on: date | None, today: date):
-    """What `rules.check_transfer` decides on. Guest slips and lockboxes belong to apps
-    above this one: they are read through the reverse relations of their foreign keys to
-    the client (`guest_slips`, `boxes`), without importing those apps."""
+    """What `rules.check_transfer` decides on. Guest slips, lockboxes and take-home bottles
+    belong to apps above this one: they are read through the reverse relations of their
+    foreign keys to the client (`guest_slips`, `boxes`, `bottles`), without importing those
+    apps."""
     return rules.TransferFacts(
         consent_on=consent_on,
         today=today,
@@ -530,6 +531,9 @@ def _transfer_facts(client: Client, to_centre: Centre, consent_on: date | None, 
             .order_by("label")
             .values_list("label", flat=True)
         ),
+        # "dispensed" is `takehome.BottleStatus.DISPENSED`: a bottle handed out and neither
+        # returned nor written off as missing.
+        bottles_out=client.bottles.filter(status="dispensed").count(),
         code_taken=Client.objects.filter(centre=to_centre, code=client.code)
         .exclude(pk=client.pk)
         .exists(),

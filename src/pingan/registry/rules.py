@@ -13,6 +13,7 @@ from datetime import date
 
 import phonenumbers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # No 0/O and no 1/I: a nurse reading a code aloud or copying it by hand cannot confuse them.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -171,6 +172,8 @@ class TransferFacts:
     guest_slips: int
     # Labels of lockboxes issued to the client and not retired.
     boxes: tuple[str, ...]
+    # Take-home bottles dispensed to the client and not yet returned.
+    bottles_out: int
     # The client's code is already used by a client of the target centre.
     code_taken: bool
 
@@ -178,7 +181,8 @@ class TransferFacts:
 def check_transfer(facts: TransferFacts) -> Check:
     """A client leaves for another centre of the region only with their consent, while in
     treatment here, with nothing of this centre's still in their hands or promised to them:
-    no guest slip still to be used and no lockbox issued. The first reason that stops it."""
+    no guest slip still to be used, no lockbox issued and no take-home bottle out. The first
+    reason that stops it."""
     if facts.consent_on is None:
         return Check(
             False, _("The client's consent to the transfer must be recorded."), code="consent"
@@ -218,6 +222,19 @@ def check_transfer(facts: TransferFacts) -> Check:
             )
             % {"boxes": ", ".join(facts.boxes)},
             code="box",
+        )
+    if facts.bottles_out:
+        return Check(
+            False,
+            ngettext(
+                "%(count)d take-home bottle is still out: take it back before the transfer "
+                "(the methadone in it is this centre's stock).",
+                "%(count)d take-home bottles are still out: take them back before the transfer "
+                "(the methadone in them is this centre's stock).",
+                facts.bottles_out,
+            )
+            % {"count": facts.bottles_out},
+            code="bottles",
         )
     if facts.code_taken:
         return Check(
