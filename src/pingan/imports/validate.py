@@ -9,12 +9,12 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
-from pingan.core.crypto import keyring
 from pingan.core.models import Centre
 from pingan.dosing.models import Dose
 from pingan.labs.models import InfectionTest, UrineResult
-from pingan.registry.models import Client, DischargeReason, Episode, Identity
-from pingan.registry.rules import check_not_treated_elsewhere, normalise_national_id
+from pingan.registry.actions import centres_treating, national_id_index, phone_index, treatment_key
+from pingan.registry.models import Client, DischargeReason, Episode
+from pingan.registry.rules import check_not_treated_elsewhere
 
 from .errors import RowError
 from .parse import ClientRow, DischargeRow, DoseRow, InfectionTestRow, UrineRow
@@ -57,12 +57,6 @@ def discharge_reason(text: str) -> tuple[str, str]:
     if text.lower() in DischargeReason.values:
         return text.lower(), ""
     return DischargeReason.OTHER.value, text[:300]
-
-
-def national_id_index(number: str) -> str:
-    """The blind index of a legacy document number, built as enrolment builds it."""
-    normalised = normalise_national_id(number)
-    return keyring().hmac_index(normalised) if normalised else ""
 
 
 def check(
@@ -152,28 +146,26 @@ def check(
 
 def _check_region(plan: Plan, centre: Centre, errors: list[RowError]) -> None:
     """A person in treatment at another centre of the region cannot be enrolled here too:
-    their row is bad, found through the blind index of the document number alone. A client
-    the same import discharges again is history, not a second active enrolment."""
-    wanted: dict[str, list] = {}
+    their row is bad, found as enrolment finds them (`registry.actions.treatment_key`): by
+    the blind index of the document number, or, in a row without one, of the phone number.
+    A client the same import discharges again is history, not a second active enrolment."""
+    wanted: dict[tuple[str, str], list[ClientRow]] = {}
     for c in plan.clients:
-        number = c.identity.get("national_id", "")
-        if number and c.code not in plan.discharges:
-            wanted.setdefault(national_id_index(number), []).append(c)
-    elsewhere: dict[str, list[tuple[str, str]]] = {}
-    for chunk in chunks(sorted(wanted)):
-        found = (
-            Identity.objects.filter(
-                national_id_index__in=chunk, client__episodes__discharged_on__isnull=True
-            )
-            .exclude(client__centre=centre)
-            .values_list("national_id_index", "client__centre__name", "client__centre__code")
+        if c.code in plan.discharges:
+            continue
+        key = treatment_key(
+            national_id_index(c.identity.get("national_id", "")),
+            phone_index(c.identity.get("phone", "")),
         )
-        for index, name, code in found:
-            elsewhere.setdefault(index, []).append((name, code))
-    for index, centres in elsewhere.items():
-        reason = check_not_treated_elsewhere(centres).reason
-        for c in wanted[index]:
-            errors.append(RowError("clients.csv", c.line, "national_id", reason))
+        if key is not None:
+            wanted.setdefault(key, []).append(c)
+    for key, centres in centres_treating(wanted, centre.pk).items():
+        by_phone = key[0] == "phone_index"
+        reason = check_not_treated_elsewhere(centres, by_phone=by_phone).reason
+        for c in wanted[key]:
+            errors.append(
+                RowError("clients.csv", c.line, "phone" if by_phone else "national_id", reason)
+            )
 
 
 def _check_discharges(rows, episodes, new_codes, plan: Plan, errors) -> None:

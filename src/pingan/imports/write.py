@@ -20,10 +20,10 @@ from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.dosing.models import Dose, Product
 from pingan.labs.models import InfectionTest, UrineResult, UrineSample
-from pingan.registry.actions import phone_index
+from pingan.registry.actions import national_id_index, phone_index
 from pingan.registry.models import Client, Episode, Identity
 
-from .validate import CHUNK, Plan, chunks, discharge_reason, national_id_index
+from .validate import CHUNK, Plan, chunks, discharge_reason
 
 BATCH = 2000
 LEGACY_DOSE_HOUR = time(9, 0)
