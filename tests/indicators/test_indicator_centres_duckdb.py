@@ -22,7 +22,7 @@ from pingan.registry.models import Client
 
 pytestmark = pytest.mark.django_db
 
-BOTH = {"dose_months", "urine_months"}
+BOTH = {"dose_months", "urine_months", "test_windows"}
 
 
 def _core(result_set) -> dict[str, tuple]:
@@ -80,7 +80,7 @@ def test_facts_files_without_the_centre_are_rewritten(users, clock_at, tmp_path)
     path = tmp_path / "dose_months.parquet"
     old = pq.read_table(path).drop(["centre_code"])
     pq.write_table(old.replace_schema_metadata(pq.read_schema(path).metadata), path)
-    assert DuckEngine(tmp_path).facts_files == {"urine_months"}
+    assert DuckEngine(tmp_path).facts_files == {"urine_months", "test_windows"}
     mine = _core(compute_db(MARCH, CORE_IDS, centre_id=centres["CA"].pk))
     assert _core(DuckEngine(tmp_path, centre="CA").compute(MARCH, CORE_IDS)) == mine
     assert set(write_facts_files(tmp_path, if_stale=True)) == {"dose_months"}

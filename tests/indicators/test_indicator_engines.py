@@ -200,13 +200,14 @@ def test_a_trend_in_one_pass_equals_its_months_one_by_one(tmp_path: Path, seed: 
     assert any(r.results["return_to_care_rate"].numerator for r in trend)
 
 
-BOTH = frozenset({"dose_months", "urine_months"})
+BOTH = frozenset({"dose_months", "urine_months", "test_windows"})
 
 
 def test_the_facts_files_stand_for_the_records_they_were_made_from(tmp_path: Path, monkeypatch):
-    """dose_months.parquet and urine_months.parquet (a row per client and month), written
-    once beside the records, give the numbers of computing them from the
-    records; once a record file is rewritten its derived file no longer stands for it."""
+    """dose_months.parquet, urine_months.parquet (a row per client and month) and
+    test_windows.parquet (a row per client and 60-month block), written once beside the
+    records, give the numbers of computing them from the records; once a record file is
+    rewritten its derived file no longer stands for it."""
     import duckdb
 
     _awkward_centre(tmp_path, 5)
@@ -220,6 +221,12 @@ def test_the_facts_files_stand_for_the_records_they_were_made_from(tmp_path: Pat
     from_file = DuckEngine(tmp_path)
     assert from_file.facts_files == BOTH
     assert [_numbers(s.results) for s in from_file.trend(last, 12, CORE_IDS)] == expected
+    # Across two blocks of test_windows (they start in January 2025): tests of 2024 count
+    # in 2025's months from the earlier block's row and the later one's.
+    across = Period(2025, 6)
+    assert [_numbers(s.results) for s in from_file.trend(across, 12, CORE_IDS)] == [
+        _numbers(s.results) for s in grouped.trend(across, 12, CORE_IDS)
+    ]
     for period in (last, Period(2025, 7)):
         reference = _numbers(from_file.compute_sql(period, CORE_IDS).results)
         from_file.reset()
@@ -235,7 +242,7 @@ def test_the_facts_files_stand_for_the_records_they_were_made_from(tmp_path: Pat
     con.execute(f"COPY u TO '{urine}' (FORMAT parquet)")
     con.close()
     rewritten = DuckEngine(tmp_path)
-    assert rewritten.facts_files == {"dose_months"}
+    assert rewritten.facts_files == {"dose_months", "test_windows"}
     reference = _numbers(rewritten.compute_sql(last, CORE_IDS).results)
     assert reference["opiate_positive_rate"] != expected[-1]["opiate_positive_rate"]
     rewritten.reset()
@@ -247,11 +254,29 @@ def test_the_facts_files_stand_for_the_records_they_were_made_from(tmp_path: Pat
     assert write_facts_files(tmp_path, if_stale=True) == {"urine_months": ANY}
     assert DuckEngine(tmp_path).facts_files == BOTH
 
+    # An HIV test added after the file was written: a client counts as tested from then.
+    tests = str(tmp_path / "tests.parquet")
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE TABLE t AS SELECT * FROM '{tests}' UNION ALL "
+        "SELECT code, DATE '2026-02-03', 'hiv', 'negative' FROM range(60) r(code)"
+    )
+    con.execute(f"COPY t TO '{tests}' (FORMAT parquet)")
+    con.close()
+    late = DuckEngine(tmp_path)
+    assert late.facts_files == {"dose_months", "urine_months"}
+    reference = _numbers(late.compute_sql(last, CORE_IDS).results)
+    assert reference["hiv_tested_12m"] != expected[-1]["hiv_tested_12m"]
+    late.reset()
+    assert _numbers(late.compute(last, CORE_IDS).results) == reference
+    assert write_facts_files(tmp_path, if_stale=True) == {"test_windows": ANY}
+    assert _numbers(DuckEngine(tmp_path).compute(last, CORE_IDS).results) == reference
+
     def other_counts(usample: str) -> str:
         return urine_month_rows(usample).replace("COUNT(*)", "COUNT(DISTINCT day)")
 
     monkeypatch.setattr(engines, "urine_month_rows", other_counts)
-    assert DuckEngine(tmp_path).facts_files == {"dose_months"}
+    assert DuckEngine(tmp_path).facts_files == {"dose_months", "test_windows"}
 
 
 def test_duckdb_marks_what_parquet_cannot_hold(tmp_path: Path):

@@ -26,7 +26,8 @@ for the whole range, each by one query:
                                with those days lo..hi (sql.clipped) and whether it was in
                                treatment on the month's first day; k episodes of the client
     tm(client, hiv, ...)       per test of TESTED a bit per month whose 365-day window holds
-                               one of the client's tests
+                               one of the client's tests (`test_window_rows`; written with
+                               the records per 60-month block, `test_block_rows`)
 
 Every month's numerators and denominators are then derived from these tables by queries
 grouped by month: days dosed while in treatment are a popcount of the month's mask within
@@ -86,6 +87,11 @@ TESTED: dict[str, str] = {
     "tb_screened_12m": "tb",
 }
 DAYS = 2147483647  # the 31 day bits of fd.m
+# A few rows summed per client and month, by a window and its first row, not GROUP BY:
+# with integer client codes DuckDB groups through a perfect hash table, an array over
+# every possible code (2^22 slots, DuckEngine), which costs ~60 ms to set up and scan
+# for the 2,000 re-enrolled clients of a month at national scale, against 1.5 ms.
+PER_CLIENT = "WINDOW w AS (PARTITION BY mi, client)"
 # The columns of a row of sql.urine_samples, which its conditions read.
 SAMPLE_COUNTS = ("opioid_results", "opioid_positive", "methadone_results", "methadone_negative")
 # Stand-ins for "no dose before / after the files' range" at the open ends of a gap.
@@ -157,6 +163,46 @@ def urine_month_rows(usample: str = "usample", by: str = "client") -> str:
     )
 
 
+def test_window_rows(
+    base: str, n: int, where: str = "true", itest: str = "itest", by: str = "client"
+) -> str:
+    """Per client of the relation `itest` (client, day, test, result), a mask per test of
+    TESTED: bit k set when month base + k (k < n; months as mi) has one of the client's
+    tests in its 365-day window (the month's last day − 364 .. its last day). A test on
+    day t counts for the months from t's month up to the last month ending on or before
+    t + 364. `base` is an expression of the row (the facts file: `blk * TEST_BLOCK`, one
+    row per client and 60-month block a test counts in, `by` then naming the block too);
+    `where` narrows the tests read. `by` as in `dose_month_rows`."""
+    later = "day + 364"
+    month = "year({0}) * 12 + month({0}) - 1"
+    lo = f"GREATEST({month.format('day')} - {base}, 0)"
+    hi = (
+        f"LEAST({month.format(later)} - {base} - "
+        f"CASE WHEN {later} = last_day({later}) THEN 0 ELSE 1 END, {n - 1})"
+    )
+    tests = ", ".join(f"'{t}'" for t in TESTED.values())
+    return (
+        f"SELECT {by}, "
+        + ", ".join(
+            f"COALESCE(BIT_OR(m) FILTER (WHERE test = '{t}'), 0) AS {t}" for t in TESTED.values()
+        )
+        + f" FROM (SELECT *, CASE WHEN {lo} <= {hi} THEN {_bits(lo, hi)} ELSE 0 END AS m "
+        f"FROM {itest} WHERE test IN ({tests}) AND {where}) GROUP BY ALL"
+    )
+
+
+def test_block_rows(itest: str = "itest", by: str = "client") -> str:
+    """The rows of the facts file test_windows: `test_window_rows` for every aligned block
+    of TEST_BLOCK months (blk: mi // TEST_BLOCK) a test counts in (a test counts for 12 or
+    13 months, so for one block or two)."""
+    month = "year({0}) * 12 + month({0}) - 1"
+    blocks = (
+        f"SELECT *, CAST(UNNEST(range(({month.format('day')}) // {TEST_BLOCK}, "
+        f"({month.format('day + 364')}) // {TEST_BLOCK} + 1)) AS INTEGER) AS blk FROM {itest}"
+    )
+    return test_window_rows(f"blk * {TEST_BLOCK}", TEST_BLOCK, itest=f"({blocks})", by=f"{by}, blk")
+
+
 def _d(day: date) -> str:
     return DUCKDB.d(day)
 
@@ -180,12 +226,13 @@ def _days_between(m: str, ps: str, first: str, last: str) -> str:
 class Facts:
     """The numbers of every core indicator for the consecutive months first..last, in a
     DuckDB connection that provides the relations ep, dose_all, usample and itest, and
-    dmonth / umonth for the facts files it reads (see engines.DuckEngine). Computed on first use, for all months together."""
+    dmonth / umonth / twin for the facts files it reads (see engines.DuckEngine). Computed on first use, for all months together."""
 
     def __init__(self, con, first: Period, last: Period, files: frozenset[str] = frozenset()):
         self.con = con
         # Facts files the connection reads: dmonth (dose_month_rows) for "dose_months",
-        # umonth (urine_month_rows) for "urine_months".
+        # umonth (urine_month_rows) for "urine_months", twin (test_block_rows) for
+        # "test_windows".
         self.files = files
         self.months = [first.shift(i) for i in range(_mi(last) - _mi(first) + 1)]
         self.first, self.last = first, last
@@ -306,86 +353,113 @@ class Facts:
             out[mi]["adequate_dose_share"] = (adequate, n, n, adequate)
 
     def _tests(self, out: dict) -> None:
-        """Infection tests, read once (one scan of the file) for up to TEST_BLOCK months
-        instead of once a month. `tm` gives each client, per test, a bit per month of the
-        block whose 365-day window (end of month − 364 .. end of month) holds one of their
-        tests: a test on day t counts for the months from t's month up to the last month
-        ending on or before t + 364. New HIV positives: each client's first positive HIV test."""
+        """Infection tests: a client active in a month counts for a test when their mask of
+        `test_window_rows` has the month's bit. From the file written with the records when
+        there is a current one (a row per client and 60-month block, no grouping here);
+        else the same masks are grouped from the tests (one scan of the file) for up to
+        TEST_BLOCK months at a time, relative to the block's first month. New HIV
+        positives: each client's first positive HIV test."""
         run = self.con.execute
-        active = {mi: values["active_clients"][0] for mi, values in out.items()}
+        # A month without a dose has no active client (nor a row of fd).
+        active = {mi: values.get("active_clients", (0,))[0] for mi, values in out.items()}
         for ind_id in TESTED:
             for mi in out:
-                out[mi][ind_id] = (0, active.get(mi, 0), active.get(mi, 0), 0)
-        for block in range(0, len(self.months), TEST_BLOCK):
-            months = self.months[block : block + TEST_BLOCK]
-            base, n = _mi(months[0]), len(months)
-            since, until = _d(months[0].end - timedelta(days=364)), _d(months[-1].end)
-            later = "day + 364"
-            k_to = (
-                f"year({later}) * 12 + month({later}) - 1 - {base} "
-                f"- CASE WHEN {later} = last_day({later}) THEN 0 ELSE 1 END"
-            )
-            tests = ", ".join(f"'{t}'" for t in TESTED.values())
-            in_window = f"day BETWEEN {since} AND {until} AND test IN ({tests})"
-            run(
-                "CREATE OR REPLACE TEMP TABLE tm AS SELECT client, "
-                + ", ".join(
-                    f"COALESCE(BIT_OR(m) FILTER (WHERE test = '{t}'), 0) AS {t}"
-                    for t in TESTED.values()
-                )
-                + f" FROM (SELECT client, test, CASE WHEN lo <= hi THEN {_bits('lo', 'hi')} "
-                "ELSE 0 END AS m FROM (SELECT client, test, "
-                f"GREATEST(year(day) * 12 + month(day) - 1 - {base}, 0) AS lo, "
-                f"LEAST({k_to}, {n - 1}) AS hi FROM itest WHERE {in_window})) GROUP BY client"
-            )
+                out[mi][ind_id] = (0, active[mi], active[mi], 0)
+
+        def count(masks: str, base: str, where: str) -> None:
             rows = run(
                 "SELECT fd.mi, "
                 + ", ".join(
-                    f"COUNT(*) FILTER (WHERE (tm.{t} >> (fd.mi - {base})) & 1 = 1)"
+                    f"COUNT(*) FILTER (WHERE (w.{t} >> (fd.mi - {base})) & 1 = 1)"
                     for t in TESTED.values()
                 )
-                + " FROM fd JOIN tm ON tm.client = fd.client "
-                f"WHERE fd.mi BETWEEN {base} AND {base + n - 1} GROUP BY fd.mi"
+                + f" FROM fd JOIN {masks} WHERE {where} GROUP BY fd.mi"
             ).fetchall()
             for mi, *counts in rows:
-                for ind_id, count in zip(TESTED, counts, strict=True):
-                    out[mi][ind_id] = (count, active[mi], active[mi], count)
-            for mi, count in run(
-                "SELECT year(first_on) * 12 + month(first_on) - 1 AS mi, COUNT(*) FROM "
-                "(SELECT MIN(day) AS first_on FROM itest WHERE test = 'hiv' "
-                "AND result = 'positive' GROUP BY client) "
-                f"WHERE first_on BETWEEN {_d(months[0].start)} AND {_d(months[-1].end)} "
-                "GROUP BY ALL"
-            ).fetchall():
-                out[mi]["hiv_new_positive"] = (count, None, count, count)
+                for ind_id, n in zip(TESTED, counts, strict=True):
+                    out[mi][ind_id] = (n, active[mi], active[mi], n)
+
+        if "test_windows" in self.files:
+            blocks = f"BETWEEN {_mi(self.first) // TEST_BLOCK} AND {_mi(self.last) // TEST_BLOCK}"
+            count(
+                f"twin w ON w.client = fd.client AND w.blk = fd.mi // {TEST_BLOCK}",
+                f"w.blk * {TEST_BLOCK}",
+                f"fd.mi {self._range()} AND w.blk {blocks}",
+            )
+        else:
+            for block in range(0, len(self.months), TEST_BLOCK):
+                months = self.months[block : block + TEST_BLOCK]
+                base, n = _mi(months[0]), len(months)
+                since, until = _d(months[0].end - timedelta(days=364)), _d(months[-1].end)
+                run(
+                    "CREATE OR REPLACE TEMP TABLE tm AS "
+                    + test_window_rows(str(base), n, f"day BETWEEN {since} AND {until}")
+                )
+                count(
+                    "tm w ON w.client = fd.client",
+                    str(base),
+                    f"fd.mi BETWEEN {base} AND {base + n - 1}",
+                )
+        for mi, n in run(
+            "SELECT year(first_on) * 12 + month(first_on) - 1 AS mi, COUNT(*) FROM "
+            "(SELECT MIN(day) AS first_on FROM itest WHERE test = 'hiv' "
+            "AND result = 'positive' GROUP BY client) "
+            f"WHERE first_on BETWEEN {_d(self.first.start)} AND {_d(self.last.end)} "
+            "GROUP BY ALL"
+        ).fetchall():
+            out[mi]["hiv_new_positive"] = (n, None, n, n)
 
     def _adherence(self, out: dict) -> None:
         """Days in treatment per month from the episodes alone; days dosed while in
         treatment, and the take-home clients' share, from the months' masks joined to
         the client's episodes. Clinic-only figures are the rest."""
         run = self.con.execute
+
+        def added(*queries: str, keys: int = 1) -> dict[tuple, list[int]]:
+            """The rows of the queries, their first `keys` columns the key, the rest added."""
+            sums: dict[tuple, list[int]] = {}
+            for query in queries:
+                for row in run(query).fetchall():
+                    into = sums.setdefault(tuple(row[:keys]), [0] * (len(row) - keys))
+                    for i, value in enumerate(row[keys:]):
+                        into[i] += int(value or 0)
+            return sums
+
+        # Most clients have one episode (k = 1): their rows are summed as they are. The
+        # re-enrolled (k > 1, few) are first summed per client and month (PER_CLIENT). The
+        # two parts run as two queries, added here: as one query (a UNION ALL) they cost
+        # three to four times as much (docs/performance.md).
         total: dict[int, tuple[int, int]] = {}
-        for mi, days, in_month_people, at_start in run(
-            "WITH c AS (SELECT mi, hi - lo + 1 AS days, at_start FROM epm WHERE k = 1 "
-            "UNION ALL SELECT mi, SUM(hi - lo + 1), BOOL_OR(at_start) FROM epm WHERE k > 1 "
-            "GROUP BY mi, client) "
-            "SELECT mi, SUM(days), COUNT(*), COUNT(*) FILTER (WHERE at_start) FROM c GROUP BY mi"
-        ).fetchall():
+        for (mi,), (days, in_month_people, at_start) in added(
+            "SELECT mi, SUM(hi - lo + 1), COUNT(*), COUNT(*) FILTER (WHERE at_start) "
+            "FROM epm WHERE k = 1 GROUP BY mi",
+            "SELECT mi, SUM(d), COUNT(*), COUNT(*) FILTER (WHERE s) FROM "
+            "(SELECT mi, SUM(hi - lo + 1) OVER w AS d, BOOL_OR(at_start) OVER w AS s, "
+            f"row_number() OVER w AS r FROM epm WHERE k > 1 {PER_CLIENT}) WHERE r = 1 GROUP BY mi",
+        ).items():
             total[mi] = (days, in_month_people)
             # In treatment on the first day: the denominator of lost to follow-up.
             out[mi]["lost_to_follow_up_rate"] = (0, at_start, at_start, 0)
-        split: dict[tuple[int, bool], tuple] = {}
-        for mi, th, dd, days, people, with_dose in run(
-            "WITH j AS MATERIALIZED (SELECT fd.mi, fd.client, e.k, fd.m >> 32 <> 0 AS th, "
-            f"BIT_COUNT(fd.m & {_bits('e.lo', 'e.hi')}) AS dd, e.hi - e.lo + 1 AS days "
-            "FROM fd JOIN epm e ON e.client = fd.client AND e.mi = fd.mi "
-            f"WHERE fd.mi {self._range()}), "
-            "c AS (SELECT mi, th, dd, days FROM j WHERE k = 1 UNION ALL "
-            "SELECT mi, ANY_VALUE(th), SUM(dd), SUM(days) FROM j WHERE k > 1 GROUP BY mi, client) "
-            "SELECT mi, th, SUM(dd), SUM(days), COUNT(*), COUNT(*) FILTER (WHERE dd > 0) "
-            "FROM c GROUP BY mi, th"
-        ).fetchall():
-            split[mi, th] = (int(dd), int(days), people, with_dose)
+
+        def joined(k: str) -> str:
+            return (
+                "SELECT fd.mi, fd.client, fd.m >> 32 <> 0 AS th, "
+                f"BIT_COUNT(fd.m & {_bits('e.lo', 'e.hi')}) AS dd, e.hi - e.lo + 1 AS days "
+                "FROM fd JOIN epm e ON e.client = fd.client AND e.mi = fd.mi "
+                f"WHERE fd.mi {self._range()} AND e.k {k}"
+            )
+
+        sums = "SUM(dd), SUM(days), COUNT(*), COUNT(*) FILTER (WHERE dd > 0)"
+        split = {
+            key: tuple(values)
+            for key, values in added(
+                f"SELECT mi, th, {sums} FROM ({joined('= 1')}) GROUP BY mi, th",
+                f"SELECT mi, th, {sums} FROM (SELECT mi, th, SUM(dd) OVER w AS dd, "
+                f"SUM(days) OVER w AS days, row_number() OVER w AS r FROM ({joined('> 1')}) "
+                f"{PER_CLIENT}) WHERE r = 1 GROUP BY mi, th",
+                keys=2,
+            ).items()
+        }
         for mi in out:
             days, people = total.get(mi, (0, 0))
             th_dd, th_days, th_people, th_with = split.get((mi, True), (0, 0, 0, 0))
@@ -521,10 +595,10 @@ class Facts:
         # dose since at least n - 1 days before it; back if the run ends inside the month.
         day = f"({start} - 1)"
         for mi, lost, back in run(
-            "SELECT mi, COUNT(*), COUNT(*) FILTER (WHERE back) FROM (SELECT mo.mi, g.client, "
-            "BOOL_OR(g.b < mo.pe) AS back FROM eg g, mo WHERE "
+            "SELECT mi, COUNT(*), COUNT(*) FILTER (WHERE back) FROM (SELECT mo.mi, "
+            "BOOL_OR(g.b < mo.pe) OVER w AS back, row_number() OVER w AS r FROM eg g, mo WHERE "
             f"g.enrolled_on <= {day} - {n - 1} AND (g.discharged_on IS NULL OR "
             f"g.discharged_on > {day}) AND g.a <= {day} - {n - 1} AND g.b >= {day} "
-            "GROUP BY ALL) GROUP BY mi"
+            f"{PER_CLIENT}) WHERE r = 1 GROUP BY mi"
         ).fetchall():
             out[mi]["return_to_care_rate"] = (back, lost, lost, back)

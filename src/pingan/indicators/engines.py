@@ -40,7 +40,13 @@ from .definitions import (
     make_result,
     unavailable,
 )
-from .duckdb_facts import Facts, dose_month_rows, sample_counts, urine_month_rows
+from .duckdb_facts import (
+    Facts,
+    dose_month_rows,
+    sample_counts,
+    test_block_rows,
+    urine_month_rows,
+)
 from .sql import DUCKDB, POSTGRESQL, QUERIES, SQLITE, Dialect
 
 Progress = Callable[[str], None] | None
@@ -237,7 +243,11 @@ class DuckEngine:
             if facts_files and _derived_current(self.folder, name, self.con)
         )
         run(f"CREATE VIEW usample AS {sample_counts()}")
-        for name, view in (("dose_months", "dmonth"), ("urine_months", "umonth")):
+        for name, view in (
+            ("dose_months", "dmonth"),
+            ("urine_months", "umonth"),
+            ("test_windows", "twin"),
+        ):
             if name in self.facts_files:
                 columns = f"* EXCLUDE (client_code, {CENTRE_CODE}), {key} AS client"
                 run(f"CREATE VIEW {view} AS {read(name, columns)}")
@@ -330,7 +340,7 @@ class DuckEngine:
 # MADE_FROM, a digest of that query (so of the definitions it is generated from: sql.py's
 # conditions, the labs' analytes, and the centre_code column every row now has) and the
 # record file's size and time; the engine reads it only while they still match.
-DERIVED = {"dose_months": "doses", "urine_months": "urine"}
+DERIVED = {"dose_months": "doses", "urine_months": "urine", "test_windows": "tests"}
 MADE_FROM = "pingan_made_from"
 
 
@@ -342,12 +352,14 @@ def _derived_query(name: str, centred: bool) -> str:
     rows = {
         "dose_months": dose_month_rows(**by),
         "urine_months": urine_month_rows(f"({sample_counts(**by)})", **by),
+        "test_windows": test_block_rows(**by),
     }[name]
     centre = "centre" if centred else "NULL::VARCHAR"
+    order = "blk" if name == "test_windows" else "mi"
     return (
         f"SELECT {centre} AS {CENTRE_CODE}, client AS client_code, "
         f"* EXCLUDE ({by.get('by', 'client')}) "
-        f"FROM ({rows}) ORDER BY mi, client"
+        f"FROM ({rows}) ORDER BY {order}, client"
     )
 
 
@@ -378,8 +390,10 @@ def write_facts_files(
     """Write, beside the record files, what the DuckDB engine would otherwise compute from
     them for every query, one row per client and calendar month, in month order:
     dose_months.parquet, the month's day masks and last dose (`duckdb_facts.dose_month_rows`),
-    and urine_months.parquet, the month's urine samples counted through the conditions of
-    sql.urine_samples (`duckdb_facts.urine_month_rows`).
+    urine_months.parquet, the month's urine samples counted through the conditions of
+    sql.urine_samples (`duckdb_facts.urine_month_rows`), and test_windows.parquet, per client
+    and block of 60 months the months whose 365-day window holds an infection test, per
+    test (`duckdb_facts.test_block_rows`; in block order, not month order).
     Returns the rows per file written (with `if_stale`, only the files not current)."""
     duckdb = extras.duckdb()
     folder = Path(folder)
@@ -407,6 +421,10 @@ def write_facts_files(
         con.execute(
             f"CREATE VIEW dose_all AS SELECT {centre}client_code AS client, date AS day, mg, "
             f"kind FROM read_parquet({q(folder / 'doses.parquet')})"
+        )
+        con.execute(
+            f"CREATE VIEW itest AS SELECT {centre}client_code AS client, date AS day, test, "
+            f"result FROM read_parquet({q(folder / 'tests.parquet')})"
         )
         for name in DERIVED:
             if if_stale and _derived_current(folder, name, con):
