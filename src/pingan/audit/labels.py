@@ -186,6 +186,7 @@ LABELS: dict[str, Promise] = {
     "client_transferred_in": _("Client transferred in from another centre"),
     "station_added": _("Police station added"),
     "officer_posted": _("Police officer posted to a station"),
+    "centre_key_rotated": _("Centre's signing key rotated"),
 }
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from pingan.accounts.roles import role_of
+from pingan.audit.keys import signing_key
 from pingan.audit.log import record
-from pingan.core.domain import Refusal, acting, require
+from pingan.core.domain import Refusal, acting, current_actor, require
 from pingan.core.models import Centre
 
+from . import signed
 from .current import centres_of
-from .models import Membership, OfficerPost, PoliceStation
+from .models import CentreKeyGeneration, Membership, OfficerPost, PoliceStation
 
 # A centre code is printed on slips and client codes: short, capitals, digits and hyphens.
 CENTRE_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,19}")
@@ -120,3 +122,47 @@ def assign_post(username: str, station_code: str | None, by=None) -> OfficerPost
         )
         record("officer_posted", target=username, station=station.code if station else "")
     return post
+
+
+def rotate_centre_key(centre: Centre | str, by=None) -> CentreKeyGeneration:
+    """Give one centre a new signing key (its next generation), leaving every other centre's
+    key and the installation's key as they are. The centre's old key stays in its published
+    list for `signed.ROTATION_GRACE` (docs/region.md, "Rotating a centre's key")."""
+    require(by, "manage_staff")
+    if not isinstance(centre, Centre):
+        code = (centre or "").strip()
+        centre = Centre.objects.filter(code=code).first()
+        if centre is None:
+            raise Refusal(_("No centre has code %(code)s.") % {"code": code}, code="no_centre")
+    installation = signing_key()
+    try:
+        with acting(by), transaction.atomic():
+            # A second rotation waits here (the centre's row on PostgreSQL, the write lock
+            # on SQLite) and makes the next generation; the unique constraint stands behind.
+            Centre.objects.select_for_update().only("pk").get(pk=centre.pk)
+            old = signed.current_generation(centre.code)
+            made = CentreKeyGeneration.objects.create(
+                centre=centre,
+                generation=old + 1,
+                created_by=current_actor().username[:150],
+            )
+            old_id = signed.key_id(
+                signed.derive_centre_key(installation, centre.code, old).public_key()
+            )
+            new_id = signed.key_id(
+                signed.derive_centre_key(installation, centre.code, made.generation).public_key()
+            )
+            record(
+                "centre_key_rotated",
+                target=centre.code,
+                centre=centre,
+                generation=made.generation,
+                old_key_id=old_id,
+                new_key_id=new_id,
+            )
+    except IntegrityError:
+        raise Refusal(
+            _("Another rotation of this centre's key finished first; run it again."),
+            code="concurrent",
+        ) from None
+    return made

@@ -90,3 +90,39 @@ class OfficerPost(models.Model):
     @property
     def at_bureau(self) -> bool:
         return self.station_id is None
+
+
+class CentreKeyGeneration(models.Model):
+    """One rotation of a centre's signing key: from `created_at` on, the centre signs with
+    the key of this generation (`region.signed.centre_key`).
+
+    A centre without a row is at generation 0, the key every centre had before keys could
+    be rotated one by one. Only the generation is stored, never a key: each generation's key
+    is derived from the installation's key (docs/region.md, "Rotating a centre's key").
+    Generation n was retired when generation n + 1 was created."""
+
+    centre = models.ForeignKey(
+        Centre,
+        on_delete=models.PROTECT,
+        related_name="key_generations",
+        verbose_name=_("centre"),
+    )
+    generation = models.PositiveIntegerField(_("generation"))
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("centre key generation")
+        ordering = ["centre", "generation"]
+        constraints = [
+            # Two rotations at once cannot both make the same generation.
+            models.UniqueConstraint(
+                fields=["centre", "generation"], name="centre_key_generation_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(generation__gte=1), name="centre_key_generation_from_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre.code} key #{self.generation}"

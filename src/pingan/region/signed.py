@@ -24,12 +24,14 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.utils.translation import gettext as _
 
+from pingan.core import clock
 from pingan.core.domain import Refusal
 
 # Large enough for a slip with its photo; a bigger file is refused before parsing.
@@ -50,28 +52,82 @@ def public_bytes(key: Ed25519PublicKey) -> bytes:
 
 _CENTRE_KEY_INFO = b"pingan-centre-signing-key/1\n"
 
+# How long a centre keeps publishing a key after rotating it. A slip covers at most 30 days
+# (`slips.MAX_SLIP_DAYS`) and is read at the host within them, and the host's dose returns
+# for it are signed over the same days: a slip issued just before a rotation, and the
+# returns answering one, still verify with a key list published during the next 30 days.
+ROTATION_GRACE = timedelta(days=30)
 
-def centre_key(installation: Ed25519PrivateKey, centre_code: str) -> Ed25519PrivateKey:
-    """The signing key of one centre of the installation: an Ed25519 key whose seed is
-    HKDF-SHA256 of the installation's signing key and the centre's code. Each centre thus
-    signs with a key of its own, which the region publishes under the centre's code, one
-    centre's key cannot sign for another, and nothing more is stored: the keys follow the
-    installation's key (its rotation gives every centre a new one)."""
+
+def derive_centre_key(
+    installation: Ed25519PrivateKey, centre_code: str, generation: int = 0
+) -> Ed25519PrivateKey:
+    """The signing key of one generation of a centre's key: an Ed25519 key whose seed is
+    HKDF-SHA256 (no salt, 32 bytes) of the installation's 32-byte signing-key seed. The
+    HKDF info is `pingan-centre-signing-key/1\n` followed by the centre's code in UTF-8,
+    and for a generation n above 0, then `\n` and n in decimal ASCII. Generation 0 is the
+    key every centre had before keys could be rotated one by one, so its keys and every
+    document signed with them stay valid. A centre code never holds a line break (letters,
+    digits and hyphens), so no code and generation give another's info."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+    if generation < 0:
+        raise ValueError("a key generation is 0 or more")
     seed = installation.private_bytes(
         serialization.Encoding.Raw,
         serialization.PrivateFormat.Raw,
         serialization.NoEncryption(),
     )
-    derived = HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=None,
-        info=_CENTRE_KEY_INFO + centre_code.encode("utf-8"),
-    ).derive(seed)
+    info = _CENTRE_KEY_INFO + centre_code.encode("utf-8")
+    if generation:
+        info += b"\n" + str(generation).encode("ascii")
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(seed)
     return Ed25519PrivateKey.from_private_bytes(derived)
+
+
+def _generations(centre_code: str) -> list[tuple[int, datetime]]:
+    """The centre's rotations, newest first: (generation, when it was made). Empty for a
+    centre never rotated, or a code that is no centre of the installation."""
+    from .models import CentreKeyGeneration
+
+    return list(
+        CentreKeyGeneration.objects.filter(centre__code=centre_code)
+        .order_by("-generation")
+        .values_list("generation", "created_at")
+    )
+
+
+def current_generation(centre_code: str) -> int:
+    """The generation of the key the centre signs with now (0 until its first rotation)."""
+    found = _generations(centre_code)[:1]
+    return found[0][0] if found else 0
+
+
+def centre_key(installation: Ed25519PrivateKey, centre_code: str) -> Ed25519PrivateKey:
+    """The signing key a centre of the installation uses now: the key of its current
+    generation (`derive_centre_key`). Each centre thus signs with a key of its own, which
+    the region publishes under the centre's code, one centre's key cannot sign for another,
+    and only the generation number is stored: the keys follow the installation's key (its
+    rotation gives every centre a new one), and a centre's own rotation
+    (`region.actions.rotate_centre_key`) changes that centre's key alone."""
+    return derive_centre_key(installation, centre_code, current_generation(centre_code))
+
+
+def published_keys(installation: Ed25519PrivateKey, centre_code: str) -> list[Ed25519PublicKey]:
+    """The public keys a centre publishes in the region's key list: its current key first,
+    then, newest first, each earlier key retired (its successor made) no more than
+    `ROTATION_GRACE` ago, the limit itself included."""
+    generations = _generations(centre_code)
+    current = generations[0][0] if generations else 0
+    keys = [derive_centre_key(installation, centre_code, current).public_key()]
+    oldest_shown = clock.now() - ROTATION_GRACE
+    # Generation g was retired when generation g + 1 was made.
+    for successor, retired_at in generations:
+        if retired_at < oldest_shown:
+            break
+        keys.append(derive_centre_key(installation, centre_code, successor - 1).public_key())
+    return keys
 
 
 def key_id(key: Ed25519PublicKey) -> str:
