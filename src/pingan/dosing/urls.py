@@ -33,3 +33,16 @@ urlpatterns = [
     path("stock/reconcile/", views.reconcile, name="reconcile"),
     path("stock/log/", views.dispensing_log, name="log"),
 ]
+
+from . import outside_views  # noqa: E402 - the screen of guests from outside the installation
+
+urlpatterns += [
+    path("outside/", outside_views.outside, name="outside"),
+    path("outside/slip/", outside_views.outside_slip, name="outside_slip"),
+    path("outside/return/", outside_views.outside_return_in, name="outside_return_in"),
+    path(
+        "outside/<uuid:external_id>/return/",
+        outside_views.outside_return_out,
+        name="outside_return_out",
+    ),
+]

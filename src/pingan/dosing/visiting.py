@@ -38,6 +38,7 @@ from .models import (
     VisitingGuest,
 )
 from .outside_keys import key_list
+from .slip_photos import stored_photo
 from .stock import insert_row
 
 # The account a prescription names when a slip is imported by the centre's operator: the
@@ -83,11 +84,13 @@ def import_slip(data: bytes, host: Centre, by=None) -> VisitingGuest:
     """Read a slip file signed by a centre outside the installation and let `host` dose its
     client within the slip's terms. Refused, nothing written, when the file does not verify
     (`slips.read_slip`: changed, unknown key, another host, expired, not yet valid, over 30
-    days), when the slip was imported before, or when its days overlap another of the
-    client's slips here."""
+    days), when its photo is not a JPEG, when the slip was imported before, or when its
+    days overlap another of the client's slips here. The slip's photo becomes the local
+    record's (a later slip's photo replaces it; an empty one leaves it)."""
     require(by, "prescribe")
     slip = slips.read_slip(data, key_list(), host.code, clock.now(), clock.today())
     slip_id = _uuid(slip.slip_id, "slip_id")
+    photo = stored_photo(slip.photo_jpeg_b64)
     code = local_code(slip.home_centre, slip.client_code)
     if len(code) > Client._meta.get_field("code").max_length:
         raise Refusal(
@@ -113,10 +116,14 @@ def import_slip(data: bytes, host: Centre, by=None) -> VisitingGuest:
                 alias=code,
                 sex=UNKNOWN_SEX,
                 birth_year=UNKNOWN_BIRTH_YEAR,
+                photo=photo,
                 created_by=by if prescriber is by else None,
             )
         else:
             client = Client.objects.select_for_update().defer("photo").get(pk=client.pk)
+            if photo:
+                client.photo = photo
+                client.save(update_fields=["photo"])
         clash = VisitingGuest.objects.filter(
             client=client, valid_from__lte=slip.valid_to, valid_to__gte=slip.valid_from
         ).first()
@@ -156,6 +163,7 @@ def import_slip(data: bytes, host: Centre, by=None) -> VisitingGuest:
             mg=slip.dose_mg,
             last_dose_on=slip.last_dose_on,
             holds=list(slip.holds),
+            photo=bool(photo),
             rows=[target_of(visit), *[target_of(h) for h in holds]],
         )
     return visit
@@ -260,13 +268,13 @@ def _slip_terms(slip: GuestSlip) -> slips.GuestSlip:
     )
 
 
-def import_return(data: bytes, by=None) -> DoseReturnReceived:
+def import_return(data: bytes, by=None, home: Centre | None = None) -> DoseReturnReceived:
     """Read a dose return signed by a centre outside the installation and record its doses
     on the home client's record. Refused, nothing written, when the file does not verify,
-    answers no slip this installation issued to that host, was imported before, or has a
-    dose outside the slip's days, above its dose, or on a day the client already has
-    another dose. A later return of the same slip repeats the doses recorded from an
-    earlier one; those must agree and are not written twice."""
+    answers no slip this installation (or, with `home`, this centre) issued to that host,
+    was imported before, or has a dose outside the slip's days, above its dose, or on a day
+    the client already has another dose. A later return of the same slip repeats the doses
+    recorded from an earlier one; those must agree and are not written twice."""
     require(by, "prescribe")
     keys = key_list()
     document = signed.open_signed(data, keys, signer_field="host_centre")
@@ -281,6 +289,11 @@ def import_return(data: bytes, by=None) -> DoseReturnReceived:
         raise Refusal(
             _("The dose return answers no guest slip this installation issued."),
             code="unknown_slip",
+        )
+    if home is not None and slip.client.centre_id != home.pk:
+        raise Refusal(
+            _("The dose return answers a guest slip another centre issued, not this one."),
+            code="other_centre",
         )
     returned = slips.read_return(data, keys, slip.client.centre.code, _slip_terms(slip))
     return_id = _uuid(returned.return_id, "return_id")

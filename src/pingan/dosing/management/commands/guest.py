@@ -25,12 +25,13 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from pingan.audit.keys import public_hex, signing_key
 from pingan.core.domain import operator
 from pingan.core.models import Centre
-from pingan.dosing import actions, outside_keys, queries, visiting
+from pingan.dosing import actions, outside_keys, queries, slip_photos, visiting
 from pingan.dosing.models import OutsideCentreKey
 from pingan.region import signed, slips
 from pingan.registry.models import Client
@@ -51,8 +52,9 @@ def _read(path: str) -> bytes:
         raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
 
 
-def slip_document(slip) -> dict:
-    """The signed file's document for a stored slip (no photo: the host has its own)."""
+def slip_document(slip, photo_jpeg_b64: str = "") -> dict:
+    """The signed file's document for a stored slip, with the client's photo (base64 JPEG,
+    `slip_photos.slip_photo`; empty inside the installation, where the host has the record)."""
     client = slip.client
     facts = queries.client_facts(client, timezone.localdate(slip.issued_at))
     return slips.GuestSlip(
@@ -67,6 +69,7 @@ def slip_document(slip) -> dict:
         takehome="",
         holds=(),
         issued_at=slip.issued_at,
+        photo_jpeg_b64=photo_jpeg_b64,
     ).document()
 
 
@@ -150,10 +153,16 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user has the login {options['by']!r}.")
         first, last = _day(options["first"], "from"), _day(options["last"], "to")
-        slip = actions.issue_guest_slip(found[0], host, first, last, user)
-        data = signed.sign(
-            slip_document(slip), signed.centre_key(signing_key(), slip.client.centre.code)
-        )
+        # The photo is checked before the slip is issued: a refused photo issues nothing.
+        photo = slip_photos.slip_photo(found[0]) if isinstance(host, str) else ""
+        with transaction.atomic():
+            slip = actions.issue_guest_slip(found[0], host, first, last, user)
+            data = signed.sign(
+                slip_document(slip, photo),
+                signed.centre_key(signing_key(), slip.client.centre.code),
+            )
+            if len(data) > signed.MAX_FILE_BYTES:
+                raise CommandError("The slip file would be larger than a host accepts.")
         Path(options["out"]).write_bytes(data)
         self.stdout.write(f"{slip.external_id}\t{options['out']}")
 
