@@ -164,6 +164,9 @@ def test_a_slip_uploaded_at_the_host_registers_the_guest(host_side, client):
     # The guest is the host's client on its queue, as its own clients are.
     queue = client.get(reverse("dosing:queue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "C01:C01-0001" in queue and reverse("dosing:outside") in queue
+    guests = client.get(reverse("dosing:guests"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    title = guests.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert reverse("dosing:outside") in guests and "<a " not in title
 
 
 REFUSED = {
