@@ -35,6 +35,12 @@ def test_the_regional_dashboard_answers_on_the_small_region(client, monkeypatch)
     assert len(timed) >= 8
     assert all(r["status"] == 200 for r in timed)
     assert any(r["page"] == "background pass (freshness.warm)" for r in rows)
+    # As in the server: after a dose the month shows the pass's figures, marked, and the
+    # next pass brings the dose in.
+    first = next(r for r in rows if r["page"].endswith("after a dose, in the server"))
+    assert "the figures the pass left, marked on the page" in first["note"]
+    after = next(r for r in rows if r["page"] == "load after that pass")
+    assert after["note"] == "the dose counted, page unmarked"
 
     computed = []
     monkeypatch.setattr(queries, "month", lambda *a, **k: computed.append(a))

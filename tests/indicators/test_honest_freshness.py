@@ -24,9 +24,9 @@ def computed(monkeypatch, clock_at):
     asked = []
     real = queries.month
 
-    def month(period):
+    def month(period, *centre):
         asked.append(str(period))
-        return real(period)
+        return real(period, *centre)
 
     monkeypatch.setattr(queries, "month", month)
     yield asked
@@ -126,3 +126,76 @@ def test_a_dose_recorded_by_the_nurse_changes_the_next_load(users, client_as, cl
     before = adherence()
     assert actions.record_dose(person, users["nurse"]).ok
     assert adherence() == before + 1
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """As in the server: the background pass runs (here: is said to), and is woken."""
+    from pingan.indicators import freshness
+
+    monkeypatch.setattr(freshness, "warming", lambda: True)
+    freshness._wake.clear()
+    return freshness
+
+
+def _page(client_as, period: str = "2026-03"):
+    response = client_as("clinician").get(f"/indicators/?period={period}")
+    assert response.status_code == 200
+    rows = {row["ind"].id: row["r"] for s in response.context["sections"] for row in s["rows"]}
+    return rows["active_clients"].numerator, response.content.decode()
+
+
+def test_the_server_shows_the_previous_figures_while_it_recomputes_them(
+    computed, client_as, server
+):
+    """A month a dose has moved is not recomputed while the visitor waits when the
+    server's background pass recomputes it: the previous figures show, with the time they
+    stand at, and the pass is woken. Once it has run, the new figures show, unmarked."""
+    build_march()
+    late = client("Z", ("2026-03-20", None))
+    before, page = _page(client_as)
+    assert 'id="indicators-behind"' not in page
+    computed.clear()
+    doses(late, [d("2026-03-21")])
+    shown, page = _page(client_as)
+    assert shown == before
+    assert computed == []
+    assert server._wake.is_set()
+    assert 'id="indicators-behind"' in page and "2026-04-10 10:00" in page
+    server.warm()
+    assert "2026-03" in computed
+    shown, page = _page(client_as)
+    assert shown == before + 1
+    assert 'id="indicators-behind"' not in page
+
+
+def test_without_previous_figures_or_outside_the_pass_the_month_is_computed(
+    computed, client_as, server
+):
+    """Nothing kept yet (a server just started), or a month the background pass does not
+    recompute (older than the 12 months before this one): computed while the visitor
+    waits, never shown stale."""
+    build_march()
+    late = client("Z", ("2025-03-20", None))
+    _page(client_as, "2025-03")
+    computed.clear()
+    doses(late, [d("2025-03-21")])
+    _, page = _page(client_as, "2025-03")
+    assert "2025-03" in computed
+    assert 'id="indicators-behind"' not in page
+    cache.clear()
+    computed.clear()
+    _, page = _page(client_as)
+    assert len(computed) == 12 and 'id="indicators-behind"' not in page
+
+
+def test_the_report_never_takes_previous_figures(computed, client_as, server):
+    """The CSV and the PDF are recomputed for a month a write has moved, server or not."""
+    build_march()
+    late = client("Z", ("2026-03-20", None))
+    _page(client_as)
+    doses(late, [d("2026-03-21")])
+    computed.clear()
+    response = client_as("manager").get("/indicators/export.csv?period=2026-03")
+    assert response.status_code == 200
+    assert "2026-03" in computed

@@ -109,3 +109,26 @@ def test_a_dose_written_in_sql_to_an_old_month_shows_on_the_next_load(region, co
     computed.clear()
     freshness.trend(Period(2026, 3))
     assert computed == []
+
+
+def test_after_a_dose_the_side_by_side_table_shows_its_previous_figures(
+    region, computed, client, users, monkeypatch
+):
+    """In the server, a regional officer's first load of this month after a dose computes
+    nothing: every centre's column and the pooled one show the figures the pass left, the
+    page says since when, and the next pass brings the dose in."""
+    monkeypatch.setattr(freshness, "warming", lambda: True)
+    freshness.warm()
+    client.force_login(users["cdc"], backend=BACKEND)
+    page = client.get("/indicators/?period=2026-04").content.decode()
+    assert 'id="indicators-behind"' not in page
+    computed.clear()
+    doses(Client.objects.get(code="P1"), [d("2026-04-10")])
+    page = client.get("/indicators/?period=2026-04").content.decode()
+    assert computed == []
+    assert 'id="indicators-behind"' in page
+    freshness.warm()
+    assert ("2026-04", region["CB"].pk) in computed and ("2026-04", None) in computed
+    assert (
+        'id="indicators-behind"' not in client.get("/indicators/?period=2026-04").content.decode()
+    )

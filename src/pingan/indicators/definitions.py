@@ -18,7 +18,7 @@ from __future__ import annotations
 import calendar
 import math
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
@@ -189,6 +189,10 @@ def unavailable(note: str) -> Result:
 class IndicatorSet:
     period: Period
     results: dict[str, Result] = field(default_factory=dict)
+    # When the set was computed (freshness.month_sets), and whether it is a month's
+    # previous set, shown while the background pass recomputes it after a write.
+    computed_at: datetime | None = None
+    stale: bool = False
 
     def as_json(self) -> dict:
         return {

@@ -38,6 +38,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 
 from django.core.cache import cache
@@ -205,29 +206,66 @@ def _key(period: Period, stamp: str, doses: tuple, centre_id: int | None = None)
     return f"indicators:set:{_scope(centre_id)}:{period}:{stamp}:{'.'.join(map(str, doses))}"
 
 
-def month_sets(periods: list[Period], centre_id: int | None = None) -> list[IndicatorSet]:
+def warming() -> bool:
+    """Whether this process keeps the default months computed in the background (the
+    server does, `start_warming`; commands and tests do not)."""
+    return _warming is not None and _warming.is_alive()
+
+
+def _warmed(period: Period) -> bool:
+    """Whether the background pass recomputes `period` (`warm`: this month and the 12
+    before it, the trend the dashboard opens on)."""
+    this = Period.of(clock.today())
+    return this.shift(-queries.TREND_MONTHS) <= period <= this
+
+
+def month_sets(
+    periods: list[Period], centre_id: int | None = None, stale_ok: bool = False
+) -> list[IndicatorSet]:
     """The full (unsuppressed) set of each month, of one centre when `centre_id` is given
     (the pooled region without it), from the cache when its data version has not moved,
-    computed otherwise. A write marks the month for every centre alike."""
+    computed otherwise. A write marks the month for every centre alike.
+
+    With `stale_ok` (the screens), a month a write has moved is not computed while the
+    visitor waits when the server's background pass will recompute it anyway (`warming`,
+    `_warmed`): its previous set is returned, marked `stale` (the screen says since when
+    its figures stand), and the pass is woken. Recomputing a region's month takes seconds
+    to minutes (docs/performance.md, regional dashboard); exports never take a stale set."""
     stamps = _stamps(periods)
     doses = _dose_marks(periods)
     keys = {p: _key(p, stamps[p], doses[p], centre_id) for p in periods}
     found = cache.get_many(list(keys.values()))
     out = []
     for p in periods:
+        latest = f"indicators:latest:{_scope(centre_id)}:{p}"
         result = found.get(keys[p])
+        if result is None and stale_ok and warming() and _warmed(p):
+            kept = cache.get(cache.get(latest) or "")
+            if kept is not None:
+                result = replace(kept, stale=True)
+                _wake.set()
         if result is None:
             result = queries.month(p) if centre_id is None else queries.month(p, centre_id)
-            _replace(f"indicators:latest:{_scope(centre_id)}:{p}", keys[p], result)
+            result.computed_at = clock.now()
+            _replace(latest, keys[p], result)
         out.append(result)
     return out
 
 
+def behind(sets: list[IndicatorSet]) -> datetime | None:
+    """When the oldest previous set among `sets` was computed (None: all are current)."""
+    times = [s.computed_at for s in sets if s.stale and s.computed_at is not None]
+    return min(times) if times else None
+
+
 def trend(
-    last: Period, months: int = queries.TREND_MONTHS, centre_id: int | None = None
+    last: Period,
+    months: int = queries.TREND_MONTHS,
+    centre_id: int | None = None,
+    stale_ok: bool = False,
 ) -> list[IndicatorSet]:
     """The 12 months ending with `last`, as `queries.trend` gives them, kept fresh."""
-    return month_sets(last.last(months), centre_id)
+    return month_sets(last.last(months), centre_id, stale_ok)
 
 
 def _months(first: Period, last: Period) -> list[Period]:

@@ -70,12 +70,13 @@ def _scope(request: HttpRequest, centres: list[Centre]) -> Centre | None | int:
     return next((c for c in centres if c.pk == here), here)
 
 
-def _side_by_side(period: Period, centres: list[Centre], user) -> list[dict]:
+def _side_by_side(period: Period, centres: list[Centre], user) -> tuple[list[dict], list]:
     """For a regional officer: each indicator of the month for every centre and pooled, as
-    they may see it (suppressed for the police)."""
-    columns = [for_screen(freshness.month_sets([period], c.pk), user)[0].results for c in centres]
-    pooled = for_screen(freshness.month_sets([period]), user)[0].results
-    return [
+    they may see it (suppressed for the police); and the sets it was read from."""
+    sets = [freshness.month_sets([period], c.pk, stale_ok=True)[0] for c in centres]
+    sets.append(freshness.month_sets([period], stale_ok=True)[0])
+    *columns, pooled = [s.results for s in for_screen(sets, user)]
+    rows = [
         {
             "ind": ind,
             "cells": [display(ind, col[ind.id]) for col in columns],
@@ -83,6 +84,7 @@ def _side_by_side(period: Period, centres: list[Centre], user) -> list[dict]:
         }
         for ind in INDICATORS
     ]
+    return rows, sets
 
 
 @requires("view_indicators")
@@ -92,9 +94,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     centres = list(Centre.objects.order_by("code"))
     scope = _scope(request, centres)
     scope_id = scope.pk if isinstance(scope, Centre) else scope
-    sets = for_screen(freshness.trend(period, centre_id=scope_id), request.user)
+    kept = freshness.trend(period, centre_id=scope_id, stale_ok=True)
+    sets = for_screen(kept, request.user)
     series = [{**s.__dict__, "unit": axis_label(BY_ID[s.id])} for s in queries.series(sets)]
     is_regional = regional(request.user) and len(centres) > 1
+    side_by_side, columns = (
+        _side_by_side(period, centres, request.user) if is_regional else ([], [])
+    )
     return render(
         request,
         "indicators/dashboard.html",
@@ -108,7 +114,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "can_drill": request.user.has_perm(perm("drilldown_indicators")),
             "centres": centres if is_regional else [],
             "scope": scope if isinstance(scope, Centre) else None,
-            "side_by_side": _side_by_side(period, centres, request.user) if is_regional else [],
+            "side_by_side": side_by_side,
+            # Some figures are a month's previous set while the server recomputes it.
+            "behind": freshness.behind(kept + columns),
             "can_export": request.user.has_perm(perm("export_indicators")),
         },
     )
