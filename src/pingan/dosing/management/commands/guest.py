@@ -132,7 +132,12 @@ class Command(BaseCommand):
                 raise CommandError(f"No centre has the code {options['centre']!r}.")
         rows = [(c.code, signed.centre_key(signing_key(), c.code).public_key()) for c in centres]
         if options.get("format") == "json":
-            listed = {code: [public_hex(public)] for code, public in rows}
+            # Each centre's current key first, then any it retired within the grace period
+            # (a slip signed just before a rotation still verifies outside).
+            listed = {
+                code: [public_hex(k) for k in signed.published_keys(signing_key(), code)]
+                for code, _public in rows
+            }
             self.stdout.write(json.dumps(listed, ensure_ascii=False, sort_keys=True))
             return
         for code, public in rows:
