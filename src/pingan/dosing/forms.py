@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core import clock
@@ -11,6 +12,7 @@ from pingan.core.models import Centre
 
 from .limits import LIMIT_FIELDS, MAX_MG, MIN_MG
 from .models import DosingLimits, HoldKind, Product
+from .safety_actions import MAX_MISSED_DAYS
 
 OVERRIDE_HELP = _("Only when a limit is exceeded on purpose: recorded and shown with the dose.")
 
@@ -156,6 +158,24 @@ class LimitsForm(forms.ModelForm):
     class Meta:
         model = DosingLimits
         fields = list(LIMIT_FIELDS)
+
+
+def _centre_label(name: str):
+    return capfirst(Centre._meta.get_field(name).verbose_name)
+
+
+class MissedDaysForm(forms.Form):
+    """The current centre's missed-dose thresholds, in whole days; their range and order are
+    checked by `safety_actions.save_missed_dose_thresholds`."""
+
+    review_after_missed_days = forms.IntegerField(
+        label=_centre_label("review_after_missed_days"),
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_MISSED_DAYS}),
+    )
+    reinduction_after_missed_days = forms.IntegerField(
+        label=_centre_label("reinduction_after_missed_days"),
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_MISSED_DAYS}),
+    )
 
 
 class GuestSlipForm(forms.Form):

@@ -1,11 +1,12 @@
 """Recording what safe prescribing needs: ECGs, other medicines, pregnancy, and the
-centre's dosing limits. One transaction each, audited; bad input is refused before
-anything is written."""
+centre's dosing limits and missed-dose thresholds. One transaction each, audited; bad input
+is refused before anything is written."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -13,6 +14,7 @@ from pingan.audit.log import record
 from pingan.core import clock
 from pingan.core.domain import Refusal, acting, require
 from pingan.core.models import Centre
+from pingan.region.current import centres_of
 from pingan.registry.models import Client
 
 from . import interactions
@@ -180,3 +182,60 @@ def save_limits(values: dict, by, centre: Centre | None = None) -> DosingLimits:
             after={name: getattr(limits, name) for name in LIMIT_FIELDS},
         )
     return limits
+
+
+# Thresholds are days (3 and 5 by default): one beyond two months would never stop a dose
+# in time, so a larger number is taken for a typing error.
+MAX_MISSED_DAYS = 60
+MISSED_DAY_FIELDS = ("review_after_missed_days", "reinduction_after_missed_days")
+
+
+def _whole_days(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def save_missed_dose_thresholds(centre: Centre, review_days, reinduction_days, by) -> Centre:
+    """The centre's missed-dose thresholds (docs/dosing-rules.md): after how many missed
+    days a dose waits for a clinician's review, and after how many it restarts induction.
+    Each is a whole number of days from 1 to `MAX_MISSED_DAYS`, and re-induction comes
+    later than review (also a check constraint on the centre). Only the centre's own
+    manager changes them; audited with the values before and after."""
+    require(by, "manage_staff")
+    mine = centres_of(by)
+    if mine and centre.pk not in {c.pk for c in mine}:
+        raise Refusal(
+            _("Only a manager of this centre changes its missed-dose thresholds."),
+            code="not_member",
+        )
+    values: dict[str, int] = {}
+    errors: dict[str, list[ValidationError]] = {}
+    for name, given in zip(MISSED_DAY_FIELDS, (review_days, reinduction_days), strict=True):
+        days = _whole_days(given)
+        if days is None or not 1 <= days <= MAX_MISSED_DAYS:
+            message = _("Enter a whole number of days from 1 to %(max)d.") % {
+                "max": MAX_MISSED_DAYS
+            }
+            errors[name] = [ValidationError(message, code="days")]
+        else:
+            values[name] = days
+    if not errors and values[MISSED_DAY_FIELDS[1]] <= values[MISSED_DAY_FIELDS[0]]:
+        message = _(
+            "Re-induction must take more missed days than the clinician review "
+            "(more than %(review)d)."
+        ) % {"review": values[MISSED_DAY_FIELDS[0]]}
+        errors[MISSED_DAY_FIELDS[1]] = [ValidationError(message, code="order")]
+    if errors:
+        raise ValidationError(errors)
+    with acting(by), transaction.atomic():
+        locked = Centre.objects.select_for_update().get(pk=centre.pk)
+        before = {name: getattr(locked, name) for name in MISSED_DAY_FIELDS}
+        for name, days in values.items():
+            setattr(locked, name, days)
+        locked.save(update_fields=list(MISSED_DAY_FIELDS))
+        record("dosing_limits", centre=locked, before=before, after=values)
+    return locked

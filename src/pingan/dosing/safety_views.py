@@ -23,6 +23,7 @@ from .forms import (
     EndPregnancyForm,
     LimitsForm,
     MedicineForm,
+    MissedDaysForm,
     PregnancyForm,
     StopMedicineForm,
 )
@@ -139,26 +140,53 @@ def worklist(request):
 
 @requires("manage_staff")
 def limits(request):
-    """The current centre's induction and titration limits (each centre has its own)."""
+    """The current centre's induction and titration limits and its missed-dose thresholds
+    (each centre has its own): two forms on one page, told apart by the posted `part`."""
     here = current_centre(request)
     if here is None:
         raise Http404
     current = DosingLimits.objects.filter(centre=here).first() or DosingLimits(centre=here)
-    form = LimitsForm(request.POST or None, instance=current)
+    posted = request.POST.get("part", "limits") if request.method == "POST" else ""
+    form = LimitsForm((request.POST or None) if posted == "limits" else None, instance=current)
+    missed = MissedDaysForm(
+        request.POST if posted == "missed_days" else None,
+        initial={name: getattr(here, name) for name in safety_actions.MISSED_DAY_FIELDS},
+    )
     status = 200
     if request.method == "POST":
-        if run_form(
-            request,
-            form,
-            lambda d: safety_actions.save_limits(d, request.user, here),
-            _("Saved."),
-            on_form=True,
-        ):
+        if posted == "missed_days":
+            saved = run_form(
+                request,
+                missed,
+                lambda d: safety_actions.save_missed_dose_thresholds(
+                    here,
+                    d["review_after_missed_days"],
+                    d["reinduction_after_missed_days"],
+                    request.user,
+                ),
+                _("Saved."),
+                on_form=True,
+            )
+        else:
+            saved = run_form(
+                request,
+                form,
+                lambda d: safety_actions.save_limits(d, request.user, here),
+                _("Saved."),
+                on_form=True,
+            )
+        if saved:
             return redirect("dosing:limits")
         status = 400
     return render(
         request,
         "dosing/limits.html",
-        {"form": form, "table": interactions.TABLE, "centre": here},
+        {
+            "form": form,
+            "missed": missed,
+            "max_missed_days": safety_actions.MAX_MISSED_DAYS,
+            "table": interactions.TABLE,
+            "centre": here,
+        },
         status=status,
     )
