@@ -67,6 +67,7 @@ LABELS: dict[str, Promise] = {
     "guest_slip_issue": _("Guest slip issued"),
     "guest_slip_cancel": _("Guest slip cancelled"),
     "guest_key_added": _("Key of a centre outside the installation added"),
+    "guest_key_removed": _("Key of a centre outside the installation removed"),
     "guest_slip_imported": _("Guest slip from outside the installation imported"),
     "guest_return_written": _("Dose return written"),
     "guest_return_imported": _("Dose return imported"),

@@ -2,7 +2,8 @@
 trusts to have signed a guest slip or a dose return that arrives as a file.
 
 Another region publishes its centres' keys as `{"C01": ["<64 hex>", ...], ...}`
-(docs/region.md, "The key list"); `import_key_list` stores them, `add_key` stores one. A
+(docs/region.md, "The key list"); `import_key_list` stores them, `add_key` stores one,
+`remove_key` stops trusting one (a key that centre retired or that leaked). A
 code of one of this installation's own centres is refused: its slips never travel as
 files, and a listed key for it would let an outside file speak for it.
 """
@@ -114,3 +115,26 @@ def import_key_list(data: bytes, by=None) -> list[OutsideCentreKey]:
             if row is not None:
                 added.append(row)
     return added
+
+
+def remove_key(code: str, key_id: str, by=None) -> OutsideCentreKey:
+    """Stop trusting one key of a centre outside the installation: after that centre has
+    rotated a key, or when a key has leaked. Slips and dose returns signed with it are then
+    refused as signed by an unknown key; those already imported stay as they were."""
+    require(by, "manage_staff")
+    code, key_id = (code or "").strip(), (key_id or "").strip().lower()
+    with acting(by), transaction.atomic():
+        row = (
+            OutsideCentreKey.objects.select_for_update()
+            .filter(centre_code=code, key_id=key_id)
+            .first()
+        )
+        if row is None:
+            raise Refusal(
+                _("No key %(key_id)s is listed for centre %(code)s.")
+                % {"key_id": key_id, "code": code},
+                code="not_listed",
+            )
+        row.delete()
+        record("guest_key_removed", target=code, centre=None, key_id=key_id)
+    return row

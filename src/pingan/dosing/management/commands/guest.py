@@ -5,8 +5,9 @@ and centres outside it (docs/region.md, "Guests from outside the installation").
   (as `dosing.actions.issue_guest_slip`, in the named clinician's name) and writes it
   signed by the home centre (`pingan-guest-slip/1`); `key [--centre CODE] [--format json]`
   prints each centre's public key, as JSON the key list this region publishes.
-- `keys`, `keys add --centre CODE --name NAME --key HEX`, `keys import FILE`: the key list
-  of the centres outside the installation (`dosing.outside_keys`).
+- `keys`, `keys add --centre CODE --name NAME --key HEX`, `keys import FILE`,
+  `keys remove --centre CODE --key-id ID`: the key list of the centres outside the
+  installation (`dosing.outside_keys`).
 - `import FILE [--centre HOST]`: a slip signed outside, read at the host
   (`dosing.visiting.import_slip`).
 - `returns --out FILE [--slip SLIP_ID]`: the host's signed dose return(s).
@@ -98,6 +99,9 @@ class Command(BaseCommand):
         add.add_argument("--key", required=True, help="its Ed25519 public key, 64 hex digits")
         load = keys_sub.add_parser("import", help="store a published key list (JSON)")
         load.add_argument("file")
+        drop = keys_sub.add_parser("remove", help="stop trusting one key of a centre outside")
+        drop.add_argument("--centre", required=True, help="the centre's code")
+        drop.add_argument("--key-id", required=True, help="the key's id (16 hex digits)")
         read = sub.add_parser("import", help="read a slip signed outside, at the host")
         read.add_argument("file")
         read.add_argument("--centre", help="the host centre's code (default: the only one)")
@@ -182,6 +186,10 @@ class Command(BaseCommand):
             for row in added:
                 self.stdout.write(f"{row.centre_code}\t{row.key_id}\tadded")
             self.stdout.write(f"{len(added)} key(s) added")
+            return
+        if what == "remove":
+            row = outside_keys.remove_key(options["centre"], options["key_id"])
+            self.stdout.write(f"{row.centre_code}\t{row.key_id}\tremoved")
             return
         for row in OutsideCentreKey.objects.all():
             self.stdout.write(
