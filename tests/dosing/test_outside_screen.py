@@ -23,6 +23,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
+from guest_support import signed_slip
 from pingan.audit.models import AuditEntry
 from pingan.core import clock
 from pingan.core.models import Centre
@@ -126,23 +127,9 @@ def host_side(clock_at):
 
 
 def slip_file(side, key=None, **changes) -> bytes:
-    today = clock.today()
-    fields = dict(
-        slip_id=str(uuid.uuid4()),
-        home_centre="C01",
-        host_centre="C02",
-        client_code="C01-0001",
-        valid_from=today,
-        valid_to=today + timedelta(days=2),
-        dose_mg=60,
-        last_dose_on=today - timedelta(days=1),
-        takehome="none",
-        holds=(),
-        issued_at=clock.now(),
-    )
+    fields = dict(client_code="C01-0001", valid_to=clock.today() + timedelta(days=2), dose_mg=60)
     fields.update(changes)
-    document = slips.GuestSlip(**fields).document()
-    return signed.sign(document, key or signed.centre_key(side["home_key"], "C01"))
+    return signed_slip(key or signed.centre_key(side["home_key"], "C01"), **fields)
 
 
 def test_a_slip_uploaded_at_the_host_registers_the_guest(host_side, client):

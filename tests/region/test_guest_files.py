@@ -20,6 +20,8 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import translation
 
+import guest_support
+from guest_support import a_slip
 from pingan.audit.models import AuditEntry
 from pingan.core import clock
 from pingan.core.models import Centre
@@ -213,25 +215,6 @@ def host_side(clock_at):
     return {"host": host, "home_key": home_key, "nurse": make_user("nurse", "host-nurse")}
 
 
-def a_slip(**changes) -> slips.GuestSlip:
-    today = clock.today()
-    fields = dict(
-        slip_id=str(uuid.uuid4()),
-        home_centre="C01",
-        host_centre="C02",
-        client_code="C01-000017",
-        valid_from=today,
-        valid_to=today + timedelta(days=6),
-        dose_mg=70,
-        last_dose_on=today - timedelta(days=1),
-        takehome="none",
-        holds=(),
-        issued_at=clock.now(),
-    )
-    fields.update(changes)
-    return slips.GuestSlip(**fields)
-
-
 def import_file(tmp_path, data: bytes, name: str = "slip.json") -> None:
     path = tmp_path / name
     path.write_bytes(data)
@@ -239,7 +222,7 @@ def import_file(tmp_path, data: bytes, name: str = "slip.json") -> None:
 
 
 def signed_slip(side, **changes) -> bytes:
-    return signed.sign(a_slip(**changes).document(), side["home_key"])
+    return guest_support.signed_slip(side["home_key"], **changes)
 
 
 REFUSED_SLIPS = {

@@ -5,20 +5,20 @@ key. Removing a key that is not listed is refused and writes nothing; only a man
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from guest_support import signed_slip
 from pingan.audit.models import AuditEntry
-from pingan.core import clock
 from pingan.core.domain import Refusal
 from pingan.core.models import Centre
 from pingan.dosing import actions, outside_keys
 from pingan.dosing.models import OutsideCentreKey, VisitingGuest
-from pingan.region import signed, slips
+from pingan.region import signed
 from staff_factory import make_user
 
 pytestmark = pytest.mark.django_db
@@ -38,22 +38,8 @@ def host(clock_at):
 
 
 def slip_file(tmp_path, key) -> str:
-    today = clock.today()
-    slip = slips.GuestSlip(
-        slip_id=str(uuid.uuid4()),
-        home_centre="C01",
-        host_centre="C02",
-        client_code="C01-000017",
-        valid_from=today,
-        valid_to=today + timedelta(days=6),
-        dose_mg=70,
-        last_dose_on=today - timedelta(days=1),
-        takehome="none",
-        holds=(),
-        issued_at=clock.now(),
-    )
-    path = tmp_path / f"{slip.slip_id}.json"
-    path.write_bytes(signed.sign(slip.document(), key))
+    path = tmp_path / f"{uuid.uuid4()}.json"
+    path.write_bytes(signed_slip(key))
     return str(path)
 
 

@@ -108,40 +108,38 @@ def outside(request):
     return _page(request, _here(request))
 
 
+def _upload(request, prefix: str, read, saved: str):
+    """A signed file uploaded for this centre and read by `read(data, here)`; refused, the
+    page again with the form showing the reason (400)."""
+    here = _here(request)
+    form = SignedFileForm(request.POST, request.FILES, prefix=prefix)
+    if run_form(request, form, lambda d: read(_bytes(d["file"]), here), saved, on_form=True):
+        return redirect("dosing:outside")
+    return _page(request, here, status=400, **{f"{prefix}_form": form})
+
+
 @require_POST
 @requires("prescribe")
 def outside_slip(request):
     """A guest slip signed outside, with this centre as its host."""
-    here = _here(request)
-    form = SignedFileForm(request.POST, request.FILES, prefix="slip")
-    done = run_form(
+    return _upload(
         request,
-        form,
-        lambda d: visiting.import_slip(_bytes(d["file"]), here, request.user),
+        "slip",
+        lambda data, here: visiting.import_slip(data, here, request.user),
         _("The guest slip was imported: the guest is on the queue on the slip's days."),
-        on_form=True,
     )
-    if done:
-        return redirect("dosing:outside")
-    return _page(request, here, status=400, slip_form=form)
 
 
 @require_POST
 @requires("prescribe")
 def outside_return_in(request):
     """A dose return signed outside, for a slip this centre issued."""
-    here = _here(request)
-    form = SignedFileForm(request.POST, request.FILES, prefix="return")
-    done = run_form(
+    return _upload(
         request,
-        form,
-        lambda d: visiting.import_return(_bytes(d["file"]), request.user, home=here),
+        "return",
+        lambda data, here: visiting.import_return(data, request.user, home=here),
         _("The dose return was imported: its doses are on the client's record."),
-        on_form=True,
     )
-    if done:
-        return redirect("dosing:outside")
-    return _page(request, here, status=400, return_form=form)
 
 
 @require_POST
