@@ -199,3 +199,24 @@ def test_the_report_never_takes_previous_figures(computed, client_as, server):
     response = client_as("manager").get("/indicators/export.csv?period=2026-03")
     assert response.status_code == 200
     assert "2026-03" in computed
+
+
+def test_a_stock_ledger_line_reaches_no_month(
+    computed, client_as, django_capture_on_commit_callbacks
+):
+    """No indicator reads the stock ledger: a receipt (like the ledger line of every dose)
+    leaves every month's figures kept."""
+    from pingan.core.models import Centre
+    from pingan.dosing import actions
+    from staff_factory import make_user
+
+    build_march()
+    _figure(client_as, "active_clients")
+    computed.clear()
+    product = actions.product_of(Centre.objects.order_by("pk").first())
+    manager = make_user("manager", "m-stock")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        actions.receive(product, 1000, "G-1", manager)
+    assert not any("_changed" in c.__qualname__ for c in callbacks)
+    _figure(client_as, "active_clients")
+    assert computed == []
