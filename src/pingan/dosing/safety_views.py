@@ -155,8 +155,7 @@ def limits(request):
     status = 200
     if request.method == "POST":
         if posted == "missed_days":
-            saved = run_form(
-                request,
+            shown, save = (
                 missed,
                 lambda d: safety_actions.save_missed_dose_thresholds(
                     here,
@@ -164,17 +163,10 @@ def limits(request):
                     d["reinduction_after_missed_days"],
                     request.user,
                 ),
-                _("Saved."),
-                on_form=True,
             )
         else:
-            saved = run_form(
-                request,
-                form,
-                lambda d: safety_actions.save_limits(d, request.user, here),
-                _("Saved."),
-                on_form=True,
-            )
+            shown, save = form, lambda d: safety_actions.save_limits(d, request.user, here)
+        saved = run_form(request, shown, save, _("Saved."), on_form=True)
         if saved:
             return redirect("dosing:limits")
         status = 400

@@ -221,11 +221,14 @@ def warming() -> bool:
     return _warming is not None and _warming.is_alive()
 
 
+def _warm_months() -> list[Period]:
+    """The months the background pass keeps computed (`warm`): the 12 to last month (the
+    trend the dashboard opens on) and this month."""
+    return Period.of(clock.today()).last(queries.TREND_MONTHS + 1)
+
+
 def _warmed(period: Period) -> bool:
-    """Whether the background pass recomputes `period` (`warm`: this month and the 12
-    before it, the trend the dashboard opens on)."""
-    this = Period.of(clock.today())
-    return this.shift(-queries.TREND_MONTHS) <= period <= this
+    return period in _warm_months()
 
 
 def month_sets(
@@ -365,8 +368,7 @@ def warm() -> None:
     centres = list(Centre.objects.order_by("code").values_list("pk", flat=True))
     scopes = [None, *centres] if len(centres) > 1 else [None]
     for centre_id in scopes:
-        trend(this.shift(-1), centre_id=centre_id)
-        month_sets([this], centre_id)
+        month_sets(_warm_months(), centre_id)
         evaluation(this.shift(-6), this.shift(-1), centre_id)
 
 

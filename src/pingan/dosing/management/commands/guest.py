@@ -134,17 +134,15 @@ class Command(BaseCommand):
             centres = centres.filter(code=options["centre"])
             if not centres.exists():
                 raise CommandError(f"No centre has the code {options['centre']!r}.")
-        rows = [(c.code, signed.centre_key(signing_key(), c.code).public_key()) for c in centres]
+        # Each centre's current key first, then any it retired within the grace period (a
+        # slip signed just before a rotation still verifies outside); the table shows the
+        # current one.
+        published = {c.code: signed.published_keys(signing_key(), c.code) for c in centres}
         if options.get("format") == "json":
-            # Each centre's current key first, then any it retired within the grace period
-            # (a slip signed just before a rotation still verifies outside).
-            listed = {
-                code: [public_hex(k) for k in signed.published_keys(signing_key(), code)]
-                for code, _public in rows
-            }
+            listed = {code: [public_hex(k) for k in keys] for code, keys in published.items()}
             self.stdout.write(json.dumps(listed, ensure_ascii=False, sort_keys=True))
             return
-        for code, public in rows:
+        for code, (public, *_retired) in published.items():
             self.stdout.write(f"{code}\t{signed.key_id(public)}\t{public_hex(public)}")
 
     def issue(self, options) -> None:
