@@ -27,7 +27,11 @@ EXPECTED = {
 
 def _lock_statements(sql: list[str]) -> int:
     """Statements from the product lock (the ledger statement) to the commit, inclusive."""
-    first = next(i for i, q in enumerate(sql) if "dosing_product" in q and "UPDATE" in q)
+    first = next(
+        i
+        for i, q in enumerate(sql)
+        if ("dosing_product" in q and "UPDATE" in q) or q.startswith("EXECUTE pa_stock_append_")
+    )
     return len(sql) - first
 
 
@@ -48,6 +52,9 @@ def test_round_trips_per_dose(users):
         # ledger statement, audit link, COMMIT: was nine before (lock, read, insert, two
         # savepoint releases, head lock, entry insert, head update, COMMIT)
         assert _lock_statements(sql) == 3
+        # Each statement between BEGIN and COMMIT was prepared by the first dose on this
+        # connection and is only executed now (core.prepared): none is planned again.
+        assert all(q.startswith("EXECUTE pa_") for q in sql[1:-1]), sql
     product.refresh_from_db()
     last = StockEntry.objects.filter(product=product).order_by("-pk").first()
     assert product.balance_ml == last.balance_ml == 880

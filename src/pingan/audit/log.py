@@ -11,7 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_noop
 
-from pingan.core import clock
+from pingan.core import clock, prepared
 from pingan.core.models import Centre
 
 from . import chain, keys
@@ -134,7 +134,7 @@ def _link_in_database(entry: AuditEntry, key: bytes) -> bool:
     values = [f.get_db_prep_save(getattr(entry, f.attname), db) for f in fields]
     inner, outer = chain.pads(key)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *values, outer, inner])
+        prepared.execute(cursor, "audit_link", sql, [*params, *values, outer, inner])
         found = cursor.fetchone()
     if found is None:  # no head row yet
         return False

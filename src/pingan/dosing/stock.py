@@ -15,7 +15,7 @@ from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
 from pingan.audit.log import record
-from pingan.core import clock
+from pingan.core import clock, prepared
 from pingan.core.domain import Refusal, acting, require, required_reason
 from pingan.core.models import Centre
 
@@ -110,7 +110,7 @@ def insert_row(instance: models.Model, on_conflict: str = "") -> bool:
         connection.ops.quote_name(instance._meta.pk.column),
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        prepared.execute(cursor, f"insert_{instance._meta.db_table}", sql, values)
         found = cursor.fetchone()
     if found is None:
         return False
@@ -179,7 +179,9 @@ def append_entry(
         if connection.vendor == "postgresql":
             columns, values = _row(entry)
             del values[columns.index('"balance_ml"')]
-            cursor.execute(_append_sql(columns), [ml, product.pk, ml, *values])
+            prepared.execute(
+                cursor, "stock_append", _append_sql(columns), [ml, product.pk, ml, *values]
+            )
             found = cursor.fetchone()
             if found is None:
                 short = _balance_of(product.pk, cursor)
