@@ -106,6 +106,13 @@ def _database() -> dict:
             "postgres://USER:PASSWORD@HOST:PORT/NAME (special characters in the password "
             "percent-encoded)."
         )
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        # Each server thread keeps its connection between requests (checked before reuse):
+        # opening one costs the server a process, and the statements a dose runs are
+        # prepared once per connection (core.prepared), so a connection per request would
+        # plan them again on every dose.
+        db["CONN_MAX_AGE"] = 600
+        db["CONN_HEALTH_CHECKS"] = True
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers work while a nurse writes; IMMEDIATE takes the write lock at
         # BEGIN so two concurrent writers queue instead of failing half-way.
