@@ -11,6 +11,9 @@ its end, so only the slip file crosses.
 from __future__ import annotations
 
 import base64
+import io
+import json
+import os
 import uuid
 from datetime import datetime, timedelta
 
@@ -22,6 +25,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
+from PIL import Image
 
 from guest_support import signed_slip
 from pingan.audit.models import AuditEntry
@@ -414,7 +418,8 @@ def test_no_photo_travels_as_an_empty_field(home_side, tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "photo, reason",
     [
-        (f"image/png;{base64.b64encode(PNG).decode()}", "not a JPEG"),
+        (f"image/png;{base64.b64encode(PNG).decode()}", "cannot be read as a JPEG or PNG"),
+        (f"image/gif;{base64.b64encode(b'GIF89a').decode()}", "cannot be read as a JPEG or PNG"),
         (
             f"image/jpeg;{base64.b64encode(JPEG[:4] + bytes(slip_photos.MAX_PHOTO_B64)).decode()}",
             "too large for a slip file",
@@ -428,3 +433,43 @@ def test_a_photo_that_cannot_travel_issues_no_slip(home_side, tmp_path, monkeypa
     with pytest.raises(CommandError, match=reason):
         issue_file(tmp_path)
     assert counts() == before and not (tmp_path / "slip.json").exists()
+
+
+def _image(kind: str, size: tuple[int, int], mode: str = "RGB") -> bytes:
+    """A real picture: noise, so it does not compress to nothing."""
+    image = Image.frombytes(mode, size, os.urandom(size[0] * size[1] * len(mode)))
+    out = io.BytesIO()
+    image.save(out, kind)
+    return out.getvalue()
+
+
+def _slip_photo_of(tmp_path) -> bytes:
+    data = json.loads(issue_file(tmp_path))
+    return base64.b64decode(data["document"]["photo_jpeg_b64"])
+
+
+def test_a_png_photo_travels_as_a_jpeg(home_side, tmp_path, monkeypatch):
+    monkeypatch.setattr(guest_command, "signing_key", Ed25519PrivateKey.generate)
+    png = _image("PNG", (120, 160), "RGBA")
+    Client.objects.filter(pk=home_side["client"].pk).update(
+        photo=f"image/png;{base64.b64encode(png).decode()}"
+    )
+    photo = _slip_photo_of(tmp_path)
+    # What the host checks (`slip_photos.stored_photo`) and a real JPEG of the same size.
+    assert slip_photos.stored_photo(base64.b64encode(photo).decode()).startswith("image/jpeg;")
+    shown = Image.open(io.BytesIO(photo))
+    assert shown.format == "JPEG" and shown.size == (120, 160) and shown.mode == "RGB"
+
+
+def test_a_photo_too_large_for_the_file_is_made_smaller(home_side, tmp_path, monkeypatch):
+    monkeypatch.setattr(guest_command, "signing_key", Ed25519PrivateKey.generate)
+    large = _image("JPEG", (2400, 1800))
+    assert len(base64.b64encode(large)) > slip_photos.MAX_PHOTO_B64
+    Client.objects.filter(pk=home_side["client"].pk).update(
+        photo=f"image/jpeg;{base64.b64encode(large).decode()}"
+    )
+    photo = _slip_photo_of(tmp_path)
+    assert len(base64.b64encode(photo)) <= slip_photos.MAX_PHOTO_B64
+    shown = Image.open(io.BytesIO(photo))
+    assert shown.format == "JPEG" and max(shown.size) in slip_photos.SMALLER_SIDES
+    assert shown.size[0] / shown.size[1] == pytest.approx(4 / 3, rel=0.01)

@@ -3,17 +3,21 @@ installation"): written by the home centre from the client's record, stored by t
 the local record it makes, so the nurse there recognises the face as for its own clients.
 
 The file carries plain base64 of a JPEG (`photo_jpeg_b64`, empty when there is no photo).
-The registry keeps a photo as `<mime>;<base64>` (`registry.actions.set_photo`); a PNG
-cannot travel as it is (the format names JPEG, and the server has no image library to
-convert it), so its slip is refused with the reason rather than sent without a face.
+The registry keeps a photo as `<mime>;<base64>` (`registry.actions.set_photo`), JPEG or
+PNG. A JPEG travels as it is; a PNG is converted to a JPEG (transparent parts on white),
+and a photo too large for the file is made smaller (its longer side at most 1024, 640 or
+400 pixels, the first that fits), both with Pillow. A photo that cannot be read as an
+image refuses the slip with the reason rather than sending it without a face.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
 
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from pingan.core.domain import Refusal
 from pingan.region import signed
@@ -29,33 +33,86 @@ MAX_PHOTO_B64 = signed.MAX_FILE_BYTES - SLIP_ROOM
 MIN_PHOTO_BYTES = 64
 
 
+PNG_MIME = "image/png"
+# The longer side, in pixels, of the smaller photos tried in turn when one is too large.
+SMALLER_SIDES = (1024, 640, 400)
+JPEG_QUALITY = 85
+
+
 def slip_photo(client: Client) -> str:
     """The client's photo as the slip file carries it: base64 of a JPEG, or "" without a
-    photo. A refusal (nothing issued) when it is not a JPEG or would make the file larger
-    than a host accepts."""
+    photo. A PNG is converted and a photo too large for the file made smaller; a refusal
+    (nothing issued) when the photo cannot be read as an image or cannot be made small
+    enough."""
     stored = Client.objects.only("photo").get(pk=client.pk).photo
     if not stored:
         return ""
     mime, _sep, encoded = stored.partition(";")
-    if mime != JPEG_MIME:
-        raise Refusal(
-            _(
-                "The client's photo is not a JPEG: a slip file carries a JPEG photo. "
-                "Upload the photo again as a JPEG, then issue the slip."
-            ),
-            code="photo_not_jpeg",
-        )
-    text = base64.b64encode(base64.b64decode(encoded)).decode("ascii")
+    data = base64.b64decode(encoded)
+    if mime == PNG_MIME:
+        data = _as_jpeg(_opened(data))
+    elif mime != JPEG_MIME:
+        raise _unreadable()
+    text = base64.b64encode(data).decode("ascii")
     if len(text) > MAX_PHOTO_B64:
-        raise Refusal(
-            _(
-                "The client's photo is too large for a slip file (at most %(kb)d KB). "
-                "Upload a smaller photo, then issue the slip."
-            )
-            % {"kb": MAX_PHOTO_B64 * 3 // 4 // 1024},
-            code="photo_too_large",
-        )
+        text = _smaller(data)
     return text
+
+
+def _unreadable() -> Refusal:
+    return Refusal(
+        _(
+            "The client's photo cannot be read as a JPEG or PNG image. "
+            "Upload the photo again, then issue the slip."
+        ),
+        code="photo_unreadable",
+    )
+
+
+def _opened(data: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise _unreadable() from None
+    return image
+
+
+def _as_jpeg(image: Image.Image, side: int | None = None) -> bytes:
+    """The image as a JPEG: transparent parts on white, at most `side` pixels long."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    else:
+        image = image.convert("RGB")
+    if side is not None:
+        image.thumbnail((side, side))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def _smaller(data: bytes) -> str:
+    """A photo too large for the file, made smaller until it fits; a refusal if it
+    cannot be read or does not fit even at the smallest size."""
+    try:
+        image = _opened(data)
+    except Refusal:
+        image = None
+    for side in SMALLER_SIDES if image is not None else ():
+        text = base64.b64encode(_as_jpeg(image, side)).decode("ascii")
+        if len(text) <= MAX_PHOTO_B64:
+            return text
+    raise Refusal(
+        _(
+            "The client's photo is too large for a slip file (at most %(kb)d KB). "
+            "Upload a smaller photo, then issue the slip."
+        )
+        % {"kb": MAX_PHOTO_B64 * 3 // 4 // 1024},
+        code="photo_too_large",
+    )
 
 
 def _bad_photo(reason: str) -> Refusal:
