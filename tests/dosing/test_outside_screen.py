@@ -15,6 +15,7 @@ import io
 import json
 import os
 import uuid
+import zipfile
 from datetime import datetime, timedelta
 
 import pytest
@@ -278,6 +279,39 @@ def test_the_downloaded_dose_return_verifies_with_the_host_key(host_side, client
     assert [(d.day, d.mg) for d in returned.doses] == [(clock.today(), 60)]
     entry = AuditEntry.objects.get(action="guest_return_written")
     assert entry.username == "host-doc" and entry.centre_id == host_side["host"].pk
+
+
+def test_every_dose_return_downloads_at_once_as_a_zip(host_side, client, monkeypatch):
+    monkeypatch.setattr(visiting, "signing_key", lambda: host_side["host_key"])
+    client.force_login(host_side["doctor"])
+    upload(client, "dosing:outside_slip", slip_file(host_side))
+    upload(client, "dosing:outside_slip", slip_file(host_side, client_code="C01-0002"))
+    visits = {str(v.slip_id): v for v in VisitingGuest.objects.all()}
+    assert len(visits) == 2
+    page = client.get(reverse("dosing:outside"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert reverse("dosing:outside_returns_out") in page
+    response = client.post(reverse("dosing:outside_returns_out"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert "dose-returns-C02-" in response["Content-Disposition"]
+    host_public = signed.centre_key(host_side["host_key"], "C02").public_key()
+    keys = signed.KeyList({"C02": (host_public,)})
+    with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
+        names = sorted(zf.namelist())
+        assert names == sorted(f"dose-return-{slip}.json" for slip in visits)
+        for name in names:
+            document = signed.open_signed(zf.read(name), keys, "host_centre")
+            assert document["slip_id"] in visits and document["doses"] == []
+    written = AuditEntry.objects.filter(action="guest_return_written")
+    assert written.count() == 2 and {e.username for e in written} == {"host-doc"}
+
+    # A nurse may not; a clinician of another centre gets none of C02's visits.
+    client.force_login(host_side["nurse"])
+    assert client.post(reverse("dosing:outside_returns_out")).status_code == 403
+    client.force_login(host_side["other_doctor"])
+    response = client.post(reverse("dosing:outside_returns_out"))
+    with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
+        assert zf.namelist() == []
+    assert written.count() == 2
 
 
 # At home ----------------------------------------------------------------------------------

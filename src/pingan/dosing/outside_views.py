@@ -1,13 +1,17 @@
 """The screen of guests from outside the installation, for the current centre's clinicians
 (docs/region.md, "Guests from outside the installation"): a guest slip signed outside is
 uploaded here (this centre is its host), each visit's signed dose return is downloaded
-here, and a dose return for a slip this centre issued is uploaded here.
+here (or every visit's at once, one ZIP file), and a dose return for a slip this centre
+issued is uploaded here.
 
 Views only gather input and show output; the reading, checking and writing are
 `visiting`'s. A refused file shows its reason on the page (status 400), nothing written.
 """
 
 from __future__ import annotations
+
+import io
+import zipfile
 
 from django import forms
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -156,6 +160,33 @@ def outside_return_out(request, external_id):
         data, _returned = visiting.write_return(visit, request.user)
     if outcome.refused:
         return _page(request, here, status=400)
-    response = HttpResponse(data, content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="dose-return-{visit.slip_id}.json"'
+    return _attachment(data, "application/json", f"dose-return-{visit.slip_id}.json")
+
+
+def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@require_POST
+@requires("prescribe")
+def outside_returns_out(request):
+    """Every visit's signed dose return at this centre, one file per slip in a ZIP file, as
+    `pingan guest returns --out FOLDER` writes them (each written return is audited)."""
+    here = _here(request)
+    visits = (
+        VisitingGuest.objects.filter(client__centre=here)
+        .select_related("client__centre")
+        .defer("client__photo")
+        .order_by("valid_from", "pk")
+    )
+    buffer = io.BytesIO()
+    with refusals(request) as outcome, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for visit in visits:
+            data, _returned = visiting.write_return(visit, request.user)
+            zf.writestr(f"dose-return-{visit.slip_id}.json", data)
+    if outcome.refused:
+        return _page(request, here, status=400)
+    day = clock.today().isoformat()
+    return _attachment(buffer.getvalue(), "application/zip", f"dose-returns-{here.code}-{day}.zip")

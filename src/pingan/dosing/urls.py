@@ -40,6 +40,7 @@ urlpatterns += [
     path("outside/", outside_views.outside, name="outside"),
     path("outside/slip/", outside_views.outside_slip, name="outside_slip"),
     path("outside/return/", outside_views.outside_return_in, name="outside_return_in"),
+    path("outside/returns/", outside_views.outside_returns_out, name="outside_returns_out"),
     path(
         "outside/<uuid:external_id>/return/",
         outside_views.outside_return_out,
