@@ -21,7 +21,9 @@ A month's set is cached under a key made of the month and its *data version*:
   within that time.
 
 A missing stamp (the cache evicted it, or the server just started) gets a fresh token,
-so eviction can only cost a recomputation, never show an old figure. Writes made by
+so eviction can only cost a recomputation, never show an unmarked old figure. (In the
+server, a month whose set is missing shows the set the last background pass kept in the
+database, marked with its time, until the pass has computed it again: `KeptSet`.) Writes made by
 another process (an import from the command line) send their signals there; the sets
 also expire after `TIMEOUT` seconds, so another process's writes show within that time.
 
@@ -45,14 +47,16 @@ from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.db.models import Count, Max
 from django.db.models.signals import post_delete, post_save
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from pingan.core import clock
 from pingan.core.models import Centre
 from pingan.dosing.models import Dose
 
 from . import queries
-from .definitions import IndicatorSet, Period
+from .definitions import IndicatorSet, Period, Result
+from .models import KeptSet
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +236,7 @@ def _warmed(period: Period) -> bool:
 
 
 def month_sets(
-    periods: list[Period], centre_id: int | None = None, stale_ok: bool = False
+    periods: list[Period], centre_id: int | None = None, stale_ok: bool = False, keep: bool = False
 ) -> list[IndicatorSet]:
     """The full (unsuppressed) set of each month, of one centre when `centre_id` is given
     (the pooled region without it), from the cache when its data version has not moved,
@@ -241,8 +245,11 @@ def month_sets(
     With `stale_ok` (the screens), a month a write has moved is not computed while the
     visitor waits when the server's background pass will recompute it anyway (`warming`,
     `_warmed`): its previous set is returned, marked `stale` (the screen says since when
-    its figures stand), and the pass is woken. Recomputing a region's month takes seconds
-    to minutes (docs/performance.md, regional dashboard); exports never take a stale set."""
+    its figures stand), and the pass is woken. In a server just started, the previous set
+    is the one its last pass kept in the database (`KeptSet`): the pass passes `keep`, and
+    each set it computes is stored there (a month it finds unchanged is not written
+    again). Recomputing a region's month takes seconds to minutes (docs/performance.md,
+    regional dashboard); exports never take a stale set."""
     stamps = _stamps(periods)
     doses = _dose_marks(periods)
     keys = {p: _key(p, stamps[p], doses[p], centre_id) for p in periods}
@@ -252,7 +259,7 @@ def month_sets(
         latest = f"indicators:latest:{_scope(centre_id)}:{p}"
         result = found.get(keys[p])
         if result is None and stale_ok and warming() and _warmed(p):
-            kept = cache.get(cache.get(latest) or "")
+            kept = cache.get(cache.get(latest) or "") or _kept(p, centre_id)
             if kept is not None:
                 result = replace(kept, stale=True)
                 _wake.set()
@@ -260,8 +267,64 @@ def month_sets(
             result = queries.month(p) if centre_id is None else queries.month(p, centre_id)
             result.computed_at = clock.now()
             _replace(latest, keys[p], result)
+            if keep:
+                _keep(result, centre_id)
         out.append(result)
     return out
+
+
+# Kept sets -----------------------------------------------------------------------------
+# The background pass keeps what it computed in the database, so the next server start
+# shows those figures (marked) instead of computing every month while the first visitor
+# waits: at 10,000 clients the first pass takes half an hour (docs/performance.md).
+
+_RESULT_FIELDS = (
+    "value", "numerator", "denominator", "ci_low", "ci_high", "people", "people_numerator",
+    "suppressed",
+)  # fmt: skip
+
+
+def _as_kept(result: Result) -> dict:
+    data = {name: getattr(result, name) for name in _RESULT_FIELDS}
+    if result.note:
+        with translation.override("en"):  # the message id, translated again when shown
+            data["note"] = str(result.note)
+    return data
+
+
+def _from_kept(data: dict) -> Result:
+    note = data.get("note", "")
+    return Result(
+        **{name: data.get(name) for name in _RESULT_FIELDS if name != "suppressed"},
+        suppressed=bool(data.get("suppressed")),
+        note=gettext_lazy(note) if note else "",
+    )
+
+
+def _keep(result: IndicatorSet, centre_id: int | None) -> None:
+    """Store a set the pass has just computed in the database, replacing the month's last."""
+    KeptSet.objects.bulk_create(
+        [
+            KeptSet(
+                scope=_scope(centre_id),
+                period=str(result.period),
+                computed_at=result.computed_at,
+                results={k: _as_kept(r) for k, r in result.results.items()},
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["scope", "period"],
+        update_fields=["computed_at", "results"],
+    )
+
+
+def _kept(period: Period, centre_id: int | None) -> IndicatorSet | None:
+    """The set the last background pass kept for the month, or None."""
+    row = KeptSet.objects.filter(scope=_scope(centre_id), period=str(period)).first()
+    if row is None:
+        return None
+    results = {k: _from_kept(v) for k, v in row.results.items()}
+    return IndicatorSet(period, results, computed_at=row.computed_at)
 
 
 def behind(sets: list[IndicatorSet]) -> datetime | None:
@@ -368,7 +431,7 @@ def warm() -> None:
     centres = list(Centre.objects.order_by("code").values_list("pk", flat=True))
     scopes = [None, *centres] if len(centres) > 1 else [None]
     for centre_id in scopes:
-        month_sets(_warm_months(), centre_id)
+        month_sets(_warm_months(), centre_id, keep=True)
         evaluation(this.shift(-6), this.shift(-1), centre_id)
 
 
