@@ -21,7 +21,8 @@ Measured through Django's test client as `pages` does (server time, templates as
   nurse's action at one centre; (e) the first load of this month (the months a dose
   reaches recompute); (f) a second load; (g) as in the server, whose background pass runs:
   after another dose, the first load of this month (the figures the pass left, marked),
-  the pass that brings the dose in, and the load after it;
+  the pass that brings the dose in, and the load after it; then (h) the first load in a
+  server just restarted (the figures its last pass kept in the database, marked);
 - one centre's manager (a member of one centre: that centre's trend): nothing computed,
   first load after the pass, second load.
 
@@ -288,13 +289,13 @@ def measure(runs: int, cold_runs: int = 1) -> list[dict]:
 
 def _measure(runs: int, cold_runs: int) -> list[dict]:
     from django.contrib.auth.models import Group, User
-    from django.core.cache import cache
     from django.test import Client as Browser
 
     from pingan.core import clock
     from pingan.core.models import Centre
     from pingan.indicators import freshness
     from pingan.indicators.definitions import Period
+    from pingan.indicators.models import KeptSet
 
     centres = list(Centre.objects.order_by("code"))
     cdc, _created = User.objects.get_or_create(username="bench-cdc")
@@ -330,9 +331,9 @@ def _measure(runs: int, cold_runs: int) -> list[dict]:
     region_who = f"cdc (region, {len(centres)} centres side by side)"
     staff_who = f"manager of {staff_centre.code} (its centre only)"
 
-    def started() -> None:  # a server just started: nothing kept, the doses not counted
-        cache.clear()
-        freshness.forget_dose_counts()
+    def started() -> None:  # a server just started, never run before: nothing kept
+        KeptSet.objects.all().delete()
+        _restarted()
 
     _say(f"  nothing computed ({cold_runs} requests each) ...")
     cold, worst, r = _time(board("cdc"), cold_runs, before=started)
@@ -375,6 +376,16 @@ def _measure(runs: int, cold_runs: int) -> list[dict]:
     return rows
 
 
+def _restarted() -> None:
+    """A server process just started: nothing in its memory, the doses not yet counted."""
+    from django.core.cache import cache
+
+    from pingan.indicators import freshness
+
+    cache.clear()
+    freshness.forget_dose_counts()
+
+
 def _in_the_server(this_page, who: str, this, dosed_at, row) -> list[dict]:
     """As in `pingan serve`, whose background pass runs (`freshness.warming`): after a
     dose, the first load of this month shows the figures the pass left, marked on the
@@ -397,10 +408,18 @@ def _in_the_server(this_page, who: str, this, dosed_at, row) -> list[dict]:
         pass_ms = (time.perf_counter() - t0) * 1000
         median, worst, r = _time(this_page, 1)
         shown = MARK not in r.content
+        row(who, "load after that pass", median, worst, r, 1,
+            f"the dose counted, page {'unmarked' if shown else 'STILL marked'}")  # fmt: skip
+        # A new server process: nothing in memory, the sets its last pass kept in the
+        # database (indicators.KeptSet).
+        _restarted()
+        median, worst, r = _time(this_page, 1)
+        marked = MARK in r.content
+        row(who, "first load in a server just restarted", median, worst, r, 1,
+            f"the figures its last pass kept, {'marked' if marked else 'NOT marked'} on the"
+            " page, until its first pass")  # fmt: skip
     finally:
         freshness.warming = running
-    row(who, "load after that pass", median, worst, r, 1,
-        f"the dose counted, page {'unmarked' if shown else 'STILL marked'}")  # fmt: skip
     return [
         {"who": "server", "page": "background pass after the dose (the dose shows after it)",
          "median_ms": round(pass_ms, 1), "worst_ms": "", "n": 1, "status": "", "goal": "",

@@ -28,7 +28,7 @@ def test_the_regional_dashboard_answers_on_the_small_region(client, monkeypatch)
     from django.contrib.auth.models import User
 
     from pingan.core.models import Centre
-    from pingan.indicators import queries
+    from pingan.indicators import freshness, queries
 
     rows = region_dashboard.run("small", in_place=True)
     timed = [r for r in rows if r["who"] not in ("-", "server")]
@@ -41,13 +41,19 @@ def test_the_regional_dashboard_answers_on_the_small_region(client, monkeypatch)
     assert "the figures the pass left, marked on the page" in first["note"]
     after = next(r for r in rows if r["page"] == "load after that pass")
     assert after["note"] == "the dose counted, page unmarked"
+    # A server just restarted shows the figures its last pass kept, marked.
+    restarted = next(r for r in rows if r["page"] == "first load in a server just restarted")
+    assert restarted["note"].startswith("the figures its last pass kept, marked on the page")
 
+    # The run ends as a server just restarted: in the server, every column of the
+    # side-by-side table comes from the sets the last pass kept, nothing is computed.
     computed = []
     monkeypatch.setattr(queries, "month", lambda *a, **k: computed.append(a))
+    monkeypatch.setattr(freshness, "warming", lambda: True)
     client.force_login(User.objects.get(username="bench-cdc"))
     page = client.get("/indicators/").content.decode()
     head = page.split('id="centres-side-by-side"')[1].split("</thead>")[0]
     codes = list(Centre.objects.order_by("code").values_list("code", flat=True))
     assert len(codes) == 3
     assert all(f"<th>{code}</th>" in head for code in codes)
-    assert computed == []  # still kept from the run's loads
+    assert computed == [] and region_dashboard.MARK.decode() in page
