@@ -69,7 +69,7 @@ def thresholds(centre: Centre) -> tuple[int, int]:
 
 
 def entries() -> int:
-    return AuditEntry.objects.filter(action="dosing_limits").count()
+    return AuditEntry.objects.filter(action="missed_dose_thresholds").count()
 
 
 def test_the_manager_saves_the_current_centres_thresholds_audited(two, client):
@@ -86,7 +86,7 @@ def test_the_manager_saves_the_current_centres_thresholds_audited(two, client):
     assert response.status_code == 302
     assert thresholds(two["CB"]["centre"]) == (2, 4)
     assert thresholds(two["CA"]["centre"]) == (3, 5)
-    entry = AuditEntry.objects.get(action="dosing_limits")
+    entry = AuditEntry.objects.get(action="missed_dose_thresholds")
     assert entry.centre == two["CB"]["centre"]
     assert entry.detail["before"] == {
         "review_after_missed_days": 3,

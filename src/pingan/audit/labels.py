@@ -86,6 +86,7 @@ LABELS: dict[str, Promise] = {
     "pregnancy_set": _("Pregnancy recorded"),
     "pregnancy_end": _("Pregnancy ended"),
     "dosing_limits": _("Dosing limits changed"),
+    "missed_dose_thresholds": _("Missed-dose thresholds changed"),
     # Laboratory.
     "urine_sample": _("Urine sample recorded"),
     "urine_schedule": _("Urine tests scheduled"),

@@ -237,5 +237,5 @@ def save_missed_dose_thresholds(centre: Centre, review_days, reinduction_days, b
         for name, days in values.items():
             setattr(locked, name, days)
         locked.save(update_fields=list(MISSED_DAY_FIELDS))
-        record("dosing_limits", centre=locked, before=before, after=values)
+        record("missed_dose_thresholds", centre=locked, before=before, after=values)
     return locked
