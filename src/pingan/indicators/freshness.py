@@ -215,6 +215,11 @@ def _scope(centre_id: int | None) -> str:
     return "region" if centre_id is None else f"centre{int(centre_id)}"
 
 
+def _latest(period: Period, centre_id: int | None) -> str:
+    """The key naming the cache key of the month's last set computed in this process."""
+    return f"indicators:latest:{_scope(centre_id)}:{period}"
+
+
 def _key(period: Period, stamp: str, doses: tuple, centre_id: int | None = None) -> str:
     return f"indicators:set:{_scope(centre_id)}:{period}:{stamp}:{'.'.join(map(str, doses))}"
 
@@ -250,16 +255,25 @@ def month_sets(
     each set it computes is stored there (a month it finds unchanged is not written
     again). Recomputing a region's month takes seconds to minutes (docs/performance.md,
     regional dashboard); exports never take a stale set."""
+    shown = stale_ok and warming() and all(_warmed(p) for p in periods)
+    if shown and not cache.get_many([_latest(p, centre_id) for p in periods]):
+        # Nothing of these months computed in this process yet (a server just started):
+        # no version can be in the cache, so the doses need not be counted to know the
+        # kept sets are what there is (counting 6 million doses takes half a second).
+        kept = _kept_sets(periods, centre_id)
+        if len(kept) == len(periods):
+            _wake.set()
+            return [replace(kept[p], stale=True) for p in periods]
     stamps = _stamps(periods)
     doses = _dose_marks(periods)
     keys = {p: _key(p, stamps[p], doses[p], centre_id) for p in periods}
     found = cache.get_many(list(keys.values()))
     out = []
     for p in periods:
-        latest = f"indicators:latest:{_scope(centre_id)}:{p}"
+        latest = _latest(p, centre_id)
         result = found.get(keys[p])
         if result is None and stale_ok and warming() and _warmed(p):
-            kept = cache.get(cache.get(latest) or "") or _kept(p, centre_id)
+            kept = cache.get(cache.get(latest) or "") or _kept_sets([p], centre_id).get(p)
             if kept is not None:
                 result = replace(kept, stale=True)
                 _wake.set()
@@ -318,13 +332,18 @@ def _keep(result: IndicatorSet, centre_id: int | None) -> None:
     )
 
 
-def _kept(period: Period, centre_id: int | None) -> IndicatorSet | None:
-    """The set the last background pass kept for the month, or None."""
-    row = KeptSet.objects.filter(scope=_scope(centre_id), period=str(period)).first()
-    if row is None:
-        return None
-    results = {k: _from_kept(v) for k, v in row.results.items()}
-    return IndicatorSet(period, results, computed_at=row.computed_at)
+def _kept_sets(periods: list[Period], centre_id: int | None) -> dict[Period, IndicatorSet]:
+    """The sets the last background pass kept for those of the months it kept."""
+    wanted = {str(p): p for p in periods}
+    rows = KeptSet.objects.filter(scope=_scope(centre_id), period__in=list(wanted))
+    return {
+        wanted[row.period]: IndicatorSet(
+            wanted[row.period],
+            {k: _from_kept(v) for k, v in row.results.items()},
+            computed_at=row.computed_at,
+        )
+        for row in rows
+    }
 
 
 def behind(sets: list[IndicatorSet]) -> datetime | None:
