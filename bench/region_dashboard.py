@@ -337,10 +337,17 @@ def _measure(runs: int, cold_runs: int) -> list[dict]:
 
     _say(f"  nothing computed ({cold_runs} requests each) ...")
     cold, worst, r = _time(board("cdc"), cold_runs, before=started)
-    row(region_who, "nothing computed (server just started)", cold, worst, r, cold_runs,
-        "a server just started, before its background pass")  # fmt: skip
+    row(region_who, "nothing computed nor kept (a new installation just started)", cold, worst, r, cold_runs,
+        "its first start, before its first background pass")  # fmt: skip
     staff_cold, worst, r = _time(board("manager"), cold_runs, before=started)
-    row(staff_who, "nothing computed (server just started)", staff_cold, worst, r, cold_runs)
+    row(
+        staff_who,
+        "nothing computed nor kept (a new installation just started)",
+        staff_cold,
+        worst,
+        r,
+        cold_runs,
+    )
     _say("  background pass ...")
     started()
     t0 = time.perf_counter()

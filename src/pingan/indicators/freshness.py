@@ -290,7 +290,7 @@ def month_sets(
 # Kept sets -----------------------------------------------------------------------------
 # The background pass keeps what it computed in the database, so the next server start
 # shows those figures (marked) instead of computing every month while the first visitor
-# waits: at 10,000 clients the first pass takes half an hour (docs/performance.md).
+# waits: at 10,000 clients the first pass takes about a minute (docs/performance.md).
 
 _RESULT_FIELDS = (
     "value", "numerator", "denominator", "ci_low", "ci_high", "people", "people_numerator",
