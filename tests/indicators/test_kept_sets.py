@@ -149,3 +149,20 @@ def test_a_server_just_started_counts_no_dose_to_show_the_kept_figures(
     # A month the pass never kept (older than its months) is counted and computed.
     response = client_as("clinician").get("/indicators/?period=2024-01")
     assert response.status_code == 200 and counted and "2024-01" in computed
+
+
+def test_a_set_kept_before_an_indicator_was_defined_is_not_shown(computed, client_as):
+    """After an upgrade that defines a new indicator, a kept set without it is computed
+    again rather than shown without that row."""
+    build_march()
+    freshness.warm()
+    row = KeptSet.objects.get(scope="region", period="2026-03")
+    row.results.pop("active_clients")
+    row.results["retired_indicator"] = {"value": 1, "numerator": 1, "denominator": None}
+    row.save()
+    _restart()
+    computed.clear()
+    shown, _ = _page(client_as)
+    assert "2026-03" in computed and shown["active_clients"].numerator is not None
+    kept = freshness._kept_sets([Period(2026, 2)], None)[Period(2026, 2)]
+    assert set(kept.results) == {ind.id for ind in freshness.INDICATORS}

@@ -55,7 +55,7 @@ from pingan.core.models import Centre
 from pingan.dosing.models import Dose
 
 from . import queries
-from .definitions import IndicatorSet, Period, Result
+from .definitions import INDICATORS, IndicatorSet, Period, Result
 from .models import KeptSet
 
 log = logging.getLogger(__name__)
@@ -333,16 +333,20 @@ def _keep(result: IndicatorSet, centre_id: int | None) -> None:
 
 
 def _kept_sets(periods: list[Period], centre_id: int | None) -> dict[Period, IndicatorSet]:
-    """The sets the last background pass kept for those of the months it kept."""
+    """The sets the last background pass kept for those of the months it kept. A set
+    kept by an earlier version that lacks an indicator defined since is not used (the
+    month is computed instead)."""
     wanted = {str(p): p for p in periods}
     rows = KeptSet.objects.filter(scope=_scope(centre_id), period__in=list(wanted))
+    defined = {ind.id for ind in INDICATORS}
     return {
         wanted[row.period]: IndicatorSet(
             wanted[row.period],
-            {k: _from_kept(v) for k, v in row.results.items()},
+            {k: _from_kept(v) for k, v in row.results.items() if k in defined},
             computed_at=row.computed_at,
         )
         for row in rows
+        if defined <= set(row.results)
     }
 
 
