@@ -11,26 +11,8 @@ from django.core.cache import cache
 from indicator_fixtures import build_march, client, d, doses, urine
 
 from pingan.core import clock
-from pingan.indicators import queries
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def computed(monkeypatch, clock_at):
-    """The months the engines were asked for, in order."""
-    clock_at(datetime(2026, 4, 10, 10, 0))
-    cache.clear()
-    asked = []
-    real = queries.month
-
-    def month(period, *centre):
-        asked.append(str(period))
-        return real(period, *centre)
-
-    monkeypatch.setattr(queries, "month", month)
-    yield asked
-    cache.clear()
 
 
 def _figure(client_as, ind_id: str):
@@ -126,16 +108,6 @@ def test_a_dose_recorded_by_the_nurse_changes_the_next_load(users, client_as, cl
     before = adherence()
     assert actions.record_dose(person, users["nurse"]).ok
     assert adherence() == before + 1
-
-
-@pytest.fixture
-def server(monkeypatch):
-    """As in the server: the background pass runs (here: is said to), and is woken."""
-    from pingan.indicators import freshness
-
-    monkeypatch.setattr(freshness, "warming", lambda: True)
-    freshness._wake.clear()
-    return freshness
 
 
 def _page(client_as, period: str = "2026-03"):
