@@ -40,7 +40,7 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, datetime
 
 from django.core.cache import cache
@@ -255,8 +255,12 @@ def month_sets(
     each set it computes is stored there (a month it finds unchanged is not written
     again). Recomputing a region's month takes seconds to minutes (docs/performance.md,
     regional dashboard); exports never take a stale set."""
-    shown = stale_ok and warming() and all(_warmed(p) for p in periods)
-    if shown and not cache.get_many([_latest(p, centre_id) for p in periods]):
+    previous_ok = stale_ok and warming()
+    if (
+        previous_ok
+        and all(_warmed(p) for p in periods)
+        and not cache.get_many([_latest(p, centre_id) for p in periods])
+    ):
         # Nothing of these months computed in this process yet (a server just started):
         # no version can be in the cache, so the doses need not be counted to know the
         # kept sets are what there is (counting 6 million doses takes half a second).
@@ -268,12 +272,18 @@ def month_sets(
     doses = _dose_marks(periods)
     keys = {p: _key(p, stamps[p], doses[p], centre_id) for p in periods}
     found = cache.get_many(list(keys.values()))
+    in_database = None  # the kept sets of the months missing here, read once when needed
     out = []
     for p in periods:
         latest = _latest(p, centre_id)
         result = found.get(keys[p])
-        if result is None and stale_ok and warming() and _warmed(p):
-            kept = cache.get(cache.get(latest) or "") or _kept_sets([p], centre_id).get(p)
+        if result is None and previous_ok and _warmed(p):
+            kept = cache.get(cache.get(latest) or "")
+            if kept is None:
+                if in_database is None:
+                    missing = [q for q in periods if keys[q] not in found]
+                    in_database = _kept_sets(missing, centre_id)
+                kept = in_database.get(p)
             if kept is not None:
                 result = replace(kept, stale=True)
                 _wake.set()
@@ -292,14 +302,12 @@ def month_sets(
 # shows those figures (marked) instead of computing every month while the first visitor
 # waits: at 10,000 clients the first pass takes about a minute (docs/performance.md).
 
-_RESULT_FIELDS = (
-    "value", "numerator", "denominator", "ci_low", "ci_high", "people", "people_numerator",
-    "suppressed",
-)  # fmt: skip
+# Every field of a result but its note, which is kept as its message id.
+_FIGURES = tuple(f.name for f in fields(Result) if f.name != "note")
 
 
 def _as_kept(result: Result) -> dict:
-    data = {name: getattr(result, name) for name in _RESULT_FIELDS}
+    data = {name: getattr(result, name) for name in _FIGURES}
     if result.note:
         with translation.override("en"):  # the message id, translated again when shown
             data["note"] = str(result.note)
@@ -308,11 +316,8 @@ def _as_kept(result: Result) -> dict:
 
 def _from_kept(data: dict) -> Result:
     note = data.get("note", "")
-    return Result(
-        **{name: data.get(name) for name in _RESULT_FIELDS if name != "suppressed"},
-        suppressed=bool(data.get("suppressed")),
-        note=gettext_lazy(note) if note else "",
-    )
+    figures = {name: data[name] for name in _FIGURES if name in data}
+    return Result(**figures, note=gettext_lazy(note) if note else "")
 
 
 def _keep(result: IndicatorSet, centre_id: int | None) -> None:
