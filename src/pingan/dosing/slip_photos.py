@@ -97,15 +97,7 @@ def _as_jpeg(image: Image.Image, side: int | None = None) -> bytes:
 def _smaller(data: bytes) -> str:
     """A photo too large for the file, made smaller until it fits; a refusal if it
     cannot be read or does not fit even at the smallest size."""
-    try:
-        image = _opened(data)
-    except Refusal:
-        image = None
-    for side in SMALLER_SIDES if image is not None else ():
-        text = base64.b64encode(_as_jpeg(image, side)).decode("ascii")
-        if len(text) <= MAX_PHOTO_B64:
-            return text
-    raise Refusal(
+    too_large = Refusal(
         _(
             "The client's photo is too large for a slip file (at most %(kb)d KB). "
             "Upload a smaller photo, then issue the slip."
@@ -113,6 +105,15 @@ def _smaller(data: bytes) -> str:
         % {"kb": MAX_PHOTO_B64 * 3 // 4 // 1024},
         code="photo_too_large",
     )
+    try:
+        image = _opened(data)
+    except Refusal:
+        raise too_large from None
+    for side in SMALLER_SIDES:
+        text = base64.b64encode(_as_jpeg(image, side)).decode("ascii")
+        if len(text) <= MAX_PHOTO_B64:
+            return text
+    raise too_large
 
 
 def _bad_photo(reason: str) -> Refusal:
